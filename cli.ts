@@ -1,0 +1,166 @@
+#!/usr/bin/env bun
+/**
+ * fanout's command line: a table of commands, each lazily importing its
+ * implementation. This file is the one place where errors become messages
+ * and exit codes, and where Ctrl-C becomes the root abort.
+ */
+import process from "node:process";
+import { cac } from "./core/deps.ts";
+import { describeError, PlanError, PlanErrors, PluginError, UsageError } from "./core/errors.ts";
+import { VERSION } from "./core/version.ts";
+
+const EXIT_INVALID = 2;
+const EXIT_INTERRUPTED = 130;
+const EXIT_INTERNAL = 70;
+
+const root = new AbortController();
+
+function parseParallelism(value: unknown): number | "auto" | undefined {
+  if (value === undefined) return undefined;
+  if (value === "auto") return "auto";
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--parallelism: expected auto or a whole number >= 1, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+function parseCount(flag: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag}: expected a whole number >= 1, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+function parseVars(value: unknown): Record<string, string> {
+  const vars: Record<string, string> = {};
+  for (const entry of [value ?? []].flat()) {
+    const text = String(entry);
+    const eq = text.indexOf("=");
+    if (eq <= 0) throw new UsageError(`--var: expected key=value, got ${JSON.stringify(text)}`);
+    vars[text.slice(0, eq)] = text.slice(eq + 1);
+  }
+  return vars;
+}
+
+interface RunFlags {
+  json?: boolean;
+  parallelism?: unknown;
+  failFast?: boolean;
+  keepGoing?: boolean;
+  dryRun?: boolean;
+  var?: unknown;
+  quiet?: boolean;
+  verbose?: boolean;
+  color?: boolean;
+  cpuTokens?: unknown;
+  ioTokens?: unknown;
+  ioQdepth?: unknown;
+}
+
+async function run(planFile: string, flags: RunFlags): Promise<number> {
+  if (flags.failFast && flags.keepGoing) throw new UsageError("--fail-fast and --keep-going contradict each other: give one");
+  const common = {
+    parallelism: parseParallelism(flags.parallelism),
+    vars: parseVars(flags.var),
+    cpuTokens: parseCount("--cpu-tokens", flags.cpuTokens),
+    ioTokens: parseCount("--io-tokens", flags.ioTokens ?? flags.ioQdepth),
+  };
+  const { runCommand, dryRunCommand } = await import("./core/commands/run.ts");
+  if (flags.dryRun) {
+    const { printDryRun } = await import("./core/commands/dry_run_output.ts");
+    printDryRun(await dryRunCommand(planFile, common), Boolean(flags.json), (s) => process.stdout.write(s));
+    return 0;
+  }
+  const { NdjsonSink } = await import("./core/telemetry/ndjson.ts");
+  const { HumanSink } = await import("./core/telemetry/human.ts");
+  const sinks = [];
+  if (flags.json) {
+    process.stdout.on("error", () => {}); // a closed pipe (`| head`) must not crash the run
+    sinks.push(new NdjsonSink(process.stdout));
+  }
+  if (!flags.quiet) {
+    const color = flags.color !== false && Boolean(process.stderr.isTTY) && !process.env.NO_COLOR;
+    sinks.push(new HumanSink((s) => process.stderr.write(s), { color, verbose: flags.verbose }));
+  }
+  return await runCommand(planFile, { ...common, failFast: Boolean(flags.failFast), sinks, signal: root.signal });
+}
+
+function buildCli() {
+  const cli = cac("fanout");
+  cli
+    .command("run <plan>", "Run a plan: every task over its hosts and items, as its hints allow")
+    .option("--json", "Write NDJSON events to stdout (human progress stays on stderr)")
+    .option("-p, --parallelism <n>", "Fork limit: a whole number, or auto (overrides the plan)")
+    .option("--fail-fast", "On the first failure start nothing more and cancel what runs")
+    .option("--keep-going", "Run everything that does not depend on a failure (default)")
+    .option("--dry-run", "List every instance with the guards it would take; run nothing")
+    .option("--var <key=value>", "Set a plan variable (repeatable)")
+    .option("--cpu-tokens <n>", "CPU token pool size (default: cores - 1)")
+    .option("--io-tokens <n>", "I/O token pool size (default: 12)")
+    .option("--io-qdepth <n>", "Alias of --io-tokens")
+    .option("-q, --quiet", "No human progress on stderr")
+    .option("--verbose", "Show modules' info and debug logs too")
+    .option("--no-color", "No colours in human output")
+    .example("fanout run deploy.yml --json | jq 'select(.type==\"task_end\")'")
+    .action(run);
+  cli.help();
+  cli.version(VERSION);
+  return cli;
+}
+
+/** Message and exit code for anything thrown: the only place this happens. */
+function report(error: unknown): number {
+  if (error instanceof PlanErrors) {
+    for (const e of error.errors) process.stderr.write(`error: ${e.message}\n`);
+    return EXIT_INVALID;
+  }
+  if (error instanceof PlanError || error instanceof PluginError || error instanceof UsageError) {
+    process.stderr.write(`error: ${describeError(error)}\n`);
+    return EXIT_INVALID;
+  }
+  if (error instanceof Error && error.name === "CACError") {
+    process.stderr.write(`error: ${error.message}\nRun fanout --help for usage.\n`);
+    return EXIT_INVALID;
+  }
+  process.stderr.write(`fanout: internal error: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+  return EXIT_INTERNAL;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let interrupts = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    interrupts++;
+    if (interrupts === 1) {
+      process.stderr.write(`\nfanout: ${signal}: cancelling running instances (again to exit now)\n`);
+      root.abort(new Error(signal));
+    } else {
+      process.exit(EXIT_INTERRUPTED);
+    }
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  try {
+    const cli = buildCli();
+    cli.parse(["node", "fanout", ...argv], { run: false });
+    if (cli.options.help || cli.options.version) return 0;
+    if (!cli.matchedCommand) {
+      if (cli.args.length > 0) throw new UsageError(`unknown command "${cli.args[0]}"; expected: run`);
+      cli.outputHelp();
+      return EXIT_INVALID;
+    }
+    const code = await cli.runMatchedCommand();
+    return typeof code === "number" ? code : 0;
+  } catch (error) {
+    return report(error);
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+if (import.meta.main) {
+  const code = await main(process.argv.slice(2));
+  process.exitCode = code;
+  // A module that ignored its abort may leave timers or sockets behind; they
+  // must not keep a finished run alive. Output was flushed before main returned.
+  setTimeout(() => process.exit(code), 100).unref();
+}

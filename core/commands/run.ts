@@ -1,0 +1,143 @@
+/**
+ * `fanout run plan.yml`: load, resolve, schedule, report. Returns the exit
+ * code; errors in the plan or its plugins are thrown (typed) for cli.ts to
+ * turn into messages.
+ */
+import { buildGraph, type Graph } from "../graph.ts";
+import { GuardSet } from "../guards/guard_set.ts";
+import { GuardRequests } from "../guards/requests.ts";
+import { type MachineFacts, resolveParallelism } from "../parallelism.ts";
+import { loadPlan } from "../plan/load.ts";
+import type { Plan } from "../plan/plan.ts";
+import { availableCores } from "../probe/cores.ts";
+import { type Clock, realClock } from "../runtime/clock.ts";
+import { peakRssBytes } from "../runtime/process_info.ts";
+import { runtimeVersion } from "../runtime/runtime.ts";
+import { Scheduler } from "../scheduler.ts";
+import { round } from "../stats.ts";
+import { type EventSink, type FanoutEvent, SCHEMA_VERSION } from "../telemetry/events.ts";
+import { SummaryFolder } from "../telemetry/summary.ts";
+import { VERSION } from "../version.ts";
+
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_INVALID = 2;
+export const EXIT_INTERRUPTED = 130;
+
+export interface RunOptions {
+  parallelism?: number | "auto";
+  failFast?: boolean;
+  vars?: Record<string, string>;
+  sinks: EventSink[];
+  signal?: AbortSignal;
+  clock?: Clock;
+  /** Pool sizes from flags; undefined means the plan's, else the machine's. */
+  cpuTokens?: number;
+  ioTokens?: number;
+}
+
+/** Default pool sizes until the device probe sizes them: CPU = cores − 1 (≥ 1), I/O = 12. */
+export const DEFAULT_IO_TOKENS = 12;
+
+export function machineFacts(plan: Plan, options: Pick<RunOptions, "cpuTokens" | "ioTokens">): MachineFacts {
+  const cores = availableCores();
+  return {
+    cores,
+    cpuTokens: options.cpuTokens ?? plan.resources.cpu_tokens ?? Math.max(1, cores - 1),
+    ioTokens: options.ioTokens ?? plan.resources.io_tokens ?? DEFAULT_IO_TOKENS,
+    storageType: plan.resources.storage_type ?? "auto",
+  };
+}
+
+export async function runCommand(file: string, options: RunOptions): Promise<number> {
+  const plan = await loadPlan(file, { vars: options.vars });
+  return await runPlan(plan, options);
+}
+
+export async function runPlan(plan: Plan, options: RunOptions): Promise<number> {
+  const clock = options.clock ?? realClock;
+  const graph = buildGraph(plan);
+  const machine = machineFacts(plan, options);
+  const guards = new GuardSet({ cpu: machine.cpuTokens, io: machine.ioTokens, memBudget: plan.resources.mem_budget });
+  const parallelism = resolveParallelism(plan, graph, machine, options.parallelism);
+  const folder = new SummaryFolder();
+  const sinks: EventSink[] = [folder, ...options.sinks];
+  const emit = (event: FanoutEvent) => {
+    for (const sink of sinks) sink.write(event);
+  };
+  const startedAt = clock.now();
+  emit({
+    type: "run_start",
+    schema: SCHEMA_VERSION,
+    version: VERSION,
+    runtime: runtimeVersion(),
+    plan: plan.name,
+    t_ms: 0,
+    ts: clock.wallTime().toISOString(),
+    parallelism,
+    instances: graph.instanceCount,
+    hosts: plan.hosts,
+    tokens: { cpu: machine.cpuTokens, io: machine.ioTokens },
+  });
+  const scheduler = new Scheduler({
+    plan,
+    graph,
+    forks: parallelism.effective,
+    guards,
+    failFast: options.failFast ?? false,
+    signal: options.signal,
+    emit,
+    clock,
+    startedAt,
+  });
+  const result = await scheduler.run();
+  for (const conflict of guards.conflicts) {
+    emit({ type: "log", id: null, level: "warn", message: conflict, t_ms: round(clock.now() - startedAt) });
+  }
+  const summary = folder.summary({
+    makespanMs: result.endedAt - startedAt,
+    guards: result.guards,
+    peakRssBytes: peakRssBytes(),
+    interrupted: result.interrupted,
+  });
+  emit({ type: "run_end", t_ms: round(result.endedAt - startedAt), summary });
+  for (const sink of sinks) await sink.close?.();
+  if (result.interrupted) return EXIT_INTERRUPTED;
+  return summary.ok === summary.total ? EXIT_OK : EXIT_FAILED;
+}
+
+/** `--dry-run`: every instance with the guards it would take; nothing runs. */
+export interface DryRunLine {
+  type: "instance";
+  id: string;
+  task: string;
+  module: string;
+  host: string;
+  item: unknown;
+  needs: string[];
+  guards: { name: string; amount: number; capacity: number }[];
+}
+
+export async function dryRunCommand(file: string, options: Pick<RunOptions, "vars" | "cpuTokens" | "ioTokens" | "parallelism">): Promise<{ plan: Plan; graph: Graph; lines: DryRunLine[]; forks: number; reason: string }> {
+  const plan = await loadPlan(file, { vars: options.vars });
+  const graph = buildGraph(plan);
+  const machine = machineFacts(plan, options);
+  const guards = new GuardSet({ cpu: machine.cpuTokens, io: machine.ioTokens, memBudget: plan.resources.mem_budget });
+  const requests = new GuardRequests(guards);
+  const parallelism = resolveParallelism(plan, graph, machine, options.parallelism);
+  const lines: DryRunLine[] = [];
+  for (const g of graph.groups) {
+    const needs = g.prereqs.map((p) => `${p.task.name}[${p.host}]`);
+    for (const inst of g.instances) {
+      let reqs: { name: string; amount: number; capacity: number }[];
+      try {
+        reqs = requests.for(inst.task, { host: inst.host, item: inst.item, vars: plan.vars, task: inst.task.name })
+          .map((r) => ({ name: r.guard.name, amount: r.amount, capacity: r.guard.capacity }));
+      } catch (e) {
+        reqs = [{ name: `error: ${(e as Error).message}`, amount: 0, capacity: 0 }];
+      }
+      lines.push({ type: "instance", id: inst.id, task: inst.task.name, module: inst.task.module.name, host: inst.host, item: inst.item, needs, guards: reqs });
+    }
+  }
+  return { plan, graph, lines, forks: parallelism.effective, reason: String(parallelism.reason ?? "") };
+}

@@ -1,0 +1,8 @@
+/**
+ * Third-party imports, in one place so that an upgrade is one line here and
+ * nowhere else.
+ */
+export * as v from "valibot";
+export { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument } from "yaml";
+export type { Document, Node as YamlNode } from "yaml";
+export { cac } from "cac";

@@ -1,0 +1,37 @@
+/**
+ * The one interface every guard implements. The scheduler only ever calls
+ * these four methods, so a backend shared by many runners (e.g. Redis with
+ * leases) can stand in for the in-memory guards without touching it: such a
+ * backend keeps a locally leased share, answers tryAcquire from it, and calls
+ * the waker the scheduler hands it (see GuardSet) when its share grows.
+ *
+ * Acquisition never waits. A refused instance is parked by the scheduler and
+ * woken when `available` says there is room again (after a release) or at
+ * `readyAt` (after a refill, for time-based guards).
+ */
+export type GuardKind = "forks" | "host" | "global" | "bucket" | "cpu" | "io" | "mem";
+
+export interface Guard {
+  /** Stable identity, also its name in telemetry: "host:web1", "bucket:http", "cpu". */
+  readonly name: string;
+  readonly kind: GuardKind;
+  /** The most that can ever be held at once (a bucket's burst). */
+  readonly capacity: number;
+  /** Takes `amount` if it fits right now; never waits. */
+  tryAcquire(amount: number, now: number): boolean;
+  /** Gives back what tryAcquire took. Consumed tokens (buckets) ignore it. */
+  release(amount: number, now: number): void;
+  /** How much could be taken right now. */
+  available(now: number): number;
+  /**
+   * The earliest time at which `amount` could be taken without any release
+   * (a bucket's refill, a memory poll), or Infinity when only a release helps.
+   */
+  readyAt(amount: number, now: number): number;
+}
+
+/** A guard and how much of it an instance needs. */
+export interface GuardRequest {
+  guard: Guard;
+  amount: number;
+}

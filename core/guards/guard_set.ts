@@ -1,0 +1,105 @@
+/**
+ * Every guard of a run, created on first use and looked up by name. The
+ * scheduler asks it for all of an instance's guards at once (all or nothing,
+ * in a fixed order) and never holds one while waiting for another, so guards
+ * cannot deadlock.
+ */
+import type { Guard, GuardRequest } from "./guard.ts";
+import { Semaphore } from "./semaphore.ts";
+import { TokenBucket } from "./token_bucket.ts";
+
+export interface PoolSizes {
+  cpu: number;
+  io: number;
+  /** Bytes of declared `mem` admitted at once; undefined = no budget. */
+  memBudget?: number;
+}
+
+export class GuardSet {
+  private readonly guards = new Map<string, Guard>();
+  /** Differences between a guard's first declaration and a later one, reported once each. */
+  readonly conflicts: string[] = [];
+  readonly cpu: Semaphore;
+  readonly io: Semaphore;
+  readonly mem: Semaphore | undefined;
+
+  constructor(readonly sizes: PoolSizes) {
+    this.cpu = this.add(new Semaphore("cpu", "cpu", sizes.cpu));
+    this.io = this.add(new Semaphore("io", "io", sizes.io));
+    this.mem = sizes.memBudget !== undefined ? this.add(new Semaphore("mem", "mem", Math.max(1, sizes.memBudget))) : undefined;
+  }
+
+  /** Registers a guard (e.g. a remote or memory-pressure guard) under its name. */
+  add<G extends Guard>(guard: G): G {
+    this.guards.set(guard.name, guard);
+    return guard;
+  }
+
+  get(name: string): Guard | undefined {
+    return this.guards.get(name);
+  }
+
+  all(): Guard[] {
+    return [...this.guards.values()];
+  }
+
+  /** At most `limit` at once per key ("host:web1"). */
+  keyed(key: string, limit: number): Guard {
+    return this.getOrCreate(`host:${key}`, () => new Semaphore(`host:${key}`, "host", limit), limit);
+  }
+
+  /** One at a time among the group ("global:default"). */
+  global(group: string): Guard {
+    return this.getOrCreate(`global:${group}`, () => new Semaphore(`global:${group}`, "global", 1), 1);
+  }
+
+  /** A token bucket ("bucket:http"). */
+  bucket(key: string, perSecond: number, burst: number): Guard {
+    const name = `bucket:${key}`;
+    const existing = this.guards.get(name) as TokenBucket | undefined;
+    if (existing && existing.perSecond !== perSecond) {
+      this.conflict(`${name} is declared with per_second ${existing.perSecond} and ${perSecond}; using ${existing.perSecond}`);
+    }
+    return this.getOrCreate(name, () => new TokenBucket(name, perSecond, burst), burst);
+  }
+
+  private getOrCreate(name: string, make: () => Guard, capacity: number): Guard {
+    const existing = this.guards.get(name);
+    if (existing) {
+      if (existing.capacity !== capacity) {
+        this.conflict(`${name} is declared with capacity ${existing.capacity} and ${capacity}; using ${existing.capacity}`);
+      }
+      return existing;
+    }
+    return this.add(make());
+  }
+
+  private conflict(message: string): void {
+    if (!this.conflicts.includes(message)) this.conflicts.push(message);
+  }
+}
+
+/**
+ * Takes every request or none. All are checked first and only then taken, so
+ * a refusal never costs a token bucket a token it would have had to give back.
+ * Returns the first refusing guard, or undefined when all were taken.
+ */
+export function tryAcquireAll(requests: readonly GuardRequest[], now: number): Guard | undefined {
+  for (let i = 0; i < requests.length; i++) {
+    const r = requests[i]!;
+    if (r.guard.available(now) < r.amount) return r.guard;
+  }
+  for (let i = 0; i < requests.length; i++) {
+    const r = requests[i]!;
+    if (!r.guard.tryAcquire(r.amount, now)) {
+      // Only a guard shared with other processes can change between the check and the take.
+      for (let j = 0; j < i; j++) requests[j]!.guard.release(requests[j]!.amount, now);
+      return r.guard;
+    }
+  }
+  return undefined;
+}
+
+export function releaseAll(requests: readonly GuardRequest[], now: number): void {
+  for (const r of requests) r.guard.release(r.amount, now);
+}

@@ -1,0 +1,71 @@
+/**
+ * Finds the module a task names: a built-in, or a plugin file from the plan's
+ * `plugins:` (relative to the plan). A plugin's exports are validated here,
+ * once, so a bad hint or a missing `run` stops the plan before anything runs.
+ */
+import { existsSync } from "node:fs";
+import { isAbsolute, resolve } from "node:path";
+import { builtinModules } from "../plugins/index.ts";
+import { v } from "./deps.ts";
+import { PluginError } from "./errors.ts";
+import { type LoadedModule, type ModuleDefinition, ModuleExportsSchema } from "./module.ts";
+import { importPlugin } from "./runtime/import_plugin.ts";
+
+export const BUILTIN_NAMES = Object.keys(builtinModules);
+
+/** A built-in module by name, validated like any plugin. */
+export function loadBuiltin(name: string): LoadedModule | undefined {
+  const def = builtinModules[name];
+  if (!def) return undefined;
+  return validateModule(def, name, `builtin:${name}`);
+}
+
+/** Resolves a plugin path against the plan's directory. */
+export function pluginPath(path: string, planDir: string): string {
+  return isAbsolute(path) ? path : resolve(planDir, path);
+}
+
+/** Imports a plugin file and validates its exports. */
+export async function loadPlugin(name: string, absolutePath: string): Promise<LoadedModule> {
+  if (!existsSync(absolutePath)) throw new PluginError(absolutePath, "file not found");
+  let exports: Record<string, unknown>;
+  try {
+    exports = await importPlugin(absolutePath);
+  } catch (cause) {
+    throw new PluginError(absolutePath, `could not be loaded: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+  return validateModule(moduleShape(exports), name, absolutePath);
+}
+
+/**
+ * Accepts the documented forms: `export default async function run`,
+ * `export default defineModule({...})`, or a named `export function run`,
+ * with `parallelizationHint` / `resources` / `input` as named exports or
+ * inside the default object.
+ */
+function moduleShape(exports: Record<string, unknown>): Record<string, unknown> {
+  const def = exports.default;
+  if (def && typeof def === "object") return { ...exports, ...def };
+  return { ...exports, run: typeof def === "function" ? def : exports.run };
+}
+
+// deno-lint-ignore no-explicit-any
+function validateModule(shape: ModuleDefinition<any> | Record<string, unknown>, name: string, source: string): LoadedModule {
+  const result = v.safeParse(ModuleExportsSchema, shape);
+  if (!result.success) {
+    const problems = result.issues.map((issue) => {
+      const where = v.getDotPath(issue) ?? "";
+      return `${where ? `${where}: ` : ""}${issue.message.startsWith("Invalid ") ? `expected ${issue.expected}, got ${issue.received}` : issue.message}`;
+    });
+    throw new PluginError(source, `invalid module exports: ${problems.join("; ")}`);
+  }
+  const out = result.output;
+  return {
+    name,
+    source,
+    hint: out.parallelizationHint ?? { kind: "fully_parallel" },
+    resources: out.resources ?? {},
+    input: out.input,
+    run: out.run as LoadedModule["run"],
+  };
+}

@@ -1,0 +1,131 @@
+/**
+ * Turns valibot issues into PlanErrors that point at the offending YAML node,
+ * say what was expected, and suggest the key that was probably meant.
+ */
+import { v } from "../deps.ts";
+import { PlanError, PlanErrors } from "../errors.ts";
+import { didYouMean } from "../suggest.ts";
+import { formatPath, type PathKey, YamlSource } from "./source.ts";
+
+type Issue = v.BaseIssue<unknown>;
+type AnySchema = v.GenericSchema;
+
+/**
+ * Validates `value` (found at `base` inside `source`) against `schema`.
+ * Returns the parsed output, or throws PlanErrors naming every problem.
+ */
+export function parseAt<S extends AnySchema>(
+  schema: S,
+  value: unknown,
+  source: YamlSource,
+  base: readonly PathKey[] = [],
+): v.InferOutput<S> {
+  const result = v.safeParse(schema, value, { abortPipeEarly: true });
+  if (result.success) return result.output;
+  throw new PlanErrors(issuesToErrors(result.issues, schema, source, base));
+}
+
+export function issuesToErrors(
+  issues: readonly Issue[],
+  schema: AnySchema,
+  source: YamlSource,
+  base: readonly PathKey[],
+): PlanError[] {
+  const errors: PlanError[] = [];
+  const seen = new Set<string>();
+  for (const issue of issues) {
+    for (const { path, message, atKey } of explain(issue, schema, [])) {
+      const full = [...base, ...path];
+      const error = new PlanError(message, source.positionOf(full, { key: atKey }), formatPath(full));
+      if (!seen.has(error.message)) {
+        seen.add(error.message);
+        errors.push(error);
+      }
+    }
+  }
+  return errors.sort((a, b) => (a.position?.line ?? 0) - (b.position?.line ?? 0) || (a.position?.col ?? 0) - (b.position?.col ?? 0));
+}
+
+interface Explained {
+  path: PathKey[];
+  message: string;
+  atKey: boolean;
+}
+
+function explain(issue: Issue, root: AnySchema, prefix: PathKey[]): Explained[] {
+  const path = [...prefix, ...(issue.path ?? []).map((p) => p.key as PathKey)];
+  const isObjectKeyIssue = issue.type === "strict_object" || issue.type === "object";
+  if (isObjectKeyIssue && issue.expected === "never") {
+    const key = String(path[path.length - 1]);
+    const allowed = keysAt(root, path.slice(0, -1));
+    const hint = allowed.length > 0 ? `; expected one of: ${allowed.join(", ")}` : "";
+    return [{ path, message: `unknown key "${key}"${didYouMean(key, allowed)}${hint}`, atKey: true }];
+  }
+  if (isObjectKeyIssue && issue.received === "undefined") {
+    const key = String(path[path.length - 1]);
+    return [{ path, message: `missing required key "${key}"`, atKey: false }];
+  }
+  // A union of objects: when the input was an object, the specific field
+  // problem of the matching option says more than "expected one of …".
+  if (issue.type === "union" || issue.type === "variant") {
+    const specific = (issue.issues ?? []).filter((sub) => (sub.path?.length ?? 0) > 0);
+    if (specific.length > 0 && typeof issue.input === "object" && issue.input !== null) {
+      return specific.flatMap((sub) => explain(sub, root, path.slice(0, path.length - 0)).map((e) => ({ ...e, path: dedupePrefix(e.path, path) })));
+    }
+  }
+  const base = issue.message.startsWith("Invalid ")
+    ? `expected ${issue.expected ?? "a valid value"}, got ${issue.received}`
+    : `${issue.message}, got ${issue.received}`;
+  const suggestion = typeof issue.input === "string" ? didYouMean(issue.input, literalsAt(root, path)) : "";
+  return [{ path, message: base + suggestion, atKey: false }];
+}
+
+/** Sub-issues of a union carry absolute paths in some valibot versions and relative ones in others. */
+function dedupePrefix(path: PathKey[], prefix: PathKey[]): PathKey[] {
+  const doubled = prefix.length > 0 && prefix.every((k, i) => path[prefix.length + i] === k);
+  return doubled ? [...prefix, ...path.slice(prefix.length * 2)] : path;
+}
+
+/** The keys an object schema at `path` accepts (for "did you mean"). */
+function keysAt(schema: AnySchema, path: readonly PathKey[]): string[] {
+  let candidates: AnySchema[] = [schema];
+  for (const step of path) {
+    candidates = candidates.flatMap((s) => childSchemas(s, step));
+  }
+  const keys = new Set<string>();
+  for (const s of candidates.flatMap(unwrap)) {
+    const entries = (s as unknown as { entries?: Record<string, unknown> }).entries;
+    if (entries) for (const k of Object.keys(entries)) keys.add(k);
+  }
+  return [...keys];
+}
+
+/** The string literals a schema at `path` accepts (picklists, literals). */
+function literalsAt(schema: AnySchema, path: readonly PathKey[]): string[] {
+  let candidates: AnySchema[] = [schema];
+  for (const step of path) candidates = candidates.flatMap((s) => childSchemas(s, step));
+  const out: string[] = [];
+  for (const s of candidates.flatMap(unwrap)) {
+    const x = s as unknown as { type: string; options?: unknown[]; literal?: unknown };
+    if (x.type === "picklist") out.push(...(x.options ?? []).filter((o): o is string => typeof o === "string"));
+    if (x.type === "literal" && typeof x.literal === "string") out.push(x.literal);
+  }
+  return out;
+}
+
+function unwrap(schema: AnySchema): AnySchema[] {
+  const s = schema as unknown as { type: string; wrapped?: AnySchema; options?: AnySchema[] };
+  if (s.wrapped) return unwrap(s.wrapped);
+  if (s.options && (s.type === "union" || s.type === "variant")) return s.options.flatMap(unwrap);
+  return [schema];
+}
+
+function childSchemas(schema: AnySchema, step: PathKey): AnySchema[] {
+  return unwrap(schema).flatMap((s) => {
+    const x = s as unknown as { entries?: Record<string, AnySchema>; item?: AnySchema; value?: AnySchema };
+    if (x.entries && typeof step === "string" && x.entries[step]) return [x.entries[step]!];
+    if (x.item && typeof step === "number") return [x.item];
+    if (x.value) return [x.value];
+    return [];
+  });
+}

@@ -1,0 +1,45 @@
+/** A loaded, validated plan: what the scheduler and `--dry-run` work from. */
+import type { Hint, Resources } from "../hints.ts";
+import type { LoadedModule } from "../module.ts";
+import type { Rendered } from "./template.ts";
+import type { SourcePosition } from "../errors.ts";
+
+export interface Task {
+  index: number;
+  name: string;
+  module: LoadedModule;
+  hosts: string[];
+  /** Renders `with:` for one instance. */
+  input: Rendered;
+  /** The module's hint, or the task's `hint:` when given. */
+  hint: Hint;
+  /** The module's resources, overridden key by key by the task's. */
+  resources: Resources;
+  timeoutMs: number | undefined;
+  retries: number;
+  retryDelayMs: number;
+  /** Tasks this one waits for; undefined = the previous task on the same host. */
+  needs: string[] | undefined;
+  /** undefined: one instance per host; otherwise one per host and item. */
+  items: unknown[] | undefined;
+  position: SourcePosition;
+}
+
+export interface PlanResources {
+  cpu_tokens?: number;
+  io_tokens?: number;
+  storage_type?: "auto" | "nvme" | "ssd" | "hdd";
+  mem_free?: number;
+  mem_budget?: number;
+}
+
+export interface Plan {
+  file: string;
+  dir: string;
+  name: string;
+  hosts: string[];
+  parallelism: "auto" | number;
+  vars: Record<string, unknown>;
+  resources: PlanResources;
+  tasks: Task[];
+}

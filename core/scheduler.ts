@@ -1,0 +1,440 @@
+/**
+ * The scheduler loop, shaped like ninja's: start as much as capacity allows,
+ * wait for the next event (a completion, a refill, a backoff ending, an
+ * abort), release, look again.
+ *
+ * Invariants:
+ * - Guard acquisition never waits. An instance takes all of its guards at once
+ *   or none; a refused instance is parked on the guard that refused it and
+ *   holds nothing, not even a fork slot. So no slot idles behind a host lock,
+ *   and instances behind it do not wait (no head-of-line blocking).
+ * - Ready instances start in plan order (lowest sequence number first).
+ * - A parked instance is woken when its guard has room again: after a
+ *   release, or at the guard's readyAt (a bucket refill) via one timer.
+ * - Every permit taken is given back when the attempt ends, on every path; a
+ *   retry's backoff holds nothing.
+ */
+import type { Graph, Group, Instance } from "./graph.ts";
+import type { Guard, GuardRequest } from "./guards/guard.ts";
+import { GuardRequests } from "./guards/requests.ts";
+import { type GuardSet, releaseAll, tryAcquireAll } from "./guards/guard_set.ts";
+import { GuardUsage } from "./guards/guard_usage.ts";
+import { Semaphore } from "./guards/semaphore.ts";
+import { Heap } from "./heap.ts";
+import type { Plan } from "./plan/plan.ts";
+import type { TemplateError } from "./plan/template.ts";
+import { type Clock, realClock } from "./runtime/clock.ts";
+import { type Outcome, runAttempt, StopReason } from "./run_task.ts";
+import { round } from "./stats.ts";
+import type { FanoutEvent, GuardSummary, Status } from "./telemetry/events.ts";
+
+export interface SchedulerOptions {
+  plan: Plan;
+  graph: Graph;
+  /** The fork limit: instances running at once. */
+  forks: number;
+  guards: GuardSet;
+  failFast: boolean;
+  /** Aborting it (Ctrl-C) cancels the run. */
+  signal?: AbortSignal;
+  emit(event: FanoutEvent): void;
+  clock?: Clock;
+  /** t_ms is measured from here; defaults to the moment run() is called. */
+  startedAt?: number;
+  /** Backoff jitter source, in [0, 1). */
+  random?: () => number;
+}
+
+export interface SchedulerResult {
+  interrupted: boolean;
+  startedAt: number;
+  endedAt: number;
+  guards: Record<string, GuardSummary>;
+}
+
+/** One attempt of one instance, from ready to end. */
+interface Attempt {
+  inst: Instance;
+  n: number;
+  requests: GuardRequest[];
+  /** When it became ready (dependencies done or backoff over): wait_ms starts here. */
+  readySince: number;
+  /** When it last entered the ready queue or a guard's queue. */
+  queuedAt: number;
+  /** Milliseconds spent in the ready queue, waiting for a fork slot. */
+  forkWaitMs?: number;
+  /** Milliseconds spent parked, per guard. */
+  parkedMs?: Map<Guard, number>;
+  /** The guard that woke it, until it has had its try. */
+  wokenFrom?: Guard;
+  controller?: AbortController;
+  /** Set when rendering the hint key failed: the attempt fails without running. */
+  setupError?: string;
+}
+
+const MAX_BACKOFF_MS = 60_000;
+const bySeq = (a: Attempt, b: Attempt) => a.inst.seq < b.inst.seq;
+
+export class Scheduler {
+  private readonly clock: Clock;
+  private readonly startedAt: number;
+  private readonly ready = new Heap<Attempt>(bySeq);
+  private readonly parked = new Map<Guard, Heap<Attempt>>();
+  /** Woken instances that have not had their try yet, per guard: they will use the room a release made. */
+  private readonly pendingWakes = new Map<Guard, number>();
+  /** Guards whose room may have grown since the last look. */
+  private readonly touched = new Set<Guard>();
+  /** Retries waiting out their backoff, by due time. */
+  private readonly backoff = new Heap<{ due: number; attempt: Attempt }>((a, b) => a.due < b.due);
+  private readonly running = new Set<Attempt>();
+  private readonly usage = new Map<Guard, GuardUsage>();
+  private readonly forkUsage: GuardUsage;
+  private readonly requests: GuardRequests;
+  private readonly remaining: Int32Array;
+  private readonly pendingPrereqs: Int32Array;
+  private readonly failedPrereq: (string | undefined)[];
+  private readonly groupFailed: (string | undefined)[];
+  private readonly done: Uint8Array;
+  private finished = 0;
+  private stopping = false;
+  private interrupted = false;
+  private timer: unknown;
+  private timerAt = Infinity;
+  private resolveRun?: () => void;
+
+  constructor(private readonly o: SchedulerOptions) {
+    if (!(o.forks >= 1)) throw new RangeError(`Scheduler: forks must be >= 1, got ${o.forks}`);
+    this.clock = o.clock ?? realClock;
+    this.startedAt = o.startedAt ?? this.clock.now();
+    this.requests = new GuardRequests(o.guards);
+    this.forkUsage = new GuardUsage(new Semaphore("forks", "forks", o.forks), this.startedAt);
+    const groups = o.graph.groups.length;
+    this.remaining = new Int32Array(groups);
+    this.pendingPrereqs = new Int32Array(groups);
+    this.failedPrereq = new Array(groups);
+    this.groupFailed = new Array(groups);
+    this.done = new Uint8Array(o.graph.instanceCount);
+  }
+
+  /** Runs every instance to an end state. Never rejects because a task failed. */
+  run(): Promise<SchedulerResult> {
+    const { graph, signal } = this.o;
+    const finishedAll = new Promise<void>((resolve) => (this.resolveRun = resolve));
+    const onAbort = () => this.stop("interrupted", true);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    for (const g of graph.groups) {
+      this.remaining[g.index] = g.instances.length;
+      this.pendingPrereqs[g.index] = g.prereqs.length;
+    }
+    const work: Group[] = graph.groups.filter((g) => g.prereqs.length === 0);
+    this.releaseGroups(work);
+    if (signal?.aborted) this.stop("interrupted", true);
+    this.pump();
+    this.checkFinished();
+    return finishedAll.then(() => {
+      signal?.removeEventListener("abort", onAbort);
+      if (this.timer !== undefined) this.clock.clearTimer(this.timer);
+      const endedAt = this.clock.now();
+      return { interrupted: this.interrupted, startedAt: this.startedAt, endedAt, guards: this.guardSummaries(endedAt) };
+    });
+  }
+
+  private t(now = this.clock.now()): number {
+    return round(now - this.startedAt);
+  }
+
+  // ---- the loop -----------------------------------------------------------
+
+  private pump(): void {
+    const now = this.clock.now();
+    this.wakeTouched(now);
+    while (!this.stopping && this.running.size < this.o.forks && this.ready.size > 0) {
+      const a = this.ready.pop()!;
+      a.forkWaitMs = (a.forkWaitMs ?? 0) + (now - a.queuedAt);
+      if (a.wokenFrom) {
+        this.pendingWakes.set(a.wokenFrom, this.pendingWakes.get(a.wokenFrom)! - 1);
+        // Had it been refused elsewhere, the room it was woken for is still there.
+        this.touched.add(a.wokenFrom);
+        a.wokenFrom = undefined;
+      }
+      if (a.setupError !== undefined) {
+        this.finalize(a, { status: "failed", changed: false, error: a.setupError, data: {}, bytes: 0 }, now);
+        continue;
+      }
+      const refused = tryAcquireAll(a.requests, now);
+      if (refused) this.park(a, refused, now);
+      else this.start(a, now);
+      if (this.touched.size > 0) this.wakeTouched(now);
+    }
+    this.forkUsage.queued(this.ready.size);
+    this.armTimer(now);
+  }
+
+  private park(a: Attempt, guard: Guard, now: number): void {
+    let queue = this.parked.get(guard);
+    if (!queue) this.parked.set(guard, (queue = new Heap<Attempt>(bySeq)));
+    a.queuedAt = now;
+    queue.push(a);
+    this.usageOf(guard).queued(queue.size);
+  }
+
+  /** Moves as many parked instances back to ready as each touched guard now has room for. */
+  private wakeTouched(now: number): void {
+    for (const guard of this.touched) {
+      this.touched.delete(guard);
+      const queue = this.parked.get(guard);
+      if (!queue || queue.size === 0) continue;
+      let room = guard.available(now) - (this.pendingWakes.get(guard) ?? 0);
+      while (room > 0 && queue.size > 0) {
+        const a = queue.pop()!;
+        const parkedMs = a.parkedMs ?? (a.parkedMs = new Map());
+        parkedMs.set(guard, (parkedMs.get(guard) ?? 0) + (now - a.queuedAt));
+        a.wokenFrom = guard;
+        a.queuedAt = now;
+        this.pendingWakes.set(guard, (this.pendingWakes.get(guard) ?? 0) + 1);
+        this.ready.push(a);
+        room--;
+      }
+    }
+  }
+
+  /** One timer, at the earliest of: a backoff ending, a parked-on guard refilling. */
+  private armTimer(now: number): void {
+    let at = this.backoff.peek()?.due ?? Infinity;
+    for (const [guard, queue] of this.parked) {
+      if (queue.size === 0) continue;
+      const when = guard.readyAt(queue.peek()!.requests.find((r) => r.guard === guard)?.amount ?? 1, now);
+      if (when < at) at = when;
+    }
+    if (at === this.timerAt) return;
+    if (this.timer !== undefined) this.clock.clearTimer(this.timer);
+    this.timer = undefined;
+    this.timerAt = at;
+    if (at === Infinity || this.stopping) return;
+    this.timer = this.clock.setTimer(() => this.onTimer(), at - now);
+  }
+
+  private onTimer(): void {
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    const now = this.clock.now();
+    while (this.backoff.size > 0 && this.backoff.peek()!.due <= now) {
+      const { attempt } = this.backoff.pop()!;
+      attempt.readySince = attempt.queuedAt = now;
+      this.ready.push(attempt);
+    }
+    for (const [guard, queue] of this.parked) {
+      if (queue.size > 0 && guard.readyAt(1, now) <= now) this.touched.add(guard);
+    }
+    this.pump();
+  }
+
+  // ---- one attempt ----------------------------------------------------------
+
+  private newAttempt(inst: Instance, n: number, now: number): Attempt {
+    const a: Attempt = { inst, n, requests: [], readySince: now, queuedAt: now };
+    try {
+      a.requests = this.requests.for(inst.task, { host: inst.host, item: inst.item, vars: this.o.plan.vars, task: inst.task.name });
+    } catch (e) {
+      a.setupError = `cannot render the hint key: ${(e as TemplateError).message}`;
+    }
+    return a;
+  }
+
+  private start(a: Attempt, now: number): void {
+    const { inst } = a;
+    this.forkUsage.acquired(1, a.forkWaitMs ?? 0, now);
+    for (const r of a.requests) this.usageOf(r.guard).acquired(r.amount, a.parkedMs?.get(r.guard) ?? 0, now);
+    a.controller = new AbortController();
+    this.running.add(a);
+    this.o.emit({
+      type: "task_start",
+      id: inst.id,
+      task: inst.task.name,
+      host: inst.host,
+      item: inst.item,
+      attempt: a.n,
+      t_ms: this.t(now),
+      wait_ms: round(now - a.readySince),
+      guards: a.requests.map((r) => r.guard.name),
+    });
+    const env = {
+      clock: this.clock,
+      planDir: this.o.plan.dir,
+      vars: this.o.plan.vars,
+      log: (level: "debug" | "info" | "warn" | "error", id: string, message: string) =>
+        this.o.emit({ type: "log", id, level, message, t_ms: this.t() }),
+    };
+    runAttempt(inst, a.n, a.controller, env).then((outcome) => this.onAttemptEnd(a, outcome, now));
+  }
+
+  private onAttemptEnd(a: Attempt, outcome: Outcome, startedAt: number): void {
+    const now = this.clock.now();
+    this.running.delete(a);
+    releaseAll(a.requests, now);
+    this.forkUsage.released(1, now);
+    for (const r of a.requests) {
+      this.usageOf(r.guard).released(r.amount, now);
+      this.touched.add(r.guard);
+    }
+    const retry = outcome.status !== "ok" && outcome.status !== "cancelled" && a.n <= a.inst.task.retries && !this.stopping;
+    if (retry) {
+      const delay = this.backoffDelay(a);
+      this.o.emit({
+        type: "task_retry",
+        id: a.inst.id,
+        task: a.inst.task.name,
+        host: a.inst.host,
+        item: a.inst.item,
+        attempt: a.n,
+        t_ms: this.t(now),
+        status: outcome.status,
+        error: outcome.error,
+        delay_ms: round(delay),
+      });
+      const next = this.newAttempt(a.inst, a.n + 1, now);
+      this.backoff.push({ due: now + delay, attempt: next });
+    } else {
+      this.finalize(a, outcome, now, now - startedAt);
+    }
+    this.pump();
+    this.checkFinished();
+  }
+
+  /** Exponential from retry_delay, with jitter in [0.5, 1.5) so retries of many instances spread out. */
+  private backoffDelay(a: Attempt): number {
+    const base = a.inst.task.retryDelayMs * 2 ** (a.n - 1);
+    const jitter = 0.5 + (this.o.random ?? Math.random)();
+    return Math.min(MAX_BACKOFF_MS, base * jitter);
+  }
+
+  // ---- instance and group ends ----------------------------------------------
+
+  private finalize(a: Attempt, outcome: Outcome, now: number, durationMs = 0): void {
+    const { inst } = a;
+    if (this.done[inst.seq]) throw new Error(`Internal error: ${inst.id} finalized twice`);
+    this.done[inst.seq] = 1;
+    this.finished++;
+    this.o.emit({
+      type: "task_end",
+      id: inst.id,
+      task: inst.task.name,
+      host: inst.host,
+      item: inst.item,
+      attempt: a.n,
+      status: outcome.status,
+      changed: outcome.changed,
+      t_ms: this.t(now),
+      duration_ms: round(durationMs),
+      error: outcome.error,
+      data: outcome.data,
+      bytes: outcome.bytes,
+    });
+    const g = inst.group.index;
+    if (outcome.status !== "ok" && this.groupFailed[g] === undefined) this.groupFailed[g] = inst.id;
+    if (--this.remaining[g] === 0) this.completeGroup(inst.group);
+    if (this.o.failFast && (outcome.status === "failed" || outcome.status === "timed_out") && !this.stopping) {
+      this.stop(`fail-fast: ${inst.id} ${outcome.status === "timed_out" ? "timed out" : "failed"}`, false);
+    }
+  }
+
+  private completeGroup(first: Group): void {
+    // A worklist, not recursion: skipping can cascade down a long chain of tasks.
+    const work: Group[] = [first];
+    while (work.length > 0) {
+      const group = work.pop()!;
+      const failedId = this.groupFailed[group.index];
+      const ready: Group[] = [];
+      for (const d of group.dependents) {
+        if (failedId !== undefined && this.failedPrereq[d.index] === undefined) this.failedPrereq[d.index] = failedId;
+        if (--this.pendingPrereqs[d.index] === 0) ready.push(d);
+      }
+      work.push(...this.releaseGroups(ready));
+    }
+  }
+
+  /** Queues the instances of groups whose prerequisites are done; returns groups that completed by skipping. */
+  private releaseGroups(groups: Group[]): Group[] {
+    const now = this.clock.now();
+    const completed: Group[] = [];
+    for (const group of groups) {
+      const failedId = this.failedPrereq[group.index];
+      if (failedId !== undefined || this.stopping) {
+        const status: Status = this.stopping ? "cancelled" : "skipped";
+        const error = this.stopping ? "cancelled before it started" : `skipped: ${failedId} did not succeed`;
+        for (const inst of group.instances) this.endUnstarted(inst, status, error, now);
+        this.groupFailed[group.index] ??= group.instances[0]?.id ?? `${group.task.name}[${group.host}]`;
+        this.remaining[group.index] = 0;
+        completed.push(group);
+        continue;
+      }
+      for (const inst of group.instances) this.ready.push(this.newAttempt(inst, 1, now));
+      if (group.instances.length === 0) completed.push(group);
+    }
+    return completed;
+  }
+
+  private endUnstarted(inst: Instance, status: Status, error: string, now: number, attempt = 1): void {
+    if (this.done[inst.seq]) return;
+    this.done[inst.seq] = 1;
+    this.finished++;
+    this.o.emit({
+      type: "task_end",
+      id: inst.id,
+      task: inst.task.name,
+      host: inst.host,
+      item: inst.item,
+      attempt,
+      status,
+      changed: false,
+      t_ms: this.t(now),
+      duration_ms: 0,
+      error,
+      data: {},
+      bytes: 0,
+    });
+  }
+
+  /**
+   * Fail-fast or Ctrl-C: start nothing more, abort what runs (their permits
+   * come back as each attempt ends), and end everything not started as
+   * cancelled.
+   */
+  private stop(reason: string, interrupted: boolean): void {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.interrupted = interrupted;
+    for (const a of this.running) a.controller!.abort(new StopReason(reason));
+    const now = this.clock.now();
+    const error = `cancelled: ${reason}`;
+    const waiting: Attempt[] = [...this.ready.drain(), ...this.backoff.drain().map((b) => b.attempt)];
+    for (const queue of this.parked.values()) waiting.push(...queue.drain());
+    for (const a of waiting) this.endUnstarted(a.inst, "cancelled", error, now, a.n);
+    const runningSeqs = new Set([...this.running].map((a) => a.inst.seq));
+    for (const g of this.o.graph.groups) {
+      for (const inst of g.instances) if (!runningSeqs.has(inst.seq)) this.endUnstarted(inst, "cancelled", error, now);
+    }
+    if (this.timer !== undefined) this.clock.clearTimer(this.timer);
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    this.checkFinished();
+  }
+
+  private checkFinished(): void {
+    if (this.finished === this.o.graph.instanceCount && this.running.size === 0) this.resolveRun?.();
+  }
+
+  // ---- telemetry --------------------------------------------------------------
+
+  private usageOf(guard: Guard): GuardUsage {
+    let u = this.usage.get(guard);
+    if (!u) this.usage.set(guard, (u = new GuardUsage(guard, this.startedAt)));
+    return u;
+  }
+
+  private guardSummaries(endedAt: number): Record<string, GuardSummary> {
+    const out: Record<string, GuardSummary> = { forks: this.forkUsage.summary(this.startedAt, endedAt) };
+    for (const guard of this.o.guards.all()) out[guard.name] = this.usageOf(guard).summary(this.startedAt, endedAt);
+    return out;
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * The NDJSON event schema: a public contract. Fields are added, never renamed
+ * or removed. docs/telemetry.md describes every field.
+ *
+ * Every output (NDJSON, human progress, the summary) is a consumer of these
+ * events; EventFormatters below is a mapped type, so adding a kind fails to
+ * compile until every formatter handles it.
+ */
+
+export const SCHEMA_VERSION = 1;
+
+export type Status = "ok" | "failed" | "timed_out" | "cancelled" | "skipped";
+
+export interface ParallelismInfo {
+  mode: "auto" | "manual";
+  effective: number;
+  [extra: string]: unknown;
+}
+
+export interface RunStartEvent {
+  type: "run_start";
+  schema: number;
+  version: string;
+  runtime: string;
+  plan: string;
+  t_ms: number;
+  ts: string;
+  parallelism: ParallelismInfo;
+  instances: number;
+  hosts: string[];
+  tokens: { cpu: number; io: number };
+}
+
+interface InstanceFields {
+  id: string;
+  task: string;
+  host: string;
+  item: unknown;
+  attempt: number;
+  t_ms: number;
+}
+
+export interface TaskStartEvent extends InstanceFields {
+  type: "task_start";
+  /** Milliseconds from ready (dependencies done, or backoff over) to start. */
+  wait_ms: number;
+  /** The guards held while the module runs, in acquisition order. */
+  guards: string[];
+}
+
+export interface TaskEndEvent extends InstanceFields {
+  type: "task_end";
+  status: Status;
+  changed: boolean;
+  duration_ms: number;
+  error: string | null;
+  data: Record<string, unknown>;
+  /** Bytes the module reported processing (file modules); 0 otherwise. */
+  bytes: number;
+}
+
+export interface TaskRetryEvent extends InstanceFields {
+  type: "task_retry";
+  /** Status of the attempt that failed. */
+  status: Status;
+  error: string | null;
+  /** Backoff before the next attempt; no guard is held meanwhile. */
+  delay_ms: number;
+}
+
+export interface LogEvent {
+  type: "log";
+  id: string | null;
+  level: "debug" | "info" | "warn" | "error";
+  message: string;
+  t_ms: number;
+}
+
+export interface GuardSummary {
+  kind: string;
+  capacity: number;
+  acquisitions: number;
+  wait_ms: Percentiles;
+  max_queue: number;
+  busy_fraction: number;
+}
+
+export interface Percentiles {
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+export interface RunSummary {
+  total: number;
+  ok: number;
+  failed: number;
+  timed_out: number;
+  skipped: number;
+  cancelled: number;
+  changed: number;
+  retries: number;
+  makespan_ms: number;
+  instances_per_s: number;
+  wait_ms: Percentiles;
+  bytes: number;
+  bytes_per_s: number;
+  peak_rss_bytes: number;
+  guards: Record<string, GuardSummary>;
+  interrupted: boolean;
+}
+
+export interface RunEndEvent {
+  type: "run_end";
+  t_ms: number;
+  summary: RunSummary;
+}
+
+export type FanoutEvent = RunStartEvent | TaskStartEvent | TaskEndEvent | TaskRetryEvent | LogEvent | RunEndEvent;
+export type EventType = FanoutEvent["type"];
+export type EventOf<K extends EventType> = Extract<FanoutEvent, { type: K }>;
+
+/** One handler per event kind; a missing kind is a compile error. */
+export type EventFormatters<R> = { [K in EventType]: (event: EventOf<K>) => R };
+
+/** Where events go. Sinks must not throw: a broken pipe must not stop a run. */
+export interface EventSink {
+  write(event: FanoutEvent): void;
+  /** Flushes buffered output; called once, after run_end. */
+  close?(): Promise<void> | void;
+}

@@ -1,0 +1,65 @@
+/**
+ * Progress for people, on stderr. One line per finished instance (for large
+ * runs only the ones that did not succeed), retries, warnings from modules,
+ * and the summary. Folded from the same events as the NDJSON output.
+ */
+import { formatBytes, formatDuration } from "../units.ts";
+import type { EventFormatters, EventSink, FanoutEvent, Status } from "./events.ts";
+
+/** Above this many instances, successful ones are not listed one by one. */
+const LIST_ALL_UP_TO = 500;
+
+export interface HumanOptions {
+  color: boolean;
+  /** Print module `info`/`debug` logs too, not only warnings and errors. */
+  verbose?: boolean;
+}
+
+const CODES = { red: 31, green: 32, yellow: 33, dim: 2, bold: 1 } as const;
+
+export class HumanSink implements EventSink {
+  private listAll = true;
+  private readonly formatters: EventFormatters<string | undefined>;
+
+  constructor(private readonly write_: (text: string) => void, private readonly options: HumanOptions) {
+    const paint = (code: keyof typeof CODES, text: string) => (options.color ? `\x1b[${CODES[code]}m${text}\x1b[0m` : text);
+    const statusColor: Record<Status, keyof typeof CODES> = { ok: "green", failed: "red", timed_out: "red", cancelled: "yellow", skipped: "dim" };
+    this.formatters = {
+      run_start: (e) => {
+        this.listAll = e.instances <= LIST_ALL_UP_TO;
+        const p = e.parallelism;
+        return paint("bold", `fanout: plan ${e.plan}: ${e.instances} instance${e.instances === 1 ? "" : "s"}, forks ${p.effective} (${p.mode})`);
+      },
+      task_start: () => undefined,
+      task_retry: (e) => paint("yellow", `retry   ${e.id} attempt ${e.attempt} ${e.status}: ${e.error ?? ""} (next in ${formatDuration(e.delay_ms)})`),
+      task_end: (e) => {
+        if (e.status === "ok" && !this.listAll) return undefined;
+        const status = paint(statusColor[e.status], e.status.padEnd(9));
+        const changed = e.status === "ok" && e.changed ? paint("yellow", " changed") : "";
+        const error = e.error ? `: ${e.error}` : "";
+        return `${status}${e.id} ${paint("dim", formatDuration(e.duration_ms))}${changed}${error}`;
+      },
+      log: (e) => {
+        if (!this.options.verbose && (e.level === "debug" || e.level === "info")) return undefined;
+        const level = e.level === "error" ? paint("red", e.level) : e.level === "warn" ? paint("yellow", e.level) : e.level;
+        return `${level.padEnd(5)} ${e.id ?? "fanout"}: ${e.message}`;
+      },
+      run_end: (e) => {
+        const s = e.summary;
+        const parts = [`${s.ok} ok`, `${s.failed} failed`];
+        if (s.timed_out) parts.push(`${s.timed_out} timed out`);
+        if (s.skipped) parts.push(`${s.skipped} skipped`);
+        if (s.cancelled) parts.push(`${s.cancelled} cancelled`);
+        if (s.retries) parts.push(`${s.retries} retries`);
+        const bytes = s.bytes > 0 ? `, ${formatBytes(s.bytes)} at ${formatBytes(s.bytes_per_s)}/s` : "";
+        const bad = s.failed + s.timed_out + s.cancelled + s.skipped > 0;
+        return paint(bad ? "red" : "green", `${s.interrupted ? "interrupted: " : ""}${parts.join(", ")} of ${s.total} in ${formatDuration(s.makespan_ms)}${bytes}`);
+      },
+    };
+  }
+
+  write(event: FanoutEvent): void {
+    const text = (this.formatters[event.type] as (e: FanoutEvent) => string | undefined)(event);
+    if (text !== undefined) this.write_(text + "\n");
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * NDJSON on a stream: one event per line. Lines are batched into large
+ * writes (a run of 100,000 instances writes 200,000 lines); a closed pipe
+ * (`| head`) silences the sink instead of failing the run.
+ */
+import type { EventSink, FanoutEvent } from "./events.ts";
+
+const FLUSH_AT = 64 * 1024;
+
+export interface Writable {
+  write(chunk: string, callback?: (error?: Error | null) => void): boolean;
+  once?(event: "drain", listener: () => void): unknown;
+}
+
+export class NdjsonSink implements EventSink {
+  private buffer = "";
+  private broken = false;
+  private scheduled = false;
+  private pending: Promise<void> = Promise.resolve();
+
+  constructor(private readonly out: Writable) {}
+
+  write(event: FanoutEvent): void {
+    if (this.broken) return;
+    let line: string;
+    try {
+      line = JSON.stringify(event);
+    } catch {
+      line = JSON.stringify({ ...event, data: { error: "data was not JSON-serialisable" } });
+    }
+    this.buffer += line + "\n";
+    if (this.buffer.length >= FLUSH_AT) this.flush();
+    else if (!this.scheduled) {
+      // Flush soon even when events trickle, so `| jq` sees progress live.
+      this.scheduled = true;
+      setTimeout(() => {
+        this.scheduled = false;
+        this.flush();
+      }, 20);
+    }
+  }
+
+  private flush(): void {
+    if (this.buffer === "" || this.broken) return;
+    const chunk = this.buffer;
+    this.buffer = "";
+    this.pending = this.pending.then(() =>
+      new Promise<void>((resolve) => {
+        try {
+          this.out.write(chunk, (error) => {
+            if (error) this.broken = true;
+            resolve();
+          });
+        } catch {
+          this.broken = true;
+          resolve();
+        }
+      })
+    );
+  }
+
+  async close(): Promise<void> {
+    this.flush();
+    await this.pending;
+  }
+}
+
+/** Keeps every event in memory: for tests and benchmarks. */
+export class MemorySink implements EventSink {
+  readonly events: FanoutEvent[] = [];
+  write(event: FanoutEvent): void {
+    this.events.push(event);
+  }
+}

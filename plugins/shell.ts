@@ -1,0 +1,44 @@
+/**
+ * shell: runs a command. `argv` runs the program directly (no shell, so no
+ * quoting or injection surprises); `cmd` with `shell: true` goes through
+ * /bin/sh -c. A non-zero exit fails the instance. It takes no CPU or I/O
+ * token unless the task's `resources:` says so: a command may be latency-bound.
+ */
+import { defineModule, v } from "../core/mod.ts";
+
+const common = {
+  cwd: v.optional(v.string("expected cwd as a path")),
+  env: v.optional(v.record(v.string(), v.string("expected env values as strings"), "expected env as a mapping of strings")),
+  input: v.optional(v.string("expected input as text for stdin")),
+};
+
+const ShellInput = v.union(
+  [
+    v.strictObject({
+      argv: v.pipe(v.array(v.string("expected argv entries as strings"), "expected argv as a list"), v.minLength(1, "expected argv to name a program")),
+      shell: v.optional(v.literal(false)),
+      ...common,
+    }),
+    v.strictObject({ cmd: v.string("expected cmd as a string"), shell: v.literal(true, "cmd runs through /bin/sh: add shell: true, or give argv instead"), ...common }),
+  ],
+  "expected { argv: [program, args…] } or { cmd: \"…\", shell: true }",
+);
+
+export default defineModule<v.InferOutput<typeof ShellInput>>({
+  description: "Run a program from an argv list, or a command line through /bin/sh",
+  parallelizationHint: "fully_parallel",
+  input: ShellInput,
+  async run(input, ctx) {
+    const argv = "cmd" in input ? ["/bin/sh", "-c", input.cmd] : input.argv;
+    const cwd = input.cwd === undefined ? ctx.planDir : input.cwd;
+    const r = await ctx.exec(argv, { cwd, env: input.env, input: input.input });
+    const data = { exit_code: r.code, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+    if (r.code !== 0) {
+      const why = r.signal ? `killed by ${r.signal}` : `exit code ${r.code}`;
+      const tail = r.stderr.trim().split("\n").slice(-1)[0];
+      return { failed: true, error: `${argv[0]}: ${why}${tail ? `: ${tail}` : ""}`, changed: true, data };
+    }
+    if (r.truncated) ctx.log.warn("output exceeded the capture limit and was truncated");
+    return { changed: true, data };
+  },
+});
