@@ -158,9 +158,11 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (import.meta.main) {
-  const code = await main(process.argv.slice(2));
-  process.exitCode = code;
-  // A module that ignored its abort may leave timers or sockets behind; they
-  // must not keep a finished run alive. Output was flushed before main returned.
-  setTimeout(() => process.exit(code), 100).unref();
+  // No top-level await: the compiled binary's bytecode cache does not allow it.
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+    // A module that ignored its abort may leave timers or sockets behind; they
+    // must not keep a finished run alive. Output was flushed before main returned.
+    setTimeout(() => process.exit(code), 100).unref();
+  });
 }
