@@ -204,7 +204,14 @@ export class Scheduler {
     for (const [guard, queue] of this.parked) {
       if (queue.size === 0) continue;
       const when = guard.readyAt(queue.peek()!.requests.find((r) => r.guard === guard)?.amount ?? 1, now);
-      if (when < at) at = when;
+      if (when > now) {
+        if (when < at) at = when;
+      } else if (guard.available(now) - (this.pendingWakes.get(guard) ?? 0) > 0) {
+        // Room appeared without a release (a refill between two looks): wake on the next turn.
+        this.touched.add(guard);
+        at = now;
+      }
+      // Otherwise instances already woken from this guard will use the room, and re-touch it.
     }
     if (at === this.timerAt) return;
     if (this.timer !== undefined) this.clock.clearTimer(this.timer);

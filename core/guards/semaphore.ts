@@ -31,7 +31,7 @@ export class Semaphore implements Guard {
     return this.capacity - this.inUse;
   }
 
-  readyAt(): number {
-    return Infinity;
+  readyAt(amount: number, now: number): number {
+    return this.inUse + amount <= this.capacity ? now : Infinity;
   }
 }
