@@ -16,18 +16,18 @@ export class Semaphore implements Guard {
     return this.inUse;
   }
 
-  tryAcquire(amount: number): boolean {
+  tryAcquire(amount: number, _now?: number): boolean {
     if (this.inUse + amount > this.capacity) return false;
     this.inUse += amount;
     return true;
   }
 
-  release(amount: number): void {
+  release(amount: number, _now?: number): void {
     if (amount > this.inUse) throw new Error(`Internal error: ${this.name} released ${amount} but holds ${this.inUse}`);
     this.inUse -= amount;
   }
 
-  available(): number {
+  available(_now?: number): number {
     return this.capacity - this.inUse;
   }
 
