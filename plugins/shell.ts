@@ -6,22 +6,18 @@
  */
 import { defineModule, v } from "../core/mod.ts";
 
-const common = {
-  cwd: v.optional(v.string("expected cwd as a path")),
-  env: v.optional(v.record(v.string(), v.string("expected env values as strings"), "expected env as a mapping of strings")),
-  input: v.optional(v.string("expected input as text for stdin")),
-};
-
-const ShellInput = v.union(
-  [
-    v.strictObject({
-      argv: v.pipe(v.array(v.string("expected argv entries as strings"), "expected argv as a list"), v.minLength(1, "expected argv to name a program")),
-      shell: v.optional(v.literal(false)),
-      ...common,
-    }),
-    v.strictObject({ cmd: v.string("expected cmd as a string"), shell: v.literal(true, "cmd runs through /bin/sh: add shell: true, or give argv instead"), ...common }),
-  ],
-  "expected { argv: [program, args…] } or { cmd: \"…\", shell: true }",
+const ShellInput = v.pipe(
+  v.strictObject({
+    argv: v.optional(v.pipe(v.array(v.string("expected argv entries as strings"), "expected argv as a list"), v.minLength(1, "expected argv to name a program"))),
+    cmd: v.optional(v.string("expected cmd as a string")),
+    shell: v.optional(v.boolean("expected shell: true or false")),
+    cwd: v.optional(v.string("expected cwd as a path")),
+    env: v.optional(v.record(v.string(), v.string("expected env values as strings"), "expected env as a mapping of strings")),
+    input: v.optional(v.string("expected input as text for stdin")),
+  }),
+  v.check((i) => (i.argv === undefined) !== (i.cmd === undefined), "expected either argv: [program, args…] or cmd: \"…\" with shell: true"),
+  v.check((i) => i.cmd === undefined || i.shell === true, "cmd runs through /bin/sh: add shell: true, or give argv instead"),
+  v.check((i) => i.argv === undefined || i.shell !== true, "argv runs without a shell: drop shell: true, or give cmd instead"),
 );
 
 export default defineModule<v.InferOutput<typeof ShellInput>>({
@@ -29,9 +25,8 @@ export default defineModule<v.InferOutput<typeof ShellInput>>({
   parallelizationHint: "fully_parallel",
   input: ShellInput,
   async run(input, ctx) {
-    const argv = "cmd" in input ? ["/bin/sh", "-c", input.cmd] : input.argv;
-    const cwd = input.cwd === undefined ? ctx.planDir : input.cwd;
-    const r = await ctx.exec(argv, { cwd, env: input.env, input: input.input });
+    const argv = input.cmd !== undefined ? ["/bin/sh", "-c", input.cmd] : input.argv!;
+    const r = await ctx.exec(argv, { cwd: input.cwd ?? ctx.planDir, env: input.env, input: input.input });
     const data = { exit_code: r.code, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
     if (r.code !== 0) {
       const why = r.signal ? `killed by ${r.signal}` : `exit code ${r.code}`;

@@ -46,7 +46,7 @@ export function checkItems(tasks: TaskInput[], source: YamlSource): PlanError[] 
 }
 
 export function checkNeeds(tasks: TaskInput[], source: YamlSource): PlanError[] {
-  const names = tasks.map((t) => t.name);
+  const names = [...new Set(tasks.map((t) => t.name))];
   const errors: PlanError[] = [];
   tasks.forEach((t, i) =>
     t.needs?.forEach((n, j) => {

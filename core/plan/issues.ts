@@ -67,15 +67,18 @@ function explain(issue: Issue, root: AnySchema, prefix: PathKey[]): Explained[] 
   }
   // A union of objects: when the input was an object, the specific field
   // problem of the matching option says more than "expected one of …".
-  if (issue.type === "union" || issue.type === "variant") {
+  // Only when exactly one option takes objects: with several, their issues mix.
+  if ((issue.type === "union" || issue.type === "variant") && objectOptionsAt(root, path) <= 1) {
     const specific = (issue.issues ?? []).filter((sub) => (sub.path?.length ?? 0) > 0);
     if (specific.length > 0 && typeof issue.input === "object" && issue.input !== null) {
       return specific.flatMap((sub) => explain(sub, root, path.slice(0, path.length - 0)).map((e) => ({ ...e, path: dedupePrefix(e.path, path) })));
     }
   }
+  // "got Object" tells nobody anything; a scalar is worth showing.
+  const got = issue.received === "Object" || issue.received === "Array" ? "" : `, got ${issue.received}`;
   const base = issue.message.startsWith("Invalid ")
-    ? `expected ${issue.expected ?? "a valid value"}, got ${issue.received}`
-    : `${issue.message}, got ${issue.received}`;
+    ? `expected ${issue.expected ?? "a valid value"}${got}`
+    : `${issue.message}${got}`;
   const suggestion = typeof issue.input === "string" ? didYouMean(issue.input, literalsAt(root, path)) : "";
   return [{ path, message: base + suggestion, atKey: false }];
 }
@@ -98,6 +101,24 @@ function keysAt(schema: AnySchema, path: readonly PathKey[]): string[] {
     if (entries) for (const k of Object.keys(entries)) keys.add(k);
   }
   return [...keys];
+}
+
+/** How many options of the union at `path` accept an object (a variant counts as one). */
+function objectOptionsAt(schema: AnySchema, path: readonly PathKey[]): number {
+  let candidates: AnySchema[] = [schema];
+  for (const step of path) candidates = candidates.flatMap((s) => childSchemas(s, step));
+  let count = 0;
+  for (const s of candidates) {
+    const x = s as unknown as { type: string; options?: AnySchema[]; wrapped?: AnySchema };
+    const union = x.wrapped ?? s;
+    const options = (union as unknown as { type: string; options?: AnySchema[] });
+    if (options.type === "variant") count += 1;
+    else for (const o of options.options ?? []) {
+      const t = (o as unknown as { type: string }).type;
+      if (t === "variant" || t.endsWith("object") || t === "record") count++;
+    }
+  }
+  return count;
 }
 
 /** The string literals a schema at `path` accepts (picklists, literals). */

@@ -55,7 +55,7 @@ export async function loadPlanText(text: string, file: string, options: LoadOpti
     ...input.tasks.flatMap((t, i) => checkTemplates(t, i, vars, source)),
   ];
   if (errors.length === 0) errors.push(...checkCycles(taskEdges(input.tasks, input.hosts), input.tasks, source));
-  if (errors.length > 0) throw new PlanErrors(errors);
+  if (errors.length > 0) throw new PlanErrors(inFileOrder(errors));
 
   const modules = await loadModules(input.tasks, input.plugins, dir, source);
   const tasks = input.tasks.map((t, index): Task => {
@@ -89,6 +89,10 @@ export async function loadPlanText(text: string, file: string, options: LoadOpti
     resources: input.resources,
     tasks,
   };
+}
+
+function inFileOrder(errors: PlanError[]): PlanError[] {
+  return errors.sort((a, b) => (a.position?.line ?? 0) - (b.position?.line ?? 0) || (a.position?.col ?? 0) - (b.position?.col ?? 0));
 }
 
 /** Task-level dependency edges: explicit needs, else the previous task on each host. */

@@ -1,0 +1,188 @@
+/** Plan loading: every error names file:line:col and what was expected; nothing half-loaded. */
+import { describe, expect, test } from "bun:test";
+import { join, resolve } from "node:path";
+import { PlanErrors, PluginError } from "../errors.ts";
+import { writeFiles } from "../test_helpers.ts";
+import { loadPlan } from "./load.ts";
+
+const FIXTURES = resolve(import.meta.dir, "../../fixtures/plugins");
+
+/** Loads `yaml` and returns its error messages with the temp directory replaced by "plan.yml". */
+async function errorsOf(yaml: string, files: Record<string, string> = {}): Promise<string[]> {
+  const dir = writeFiles({ "plan.yml": yaml, ...files });
+  try {
+    await loadPlan(join(dir, "plan.yml"));
+  } catch (e) {
+    if (e instanceof PlanErrors) return e.errors.map((x) => x.message.replace(join(dir, "plan.yml"), "plan.yml"));
+    throw e;
+  }
+  throw new Error("expected the plan to be rejected");
+}
+
+describe("loadPlan › schema errors point at the value", () => {
+  test("unknown module, with a suggestion", async () => {
+    expect(await errorsOf(`version: 1
+tasks:
+  - name: a
+    module: sheel
+`)).toEqual([`plan.yml:4:13: tasks[0].module: unknown module "sheel" (did you mean "shell"?); expected a built-in (debug, http, shell, sleep) or a name from plugins:`]);
+  });
+
+  test("unknown keys are errors, at the key, with the allowed keys", async () => {
+    const [message] = await errorsOf(`version: 1
+tasks:
+  - name: a
+    module: debug
+    retires: 2
+`);
+    expect(message).toStartWith(`plan.yml:5:5: tasks[0].retires: unknown key "retires" (did you mean "retries"?); expected one of: name, module,`);
+  });
+
+  test("several problems are reported together, in file order", async () => {
+    const errors = await errorsOf(`version: 1
+parallelism: 0
+tasks:
+  - name: a
+    module: sleep
+    timeout: 30
+    hint: host_exclusiv
+`);
+    expect(errors).toEqual([
+      "plan.yml:2:14: parallelism: expected parallelism as auto or a whole number >= 1, got 0",
+      "plan.yml:6:14: tasks[0].timeout: expected timeout as a duration like 500ms, 30s or 2m, got 30",
+      expect.stringMatching(/^plan\.yml:7:11: tasks\[0\]\.hint: expected a hint: .* got "host_exclusiv" \(did you mean "host_exclusive"\?\)$/),
+    ]);
+  });
+
+  test("a rate_limited hint without per_second says so", async () => {
+    expect(await errorsOf(`version: 1
+tasks:
+  - { name: a, module: debug, hint: { kind: rate_limited } }
+`)).toEqual([`plan.yml:3:37: tasks[0].hint.per_second: missing required key "per_second"`]);
+  });
+
+  test("YAML syntax errors carry the position", async () => {
+    const [message] = await errorsOf("version: 1\ntasks:\n  - name: [unclosed\n");
+    expect(message).toMatch(/^plan\.yml:\d+:\d+: invalid YAML: /);
+  });
+
+  test("a missing file is an error that names it", async () => {
+    await expect(loadPlan("/nonexistent/plan.yml")).rejects.toThrow("/nonexistent/plan.yml: plan file not found");
+  });
+});
+
+describe("loadPlan › cross-checks", () => {
+  test("a cycle in needs is reported with its members", async () => {
+    const errors = await errorsOf(`version: 1
+tasks:
+  - { name: a, module: debug, needs: [c] }
+  - { name: b, module: debug, needs: [a] }
+  - { name: c, module: debug, needs: [b] }
+`);
+    expect(errors).toEqual(["plan.yml:3:38: tasks[0].needs: cycle in needs: a -> c -> b -> a"]);
+  });
+
+  test("needs, hosts and task names must exist and be unique", async () => {
+    const errors = await errorsOf(`version: 1
+hosts: [web1, web2]
+tasks:
+  - { name: a, module: debug, hosts: [web3] }
+  - { name: a, module: debug, needs: [b] }
+`);
+    expect(errors).toEqual([
+      `plan.yml:4:39: tasks[0].hosts[0]: unknown host "web3" (did you mean "web1"?); expected one of the plan's hosts: web1, web2`,
+      `plan.yml:5:13: tasks[1].name: duplicate task name "a" (first used by tasks[0])`,
+      `plan.yml:5:39: tasks[1].needs[0]: unknown task "b" (did you mean "a"?); expected one of: a`,
+    ]);
+  });
+
+  test("templates may only name host, item, task and defined vars; item needs items", async () => {
+    const errors = await errorsOf(`version: 1
+vars: { pkg: nginx }
+tasks:
+  - name: a
+    module: debug
+    with: { message: "{{ vars.pkgs }} {{ item }} {{ hostname }} {{ vars.pkg | upper }}" }
+`);
+    expect(errors).toEqual([
+      `plan.yml:6:22: tasks[0].with.message: template {{ vars.pkg | upper }} is not a plain reference; expected {{ host }}, {{ item }}, {{ item.field }}, {{ vars.name }} or {{ task }}`,
+    ]);
+    const more = await errorsOf(`version: 1
+vars: { pkg: nginx }
+tasks:
+  - { name: a, module: debug, with: { message: "{{ vars.pkgs }} {{ item }} {{ hostname }}" } }
+`);
+    expect(more).toEqual([
+      `plan.yml:4:48: tasks[0].with.message: {{ vars.pkgs }}: no variable "pkgs" (did you mean "pkg"?); defined: pkg`,
+      `plan.yml:4:48: tasks[0].with.message: {{ item }}: task "a" has no items (add items: or items_from:)`,
+      `plan.yml:4:48: tasks[0].with.message: unknown template root "hostname" in {{ hostname }}; expected host, item, vars or task`,
+    ]);
+  });
+
+  test("a module's inputs are checked at load, except values still to be templated", async () => {
+    const errors = await errorsOf(`version: 1
+tasks:
+  - { name: a, module: sleep, with: { duration: soon } }
+  - { name: b, module: sleep, with: { duration: "{{ item }}" }, items: [1ms] }
+  - { name: c, module: shell, with: { cmd: "ls" } }
+`);
+    expect(errors).toEqual([
+      "plan.yml:3:49: tasks[0].with.duration: expected duration like 50ms or 2s, got \"soon\" (module sleep)",
+      `plan.yml:5:37: tasks[2].with: cmd runs through /bin/sh: add shell: true, or give argv instead (module shell)`,
+    ]);
+  });
+});
+
+describe("loadPlan › plugins", () => {
+  test("a plugin with a bad hint is a PluginError naming the file", async () => {
+    const dir = writeFiles({ "plan.yml": `version: 1\nplugins: { x: ${join(FIXTURES, "bad_hint.ts")} }\ntasks:\n  - { name: a, module: x }\n` });
+    const error = await loadPlan(join(dir, "plan.yml")).catch((e) => e);
+    expect(error).toBeInstanceOf(PluginError);
+    expect(error.message).toStartWith(`${join(FIXTURES, "bad_hint.ts")}: invalid module exports: parallelizationHint:`);
+  });
+
+  test("a plugin without run is a PluginError", async () => {
+    const dir = writeFiles({ "plan.yml": `version: 1\nplugins: { x: ${join(FIXTURES, "no_run.ts")} }\ntasks:\n  - { name: a, module: x }\n` });
+    const error = await loadPlan(join(dir, "plan.yml")).catch((e) => e);
+    expect(error).toBeInstanceOf(PluginError);
+    expect(error.message).toContain("expected a run function");
+  });
+
+  test("plugin paths are relative to the plan file", async () => {
+    const dir = writeFiles({
+      "plan.yml": "version: 1\nplugins: { mine: ./mine.ts }\ntasks:\n  - { name: a, module: mine }\n",
+      "mine.ts": "export const parallelizationHint = { kind: 'rate_limited', per_second: 3 };\nexport default () => ({ changed: true });\n",
+    });
+    const plan = await loadPlan(join(dir, "plan.yml"));
+    expect(plan.tasks[0]!.module.source).toBe(join(dir, "mine.ts"));
+    expect(plan.tasks[0]!.hint).toEqual({ kind: "rate_limited", per_second: 3, burst: 1 });
+  });
+});
+
+describe("loadPlan › resolution", () => {
+  test("defaults, hint override, resources merge, items from a file", async () => {
+    const dir = writeFiles({
+      "plan.yml": `version: 1
+tasks:
+  - name: a
+    module: shell
+    with: { argv: [echo, "{{ item }}"] }
+    items_from: { file: list.txt }
+    hint: global_exclusive
+    resources: { cpu: 2 }
+    timeout: 1.5s
+`,
+      "list.txt": "one\n\n# a comment\ntwo\n",
+    });
+    const plan = await loadPlan(join(dir, "plan.yml"), { vars: { extra: "x" } });
+    const t = plan.tasks[0]!;
+    expect(plan.name).toBe("plan");
+    expect(plan.hosts).toEqual(["localhost"]);
+    expect(plan.parallelism).toBe("auto");
+    expect(plan.vars).toEqual({ extra: "x" });
+    expect(t.items).toEqual(["one", "two"]);
+    expect(t.hint).toEqual({ kind: "global_exclusive", group: "default" });
+    expect(t.resources).toEqual({ cpu: 2 });
+    expect([t.timeoutMs, t.retries, t.retryDelayMs]).toEqual([1500, 0, 200]);
+  });
+});
