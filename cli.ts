@@ -7,6 +7,7 @@
 import process from "node:process";
 import { cac } from "./core/deps.ts";
 import { describeError, PlanError, PlanErrors, PluginError, UsageError } from "./core/errors.ts";
+import { killAllChildren, settleChildren } from "./core/runtime/spawn.ts";
 import { VERSION } from "./core/version.ts";
 
 const EXIT_INVALID = 2;
@@ -133,6 +134,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`\nfanout: ${signal}: cancelling running instances (again to exit now)\n`);
       root.abort(new Error(signal));
     } else {
+      killAllChildren("SIGKILL");
       process.exit(EXIT_INTERRUPTED);
     }
   };
@@ -148,6 +150,7 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT_INVALID;
     }
     const code = await cli.runMatchedCommand();
+    await settleChildren();
     return typeof code === "number" ? code : 0;
   } catch (error) {
     return report(error);

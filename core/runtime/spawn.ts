@@ -63,6 +63,30 @@ class OutputBuffer {
   }
 }
 
+/** Process groups started and not yet ended: a forced exit must not orphan them. */
+const liveGroups = new Set<number>();
+
+/**
+ * Sends `signal` to every process group we started that is still running.
+ * For the last-resort exit (a second Ctrl-C): children live in their own
+ * sessions, so the terminal's signal never reaches them by itself.
+ */
+export function killAllChildren(signal: NodeJS.Signals = "SIGKILL"): void {
+  for (const pid of liveGroups) killGroup(pid, signal);
+}
+
+/**
+ * Waits until every child we started has ended, at most `graceMs`, then
+ * SIGKILLs what is left. A cancelled instance ends at once (so a module that
+ * ignores its signal cannot hold the run), but its process group may still be
+ * shutting down: the program must not exit and orphan it.
+ */
+export async function settleChildren(graceMs = DEFAULT_GRACE_MS): Promise<void> {
+  const deadline = performance.now() + graceMs;
+  while (liveGroups.size > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  killAllChildren("SIGKILL");
+}
+
 function killGroup(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pid, signal);
@@ -85,7 +109,8 @@ export function exec(argv: readonly string[], options: ExecOptions = {}): Promis
 /** Arms abort handling for a started child; returns the cleanup function. */
 function watchAbort(pid: number, options: ExecOptions): () => void {
   const { signal } = options;
-  if (!signal) return () => {};
+  liveGroups.add(pid);
+  if (!signal) return () => liveGroups.delete(pid);
   let killTimer: ReturnType<typeof setTimeout> | undefined;
   const onAbort = () => {
     killGroup(pid, "SIGTERM");
@@ -93,6 +118,7 @@ function watchAbort(pid: number, options: ExecOptions): () => void {
   };
   signal.addEventListener("abort", onAbort, { once: true });
   return () => {
+    liveGroups.delete(pid);
     signal.removeEventListener("abort", onAbort);
     if (killTimer !== undefined) clearTimeout(killTimer);
   };

@@ -34,7 +34,7 @@ export class HumanSink implements EventSink {
       task_retry: (e) => paint("yellow", `retry   ${e.id} attempt ${e.attempt} ${e.status}: ${e.error ?? ""} (next in ${formatDuration(e.delay_ms)})`),
       task_end: (e) => {
         if (e.status === "ok" && !this.listAll) return undefined;
-        const status = paint(statusColor[e.status], e.status.padEnd(9));
+        const status = paint(statusColor[e.status], e.status.padEnd(10));
         const changed = e.status === "ok" && e.changed ? paint("yellow", " changed") : "";
         const error = e.error ? `: ${e.error}` : "";
         return `${status}${e.id} ${paint("dim", formatDuration(e.duration_ms))}${changed}${error}`;

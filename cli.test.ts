@@ -1,0 +1,118 @@
+/**
+ * The command line as users meet it: real processes, real exit codes, stdout
+ * and stderr kept apart.
+ */
+import { describe, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
+import { join, resolve } from "node:path";
+import { writeFiles } from "./core/test_helpers.ts";
+import { VERSION } from "./core/version.ts";
+
+const ROOT = import.meta.dir;
+const BUN = process.execPath;
+
+function fanout(args: string[], cwd = ROOT) {
+  const r = spawnSync(BUN, ["--no-install", join(ROOT, "cli.ts"), ...args], { cwd, encoding: "utf8", timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function ndjson(text: string): Record<string, unknown>[] {
+  return text.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
+}
+
+describe("fanout CLI", () => {
+  test("--version and --help", () => {
+    const v = fanout(["--version"]);
+    expect(v.code).toBe(0);
+    expect(v.stdout).toContain(VERSION);
+    const h = fanout(["run", "--help"]);
+    expect(h.code).toBe(0);
+    expect(h.stdout).toContain("--parallelism");
+    expect(h.stdout).toContain("--dry-run");
+  });
+
+  test("exit 0 when every instance succeeds; --json writes only NDJSON to stdout", () => {
+    const r = fanout(["run", "examples/hello.yml", "--json", "-p", "8"]);
+    expect(r.code).toBe(0);
+    const events = ndjson(r.stdout);
+    expect(events[0]!.type).toBe("run_start");
+    expect(events.at(-1)!.type).toBe("run_end");
+    expect(events[0]!.parallelism).toMatchObject({ mode: "manual", effective: 8 });
+    expect(r.stderr).toContain("27 ok, 0 failed of 27");
+  });
+
+  test("exit 1 when an instance fails; fail-fast and keep-going are exclusive", () => {
+    const r = fanout(["run", "fixtures/all_hints.yml", "--json", "--quiet"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe("");
+    const end = ndjson(r.stdout).at(-1) as { summary: Record<string, number> };
+    expect([end.summary.failed, end.summary.skipped, end.summary.ok]).toEqual([1, 1, 14]);
+    const both = fanout(["run", "fixtures/all_hints.yml", "--fail-fast", "--keep-going"]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain("contradict");
+  });
+
+  test("exit 2 for an invalid plan, with file:line:col, and nothing runs", () => {
+    const dir = writeFiles({
+      "plan.yml": "version: 1\ntasks:\n  - name: marker\n    module: shell\n    with: { argv: [touch, ran] }\n  - name: bad\n    module: aptt\n",
+    });
+    const r = fanout(["run", "plan.yml", "--json"], dir);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toContain(`plan.yml:7:13: tasks[1].module: unknown module "aptt"`);
+    expect(spawnSync("test", ["-e", join(dir, "ran")]).status).toBe(1);
+  });
+
+  test("exit 2 for bad usage: unknown flag, bad --parallelism, bad --var, unknown command", () => {
+    expect(fanout(["run", "examples/hello.yml", "--bogus"]).code).toBe(2);
+    const p = fanout(["run", "examples/hello.yml", "-p", "0"]);
+    expect([p.code, p.stderr.includes("--parallelism")]).toEqual([2, true]);
+    expect(fanout(["run", "examples/hello.yml", "--var", "novalue"]).code).toBe(2);
+    expect(fanout(["launch"]).code).toBe(2);
+  });
+
+  test("--var overrides plan vars", () => {
+    const r = fanout(["run", "examples/hello.yml", "--json", "-q", "--var", "greeting=hi"]);
+    const log = ndjson(r.stdout).find((e) => e.type === "log") as { message: string };
+    expect(log.message).toStartWith("hi from ");
+  });
+
+  test("--dry-run lists every instance with its guards and runs nothing", () => {
+    const r = fanout(["run", "fixtures/all_hints.yml", "--dry-run", "--json"]);
+    expect(r.code).toBe(0);
+    const lines = ndjson(r.stdout);
+    expect(lines[0]).toMatchObject({ type: "plan", plan: "all-hints", instances: 16, forks: 4 });
+    const byId = Object.fromEntries(lines.slice(1).map((l) => [l.id, l]));
+    expect(Object.keys(byId).length).toBe(16);
+    expect((byId["install[web1][a]"]!.guards as { name: string }[]).map((g) => g.name)).toEqual(["cpu", "host:web1"]);
+    expect((byId["throttled[web2][3]"]!.guards as { name: string }[]).map((g) => g.name)).toEqual(["bucket:sleep"]);
+    expect((byId["cluster[web2]"]!.guards as { name: string }[]).map((g) => g.name)).toEqual(["global:default"]);
+    expect(byId["cluster[web1]"]!.needs).toEqual(["install[web1]"]);
+    const human = fanout(["run", "fixtures/all_hints.yml", "--dry-run"]);
+    expect(human.stdout).toContain("install[web1][a]  module pkg  guards cpu, host:web1");
+  });
+
+  test("SIGINT cancels the run, kills children, exits 130", async () => {
+    const dir = writeFiles({ "plan.yml": "version: 1\ntasks:\n  - { name: wait, module: shell, with: { argv: [sleep, '30'] } }\n" });
+    const { spawn } = await import("node:child_process");
+    const child = spawn(BUN, ["--no-install", join(ROOT, "cli.ts"), "run", "plan.yml", "--json"], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let sent = false;
+    child.stdout.on("data", (d) => {
+      out += d;
+      if (!sent && out.includes('"task_start"')) {
+        sent = true;
+        child.kill("SIGINT");
+      }
+    });
+    const code = await new Promise<number | null>((r) => child.on("close", r));
+    expect(code).toBe(130);
+    const end = ndjson(out).find((e) => e.type === "task_end") as { status: string };
+    expect(end.status).toBe("cancelled");
+  });
+});
+
+test("package.json and core/version.ts agree on the version", async () => {
+  const pkg = await import(resolve(ROOT, "package.json"), { with: { type: "json" } });
+  expect(pkg.default.version).toBe(VERSION);
+});
