@@ -15,6 +15,12 @@ const HttpInput = v.strictObject({
   expect_status: v.optional(v.union([v.number(), v.array(v.number())], "expected expect_status as a status code or a list of them")),
 });
 
+/** The URL without credentials or query string: both often carry secrets, and errors end up in logs. */
+function redact(url: string): string {
+  const u = new URL(url);
+  return `${u.protocol}//${u.host}${u.pathname}${u.search ? "?…" : ""}`;
+}
+
 export default defineModule<v.InferOutput<typeof HttpInput>>({
   description: "Send an HTTP request",
   parallelizationHint: "fully_parallel",
@@ -33,7 +39,7 @@ export default defineModule<v.InferOutput<typeof HttpInput>>({
     const ok = expected ? expected.includes(res.status) : res.status >= 200 && res.status < 300;
     const data = { status: res.status, body: text.length > MAX_BODY_CHARS ? text.slice(0, MAX_BODY_CHARS) : text };
     if (!ok) {
-      return { failed: true, error: `${input.method} ${res.url || input.url}: status ${res.status}${expected ? ` (expected ${expected.join(" or ")})` : ""}`, data };
+      return { failed: true, error: `${input.method} ${redact(input.url)}: status ${res.status}${expected ? ` (expected ${expected.join(" or ")})` : ""}`, data };
     }
     return { changed: input.method !== "GET" && input.method !== "HEAD", data, bytes: text.length };
   },

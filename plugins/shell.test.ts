@@ -1,0 +1,42 @@
+/** The shell module: real processes, argv without a shell unless asked. */
+import { describe, expect, test } from "bun:test";
+import { runPlanText } from "../core/test_helpers.ts";
+
+describe("shell module", () => {
+  test("argv runs without a shell: metacharacters are plain text", async () => {
+    const log = await runPlanText(`version: 1\ntasks:\n  - { name: a, module: shell, with: { argv: [echo, "$HOME; rm -rf /tmp/x && echo pwned"] } }\n`);
+    expect(log.ends[0]!.data.stdout).toBe("$HOME; rm -rf /tmp/x && echo pwned\n");
+  });
+
+  test("cmd with shell: true goes through /bin/sh", async () => {
+    const log = await runPlanText(`version: 1\ntasks:\n  - { name: a, module: shell, with: { cmd: "echo one && echo two", shell: true } }\n`);
+    expect(log.ends[0]!.data.stdout).toBe("one\ntwo\n");
+  });
+
+  test("cwd defaults to the plan's directory; env and stdin are passed", async () => {
+    const log = await runPlanText(`version: 1
+tasks:
+  - { name: a, module: shell, with: { cmd: 'pwd; echo "$GREETING"; cat', shell: true, env: { GREETING: hi }, input: "from stdin" } }
+`);
+    const [pwd, greeting, stdin] = String(log.ends[0]!.data.stdout).split("\n");
+    expect(pwd).toBe(log.dir);
+    expect([greeting, stdin]).toEqual(["hi", "from stdin"]);
+  });
+
+  test("a non-zero exit fails with the code and the last stderr line", async () => {
+    const log = await runPlanText(`version: 1\ntasks:\n  - { name: a, module: shell, with: { cmd: "echo oops >&2; exit 7", shell: true } }\n`);
+    const end = log.ends[0]!;
+    expect([end.status, end.error]).toEqual(["failed", "/bin/sh: exit code 7: oops"]);
+    expect(end.data.exit_code).toBe(7);
+  });
+
+  test("a program that does not exist fails the instance, not the run", async () => {
+    const log = await runPlanText(`version: 1\ntasks:\n  - { name: a, module: shell, with: { argv: [/nonexistent/program] } }\n  - { name: b, module: debug, with: { message: x }, needs: [] }\n`);
+    expect(log.ends.map((e) => [e.task, e.status])).toEqual([["a", "failed"], ["b", "ok"]]);
+  });
+
+  test("a templated argv list keeps its type", async () => {
+    const log = await runPlanText(`version: 1\nvars: { cmd: [printf, "%s-%s", x, y] }\ntasks:\n  - { name: a, module: shell, with: { argv: "{{ vars.cmd }}" } }\n`);
+    expect(log.ends[0]!.data.stdout).toBe("x-y");
+  });
+});
