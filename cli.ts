@@ -85,6 +85,26 @@ async function run(planFile: string, flags: RunFlags): Promise<number> {
   return await runCommand(planFile, { ...common, failFast: Boolean(flags.failFast), sinks, signal: root.signal });
 }
 
+interface ProbeFlags {
+  json?: boolean;
+  calibrate?: boolean;
+  budget?: unknown;
+}
+
+async function probe(target: string | undefined, flags: ProbeFlags): Promise<number> {
+  let budgetMs: number | undefined;
+  if (flags.budget !== undefined) {
+    const { parseDuration } = await import("./core/units.ts");
+    budgetMs = parseDuration(String(flags.budget));
+    if (budgetMs === undefined) throw new UsageError(`--budget: expected a duration like 300ms or 2s, got ${JSON.stringify(flags.budget)}`);
+  }
+  const { probeCommand } = await import("./core/commands/probe.ts");
+  const { printProbe } = await import("./core/commands/probe_output.ts");
+  const report = await probeCommand(target, { calibrate: Boolean(flags.calibrate), budgetMs, signal: root.signal });
+  printProbe(report, Boolean(flags.json), (s) => process.stdout.write(s));
+  return 0;
+}
+
 function buildCli() {
   const cli = cac("fanout");
   cli
@@ -103,6 +123,13 @@ function buildCli() {
     .option("--no-color", "No colours in human output")
     .example("fanout run deploy.yml --json | jq 'select(.type==\"task_end\")'")
     .action(run);
+  cli
+    .command("probe [path]", "Show the disk under a path (default: .), its class and I/O depths, cores and memory")
+    .option("--json", "Write one JSON object to stdout")
+    .option("--calibrate", "Measure read throughput per depth (about 2.5 s) and cache the knee for this device")
+    .option("--budget <duration>", "Calibration time budget (default 2.5s)")
+    .example("fanout probe /data --calibrate")
+    .action(probe);
   cli.help();
   cli.version(VERSION);
   return cli;

@@ -1,0 +1,51 @@
+/**
+ * `fanout probe [path]`: what fanout concludes about this machine — the disk
+ * under `path`, its class and recommended I/O depths, the cores and memory
+ * this process may use — and, with --calibrate, a short measured read sweep
+ * that is cached for later runs.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { UsageError } from "../errors.ts";
+import { type CalibrateResult, calibrate } from "../probe/calibrate.ts";
+import { type CoreDetails, coreDetails } from "../probe/cores.ts";
+import { type DeviceProbe, probeDevice } from "../probe/device_probe.ts";
+import { type MemoryAvailable, memoryAvailable } from "../probe/memory.ts";
+
+export interface ProbeOptions {
+  calibrate?: boolean;
+  /** Calibration budget in ms (default 2500). */
+  budgetMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface ProbeReport {
+  path: string;
+  device: DeviceProbe;
+  cores: CoreDetails;
+  memory: MemoryAvailable;
+  /** Present when --calibrate ran in this invocation. */
+  calibrated?: CalibrateResult;
+}
+
+/** The longest a calibration may take: the sweep must not become a benchmark run. */
+export const MAX_BUDGET_MS = 60_000;
+
+export async function probeCommand(target: string | undefined, options: ProbeOptions = {}): Promise<ProbeReport> {
+  const where = path.resolve(target ?? ".");
+  if (!fs.existsSync(where)) throw new UsageError(`probe: path does not exist: ${where}`);
+  const budget = options.budgetMs;
+  if (budget !== undefined && !(budget > 0 && budget <= MAX_BUDGET_MS)) {
+    throw new UsageError(`--budget: expected a duration from 1ms to ${MAX_BUDGET_MS / 1000}s, got ${budget}ms`);
+  }
+  if (budget !== undefined && !options.calibrate) throw new UsageError("--budget only applies with --calibrate");
+  // Calibrate first so the device report below already uses the fresh result.
+  const calibrated = options.calibrate ? await calibrate(where, { budgetMs: budget, signal: options.signal }) : undefined;
+  return {
+    path: where,
+    device: probeDevice(where),
+    cores: coreDetails(),
+    memory: memoryAvailable(),
+    calibrated,
+  };
+}
