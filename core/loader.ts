@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { builtinModules } from "../plugins/index.ts";
 import { v } from "./deps.ts";
-import { PluginError } from "./errors.ts";
+import { describeError, PluginError } from "./errors.ts";
 import { type LoadedModule, type ModuleDefinition, ModuleExportsSchema } from "./module.ts";
 import { importPlugin } from "./runtime/import_plugin.ts";
 
@@ -32,7 +32,8 @@ export async function loadPlugin(name: string, absolutePath: string): Promise<Lo
   try {
     exports = await importPlugin(absolutePath);
   } catch (cause) {
-    throw new PluginError(absolutePath, `could not be loaded: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    // The cause's text goes into the message itself; attaching it too would print it twice.
+    throw new PluginError(absolutePath, `could not be loaded: ${describeError(cause)}`);
   }
   return validateModule(moduleShape(exports), name, absolutePath);
 }

@@ -7,6 +7,7 @@
 import { v } from "./deps.ts";
 import { describeError } from "./errors.ts";
 import type { Instance } from "./graph.ts";
+import { TaskFailure } from "./mod.ts";
 import type { Logger, TaskContext, TaskExecOptions, TaskResult } from "./module.ts";
 import type { TemplateScope } from "./plan/template.ts";
 import type { Clock } from "./runtime/clock.ts";
@@ -65,7 +66,7 @@ export async function runAttempt(inst: Instance, attempt: number, controller: Ab
     return fromResult(result);
   } catch (error) {
     if (signal.aborted) return fromAbort(signal.reason);
-    return failed(describeError(error));
+    return failed(thrownText(error));
   } finally {
     if (timer !== undefined) env.clock.clearTimer(timer);
     if (onAbort) signal.removeEventListener("abort", onAbort);
@@ -76,6 +77,17 @@ function issueText(issue: v.BaseIssue<unknown>): string {
   const path = v.getDotPath(issue);
   const what = issue.message.startsWith("Invalid ") ? `expected ${issue.expected}, got ${issue.received}` : issue.message;
   return path ? `${path}: ${what}` : what;
+}
+
+/**
+ * A TaskFailure is an expected failure: its message (and causes) alone.
+ * Any other error class a module throws is named ("TypeError: …"): it is
+ * likely a bug, and the class says where to look.
+ */
+function thrownText(error: unknown): string {
+  const text = describeError(error);
+  if (error instanceof TaskFailure || !(error instanceof Error) || error.name === "Error") return text;
+  return `${error.name}: ${text}`;
 }
 
 function failed(error: string, status: Status = "failed"): Outcome {

@@ -3,11 +3,14 @@
  * binary) the bare specifier "fanout" is served by a virtual module holding
  * this very program's core/mod.ts, so a plugin that imports it at run time
  * shares our instance (and our classes) instead of loading a second copy.
- * Under Deno the same mapping comes from deno.json's import map.
+ * Under Deno the same mapping comes from deno.json's import map, which Deno
+ * applies to every module of the run, plugins outside the project included.
+ * The compiled binary cannot resolve most npm packages by itself, so there a
+ * plugin is bundled first (bundle_plugin.ts).
  */
 import { pathToFileURL } from "node:url";
 import * as sdk from "../mod.ts";
-import { isBun } from "./runtime.ts";
+import { isBun, isCompiledBinary } from "./runtime.ts";
 
 let registered = false;
 
@@ -24,5 +27,10 @@ function registerSdkModule(): void {
 
 export async function importPlugin(absolutePath: string): Promise<Record<string, unknown>> {
   registerSdkModule();
-  return await import(pathToFileURL(absolutePath).href) as Record<string, unknown>;
+  let file = absolutePath;
+  if (isCompiledBinary()) {
+    const { bundlePlugin } = await import("./bundle_plugin.ts");
+    file = await bundlePlugin(absolutePath);
+  }
+  return await import(pathToFileURL(file).href) as Record<string, unknown>;
 }

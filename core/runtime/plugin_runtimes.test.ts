@@ -1,0 +1,92 @@
+/**
+ * User plugins through the real compiled binary and under Deno, each run
+ * from a working directory outside the project: the plugin importing
+ * "fanout" gets the running instance (TaskFailure is our class), a plugin's
+ * own npm dependency loads, and a broken plugin exits 2 before anything runs.
+ * Checked from the run's NDJSON and exit codes.
+ */
+import { beforeAll, describe, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { tempDir } from "../test_helpers.ts";
+import { copyPluginFolder, endsById, PLUGIN_FIXTURES, ROOT } from "./plugin_fixtures.ts";
+
+const SDK_PLAN = join(ROOT, "fixtures/sdk_plugin.yml");
+const DENO = join(ROOT, "node_modules/.bin/deno");
+
+/** Builds with package.json's own build command, into a temp dir (dist/ may be someone else's). */
+function buildBinary(): string {
+  const script = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).scripts.build as string;
+  const out = join(tempDir("fanout-bin-"), "fanout");
+  const args = script.replace("--outfile dist/fanout", `--outfile ${out}`).split(/\s+/).slice(1);
+  const r = spawnSync(process.execPath, args, { cwd: ROOT, encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`build failed: ${r.stderr}`);
+  return out;
+}
+
+function run(argv: string[]) {
+  const r = spawnSync(argv[0]!, argv.slice(1), { cwd: tempDir("fanout-cwd-"), encoding: "utf8", timeout: 30_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function expectSdkPlan(r: ReturnType<typeof run>) {
+  expect(r.code).toBe(1);
+  const ends = endsById(r.stdout);
+  expect(ends["works[web1]"]).toMatchObject({ status: "ok", data: { host: "web1", validated: true } });
+  expect(ends["works[web2]"]).toMatchObject({ status: "ok", data: { host: "web2", validated: true } });
+  // Labelled "TaskFailure: …" if the plugin had a second copy of the class.
+  expect(ends["refuses[web1]"]).toMatchObject({ status: "failed", error: "refused on purpose (cause: as asked)" });
+}
+
+function expectWithDepPlan(r: ReturnType<typeof run>) {
+  expect(r.code).toBe(1);
+  const ends = endsById(r.stdout);
+  expect(ends["mapping[localhost]"]).toMatchObject({ status: "ok", data: { keys: ["a", "b"] } });
+  expect(ends["scalar[localhost]"]).toMatchObject({ status: "failed", error: 'expected a YAML mapping, got "just text"' });
+}
+
+describe("plugins › the compiled binary", () => {
+  let bin = "";
+  beforeAll(() => {
+    bin = buildBinary();
+  }, 60_000);
+
+  test("a plugin importing fanout at run time shares the binary's instance", () => {
+    expectSdkPlan(run([bin, "run", SDK_PLAN, "--json", "-q"]));
+  });
+
+  test("a plugin with its own npm dependency (entry in dist/) runs", () => {
+    const dir = copyPluginFolder("with_dep", ["yaml"]);
+    expectWithDepPlan(run([bin, "run", join(dir, "plan.yml"), "--json", "-q"]));
+  });
+
+  test("a missing package is a plugin error (exit 2) that says what to install; nothing runs", () => {
+    const dir = copyPluginFolder("with_dep");
+    const r = run([bin, "run", join(dir, "plan.yml"), "--json"]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toContain(`error: ${join(dir, "plugin.ts")}: could not be loaded: cannot find package "yaml"`);
+    expect(r.stderr).toContain(`run \`npm install yaml\` in ${dir}`);
+  });
+
+  test("a plugin that throws at import is a plugin error (exit 2)", () => {
+    const plan = join(tempDir(), "plan.yml");
+    writeFileSync(plan, `version: 1\nplugins: { t: ${join(PLUGIN_FIXTURES, "throws_at_import.ts")} }\ntasks:\n  - { name: a, module: t }\n`);
+    const r = run([bin, "run", plan]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("throws_at_import.ts: could not be loaded: cannot start: missing configuration");
+  });
+});
+
+describe("plugins › deno run -A cli.ts, from another directory", () => {
+  const deno = (plan: string) => run([DENO, "run", "-A", join(ROOT, "cli.ts"), "run", plan, "--json", "-q"]);
+
+  test("a plugin importing fanout at run time shares the instance", () => {
+    expectSdkPlan(deno(SDK_PLAN));
+  });
+
+  test("a plugin outside the project with its own npm dependency runs", () => {
+    expectWithDepPlan(deno(join(copyPluginFolder("with_dep", ["yaml"]), "plan.yml")));
+  });
+});
