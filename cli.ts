@@ -105,6 +105,12 @@ async function probe(target: string | undefined, flags: ProbeFlags): Promise<num
   return 0;
 }
 
+async function types(dir: string | undefined): Promise<number> {
+  const { typesCommand } = await import("./core/commands/types.ts");
+  process.stdout.write(`wrote ${typesCommand(dir)}\n`);
+  return 0;
+}
+
 function buildCli() {
   const cli = cac("fanout");
   cli
@@ -130,6 +136,10 @@ function buildCli() {
     .option("--budget <duration>", "Calibration time budget (default 2.5s)")
     .example("fanout probe /data --calibrate")
     .action(probe);
+  cli
+    .command("types [dir]", "Write fanout.d.ts into a folder (default: .), for editors to type-check plugins")
+    .example("fanout types plugins/")
+    .action(types);
   cli.help();
   cli.version(VERSION);
   return cli;
