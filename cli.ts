@@ -8,6 +8,7 @@ import process from "node:process";
 import { cac } from "./core/deps.ts";
 import { describeError, PlanError, PlanErrors, PluginError, UsageError } from "./core/errors.ts";
 import { killAllChildren, settleChildren } from "./core/runtime/spawn.ts";
+import { parseSize } from "./core/units.ts";
 import { VERSION } from "./core/version.ts";
 
 const EXIT_INVALID = 2;
@@ -55,6 +56,24 @@ interface RunFlags {
   cpuTokens?: unknown;
   ioTokens?: unknown;
   ioQdepth?: unknown;
+  storageType?: unknown;
+  memFree?: unknown;
+}
+
+const STORAGE_TYPES = ["auto", "nvme", "ssd", "hdd"] as const;
+
+function parseStorageType(value: unknown): (typeof STORAGE_TYPES)[number] | undefined {
+  if (value === undefined) return undefined;
+  const found = STORAGE_TYPES.find((t) => t === value);
+  if (!found) throw new UsageError(`--storage-type: expected one of ${STORAGE_TYPES.join(", ")}, got ${JSON.stringify(value)}`);
+  return found;
+}
+
+function parseMemFree(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const bytes = parseSize(String(value));
+  if (bytes === undefined) throw new UsageError(`--mem-free: expected a size like 1GiB or 512M, got ${JSON.stringify(value)}`);
+  return bytes;
 }
 
 async function run(planFile: string, flags: RunFlags): Promise<number> {
@@ -64,6 +83,8 @@ async function run(planFile: string, flags: RunFlags): Promise<number> {
     vars: parseVars(flags.var),
     cpuTokens: parseCount("--cpu-tokens", flags.cpuTokens),
     ioTokens: parseCount("--io-tokens", flags.ioTokens ?? flags.ioQdepth),
+    storageType: parseStorageType(flags.storageType),
+    memFree: parseMemFree(flags.memFree),
   };
   const { runCommand, dryRunCommand } = await import("./core/commands/run.ts");
   if (flags.dryRun) {
@@ -122,8 +143,10 @@ function buildCli() {
     .option("--dry-run", "List every instance with the guards it would take; run nothing")
     .option("--var <key=value>", "Set a plan variable (repeatable)")
     .option("--cpu-tokens <n>", "CPU token pool size (default: cores - 1)")
-    .option("--io-tokens <n>", "I/O token pool size (default: 12)")
+    .option("--io-tokens <n>", "I/O token pool size (default: from the storage device)")
     .option("--io-qdepth <n>", "Alias of --io-tokens")
+    .option("--storage-type <type>", "Size I/O for this storage: auto, nvme, ssd or hdd")
+    .option("--mem-free <size>", "Start nothing while less memory than this is available (e.g. 1GiB)")
     .option("-q, --quiet", "No human progress on stderr")
     .option("--verbose", "Show modules' info and debug logs too")
     .option("--no-color", "No colours in human output")

@@ -5,6 +5,7 @@
  * number. docs/parallelism.md gives the formula and its reasons.
  */
 import type { Graph } from "./graph.ts";
+import type { MachineFacts } from "./machine.ts";
 import type { Plan, Task } from "./plan/plan.ts";
 import type { ParallelismInfo } from "./telemetry/events.ts";
 
@@ -13,13 +14,6 @@ export const LATENCY_FORKS_PER_CORE = 8;
 export const LATENCY_FORKS_MIN = 16;
 /** …up to a ceiling that keeps process tables and file descriptors sane. */
 export const MAX_AUTO_FORKS = 256;
-
-export interface MachineFacts {
-  cores: number;
-  cpuTokens: number;
-  ioTokens: number;
-  storageType: string;
-}
 
 /** How many instances of one task could usefully run at once, and why. */
 function taskCeiling(task: Task, instances: number, hostsOrKeys: number, m: MachineFacts): { n: number; why: string } {
@@ -36,7 +30,10 @@ function taskCeiling(task: Task, instances: number, hostsOrKeys: number, m: Mach
   if (hint.kind === "host_exclusive") cap(hostsOrKeys * hint.limit, "host_exclusive keys × limit");
   if (hint.kind === "rate_limited") cap(Math.max(hint.burst, Math.ceil(hint.per_second)), "rate_limited burst/rate");
   if (task.resources.cpu) cap(Math.max(1, Math.floor(m.cpuTokens / Math.min(task.resources.cpu, m.cpuTokens))), "cpu tokens");
-  if (task.resources.io) cap(Math.max(1, Math.floor(m.ioTokens / Math.min(task.resources.io, m.ioTokens))), "io tokens");
+  if (task.resources.io) {
+    const weight = task.resources.io_pattern === "sequential" ? m.sequentialIoWeight : 1;
+    cap(Math.max(1, Math.floor(m.ioTokens / Math.min(task.resources.io * weight, m.ioTokens))), "io tokens");
+  }
   const latency = Math.max(LATENCY_FORKS_MIN, LATENCY_FORKS_PER_CORE * m.cores);
   if (!task.resources.cpu && !task.resources.io) cap(latency, "latency-bound: cores × 8");
   return { n, why };
@@ -48,6 +45,8 @@ export function resolveParallelism(plan: Plan, graph: Graph, m: MachineFacts, ov
     available_cores: m.cores,
     io_depth: m.ioTokens,
     storage_type: m.storageType,
+    io_reason: m.ioReason,
+    sequential_io_weight: m.sequentialIoWeight,
     eligible_instances: graph.instanceCount,
   };
   if (requested !== "auto") {

@@ -65,14 +65,21 @@ interface Attempt {
   forkWaitMs?: number;
   /** Milliseconds spent parked, per guard. */
   parkedMs?: Map<Guard, number>;
-  /** The guard that woke it, until it has had its try. */
+  /** The guard that woke it, until it has had its try, and how much of it this attempt needs. */
   wokenFrom?: Guard;
+  wokenAmount?: number;
   controller?: AbortController;
   /** Set when rendering the hint key failed: the attempt fails without running. */
   setupError?: string;
 }
 
 const MAX_BACKOFF_MS = 60_000;
+
+/** How much of `guard` an attempt needs (it is parked on a guard it requested). */
+function amountOf(a: Attempt, guard: Guard): number {
+  for (const r of a.requests) if (r.guard === guard) return r.amount;
+  return 1;
+}
 const bySeq = (a: Attempt, b: Attempt) => a.inst.seq < b.inst.seq;
 
 export class Scheduler {
@@ -80,7 +87,7 @@ export class Scheduler {
   private readonly startedAt: number;
   private readonly ready = new Heap<Attempt>(bySeq);
   private readonly parked = new Map<Guard, Heap<Attempt>>();
-  /** Woken instances that have not had their try yet, per guard: they will use the room a release made. */
+  /** Amounts woken instances will take that they have not tried for yet, per guard: room already spoken for. */
   private readonly pendingWakes = new Map<Guard, number>();
   /** Guards whose room may have grown since the last look. */
   private readonly touched = new Set<Guard>();
@@ -114,6 +121,11 @@ export class Scheduler {
     this.failedPrereq = new Array(groups);
     this.groupFailed = new Array(groups);
     this.done = new Uint8Array(o.graph.instanceCount);
+  }
+
+  /** Instances running right now. */
+  get runningCount(): number {
+    return this.running.size;
   }
 
   /** Runs every instance to an end state. Never rejects because a task failed. */
@@ -152,7 +164,7 @@ export class Scheduler {
       const a = this.ready.pop()!;
       a.forkWaitMs = (a.forkWaitMs ?? 0) + (now - a.queuedAt);
       if (a.wokenFrom) {
-        this.pendingWakes.set(a.wokenFrom, this.pendingWakes.get(a.wokenFrom)! - 1);
+        this.pendingWakes.set(a.wokenFrom, this.pendingWakes.get(a.wokenFrom)! - a.wokenAmount!);
         // Had it been refused elsewhere, the room it was woken for is still there.
         this.touched.add(a.wokenFrom);
         a.wokenFrom = undefined;
@@ -178,22 +190,29 @@ export class Scheduler {
     this.usageOf(guard).queued(queue.size);
   }
 
-  /** Moves as many parked instances back to ready as each touched guard now has room for. */
+  /**
+   * Moves parked instances back to ready, in order, while each touched guard
+   * has room for the next one's need. Room promised to woken instances that
+   * have not tried yet is not given twice.
+   */
   private wakeTouched(now: number): void {
     for (const guard of this.touched) {
       this.touched.delete(guard);
       const queue = this.parked.get(guard);
       if (!queue || queue.size === 0) continue;
       let room = guard.available(now) - (this.pendingWakes.get(guard) ?? 0);
-      while (room > 0 && queue.size > 0) {
+      while (queue.size > 0) {
+        const amount = amountOf(queue.peek()!, guard);
+        if (room < amount) break;
         const a = queue.pop()!;
         const parkedMs = a.parkedMs ?? (a.parkedMs = new Map());
         parkedMs.set(guard, (parkedMs.get(guard) ?? 0) + (now - a.queuedAt));
         a.wokenFrom = guard;
+        a.wokenAmount = amount;
         a.queuedAt = now;
-        this.pendingWakes.set(guard, (this.pendingWakes.get(guard) ?? 0) + 1);
+        this.pendingWakes.set(guard, (this.pendingWakes.get(guard) ?? 0) + amount);
         this.ready.push(a);
-        room--;
+        room -= amount;
       }
     }
   }
@@ -203,10 +222,11 @@ export class Scheduler {
     let at = this.backoff.peek()?.due ?? Infinity;
     for (const [guard, queue] of this.parked) {
       if (queue.size === 0) continue;
-      const when = guard.readyAt(queue.peek()!.requests.find((r) => r.guard === guard)?.amount ?? 1, now);
+      const amount = amountOf(queue.peek()!, guard);
+      const when = guard.readyAt(amount, now);
       if (when > now) {
         if (when < at) at = when;
-      } else if (guard.available(now) - (this.pendingWakes.get(guard) ?? 0) > 0) {
+      } else if (guard.available(now) - (this.pendingWakes.get(guard) ?? 0) >= amount) {
         // Room appeared without a release (a refill between two looks): wake on the next turn.
         this.touched.add(guard);
         at = now;
@@ -231,7 +251,7 @@ export class Scheduler {
       this.ready.push(attempt);
     }
     for (const [guard, queue] of this.parked) {
-      if (queue.size > 0 && guard.readyAt(1, now) <= now) this.touched.add(guard);
+      if (queue.size > 0 && guard.readyAt(amountOf(queue.peek()!, guard), now) <= now) this.touched.add(guard);
     }
     this.pump();
   }

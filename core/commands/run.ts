@@ -6,16 +6,18 @@
 import { buildGraph, type Graph } from "../graph.ts";
 import { GuardSet } from "../guards/guard_set.ts";
 import { GuardRequests } from "../guards/requests.ts";
-import { type MachineFacts, resolveParallelism } from "../parallelism.ts";
+import { MemFreeGuard } from "../guards/mem_free.ts";
+import { type MachineFacts, machineFacts, type PoolOverrides } from "../machine.ts";
+import { resolveParallelism } from "../parallelism.ts";
 import { loadPlan } from "../plan/load.ts";
 import type { Plan } from "../plan/plan.ts";
-import { availableCores } from "../probe/cores.ts";
+import { memoryAvailable } from "../probe/memory.ts";
 import { type Clock, realClock } from "../runtime/clock.ts";
 import { peakRssBytes } from "../runtime/process_info.ts";
 import { runtimeVersion } from "../runtime/runtime.ts";
 import { Scheduler } from "../scheduler.ts";
 import { round } from "../stats.ts";
-import { type EventSink, type FanoutEvent, SCHEMA_VERSION } from "../telemetry/events.ts";
+import { type EventSink, type FanoutEvent, type ParallelismInfo, SCHEMA_VERSION } from "../telemetry/events.ts";
 import { SummaryFolder } from "../telemetry/summary.ts";
 import { VERSION } from "../version.ts";
 
@@ -24,29 +26,34 @@ export const EXIT_FAILED = 1;
 export const EXIT_INVALID = 2;
 export const EXIT_INTERRUPTED = 130;
 
-export interface RunOptions {
+export interface RunOptions extends PoolOverrides {
   parallelism?: number | "auto";
   failFast?: boolean;
   vars?: Record<string, string>;
   sinks: EventSink[];
   signal?: AbortSignal;
   clock?: Clock;
-  /** Pool sizes from flags; undefined means the plan's, else the machine's. */
-  cpuTokens?: number;
-  ioTokens?: number;
 }
 
-/** Default pool sizes until the device probe sizes them: CPU = cores − 1 (≥ 1), I/O = 12. */
-export const DEFAULT_IO_TOKENS = 12;
+interface Prepared {
+  graph: Graph;
+  machine: MachineFacts;
+  guards: GuardSet;
+  parallelism: ParallelismInfo;
+}
 
-export function machineFacts(plan: Plan, options: Pick<RunOptions, "cpuTokens" | "ioTokens">): MachineFacts {
-  const cores = availableCores();
-  return {
-    cores,
-    cpuTokens: options.cpuTokens ?? plan.resources.cpu_tokens ?? Math.max(1, cores - 1),
-    ioTokens: options.ioTokens ?? plan.resources.io_tokens ?? DEFAULT_IO_TOKENS,
-    storageType: plan.resources.storage_type ?? "auto",
-  };
+/** Everything a run needs before its first instance: shared by run and dry run. */
+function prepare(plan: Plan, options: Omit<RunOptions, "sinks">): Prepared {
+  const graph = buildGraph(plan);
+  const machine = machineFacts(plan, options);
+  const guards = new GuardSet({
+    cpu: machine.cpuTokens,
+    io: machine.ioTokens,
+    memBudget: machine.memBudget,
+    sequentialIoWeight: machine.sequentialIoWeight,
+  });
+  const parallelism = resolveParallelism(plan, graph, machine, options.parallelism);
+  return { graph, machine, guards, parallelism };
 }
 
 export async function runCommand(file: string, options: RunOptions): Promise<number> {
@@ -56,10 +63,11 @@ export async function runCommand(file: string, options: RunOptions): Promise<num
 
 export async function runPlan(plan: Plan, options: RunOptions): Promise<number> {
   const clock = options.clock ?? realClock;
-  const graph = buildGraph(plan);
-  const machine = machineFacts(plan, options);
-  const guards = new GuardSet({ cpu: machine.cpuTokens, io: machine.ioTokens, memBudget: plan.resources.mem_budget });
-  const parallelism = resolveParallelism(plan, graph, machine, options.parallelism);
+  const { graph, machine, guards, parallelism } = prepare(plan, options);
+  let scheduler: Scheduler | undefined;
+  if (machine.memFree !== undefined) {
+    guards.memFree = guards.add(new MemFreeGuard(machine.memFree, () => memoryAvailable().bytes, () => scheduler?.runningCount === 0));
+  }
   const folder = new SummaryFolder();
   const sinks: EventSink[] = [folder, ...options.sinks];
   const emit = (event: FanoutEvent) => {
@@ -79,7 +87,7 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<number> 
     hosts: plan.hosts,
     tokens: { cpu: machine.cpuTokens, io: machine.ioTokens },
   });
-  const scheduler = new Scheduler({
+  scheduler = new Scheduler({
     plan,
     graph,
     forks: parallelism.effective,
@@ -118,13 +126,10 @@ export interface DryRunLine {
   guards: { name: string; amount: number; capacity: number }[];
 }
 
-export async function dryRunCommand(file: string, options: Pick<RunOptions, "vars" | "cpuTokens" | "ioTokens" | "parallelism">): Promise<{ plan: Plan; graph: Graph; lines: DryRunLine[]; forks: number; reason: string }> {
+export async function dryRunCommand(file: string, options: Omit<RunOptions, "sinks">): Promise<{ plan: Plan; graph: Graph; lines: DryRunLine[]; forks: number; reason: string }> {
   const plan = await loadPlan(file, { vars: options.vars });
-  const graph = buildGraph(plan);
-  const machine = machineFacts(plan, options);
-  const guards = new GuardSet({ cpu: machine.cpuTokens, io: machine.ioTokens, memBudget: plan.resources.mem_budget });
+  const { graph, guards, parallelism } = prepare(plan, options);
   const requests = new GuardRequests(guards);
-  const parallelism = resolveParallelism(plan, graph, machine, options.parallelism);
   const lines: DryRunLine[] = [];
   for (const g of graph.groups) {
     const needs = g.prereqs.map((p) => `${p.task.name}[${p.host}]`);

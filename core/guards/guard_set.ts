@@ -13,6 +13,8 @@ export interface PoolSizes {
   io: number;
   /** Bytes of declared `mem` admitted at once; undefined = no budget. */
   memBudget?: number;
+  /** I/O tokens a sequential reader takes per declared token (see machine.ts). */
+  sequentialIoWeight?: number;
 }
 
 export class GuardSet {
@@ -22,6 +24,8 @@ export class GuardSet {
   readonly cpu: Semaphore;
   readonly io: Semaphore;
   readonly mem: Semaphore | undefined;
+  /** Admission by free memory (--mem-free), set by the run when asked for. */
+  memFree: Guard | undefined;
 
   constructor(readonly sizes: PoolSizes) {
     this.cpu = this.add(new Semaphore("cpu", "cpu", sizes.cpu));

@@ -45,8 +45,12 @@ export class GuardRequests {
     const r = task.resources;
     // A need larger than the pool is capped at the pool: it runs alone rather than never.
     if (r.cpu) out.push({ guard: g.cpu, amount: Math.min(r.cpu, g.cpu.capacity) });
-    if (r.io) out.push({ guard: g.io, amount: Math.min(r.io, g.io.capacity) });
+    if (r.io) {
+      const weight = r.io_pattern === "sequential" ? g.sizes.sequentialIoWeight ?? 1 : 1;
+      out.push({ guard: g.io, amount: Math.min(r.io * weight, g.io.capacity) });
+    }
     if (r.mem && g.mem) out.push({ guard: g.mem, amount: Math.min(r.mem, g.mem.capacity) });
+    if (g.memFree) out.push({ guard: g.memFree, amount: 1 });
     return out.sort((a, b) => (a.guard.name < b.guard.name ? -1 : a.guard.name > b.guard.name ? 1 : 0));
   }
 }

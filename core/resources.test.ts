@@ -1,0 +1,88 @@
+/**
+ * CPU, I/O and memory pools, checked from real runs: the device class sets
+ * the I/O depth, sequential readers run at their own smaller depth, and
+ * memory admission holds new instances back.
+ */
+import { describe, expect, test } from "bun:test";
+import { intervals, maxOverlap, runPlanText } from "./test_helpers.ts";
+
+const sleeps = (n: number) => `[${Array.from({ length: n }, (_, i) => i).join(",")}]`;
+
+describe("resource pools", () => {
+  test("cpu tokens bound instances that need them; others run beside them", async () => {
+    const log = await runPlanText(`
+version: 1
+parallelism: 8
+resources: { cpu_tokens: 2 }
+tasks:
+  - { name: crunch, module: sleep, resources: { cpu: 1 }, items: ${sleeps(6)}, with: { duration: 15ms } }
+  - { name: wait, module: sleep, items: ${sleeps(6)}, with: { duration: 15ms }, needs: [] }
+`);
+    const all = intervals(log.events);
+    expect(maxOverlap(all.filter((i) => i.start_event.task === "crunch"))).toBe(2);
+    expect(maxOverlap(all)).toBeGreaterThan(2);
+  });
+
+  test("a need larger than the pool is capped: it runs alone instead of never", async () => {
+    const log = await runPlanText(`
+version: 1
+resources: { cpu_tokens: 2 }
+tasks:
+  - { name: big, module: sleep, resources: { cpu: 16 }, items: [1, 2], with: { duration: 5ms } }
+`);
+    expect(log.exitCode).toBe(0);
+    expect(maxOverlap(intervals(log.events))).toBe(1);
+  });
+
+  test("on an hdd, sequential readers run one at a time and random ones four at a time", async () => {
+    const log = await runPlanText(`
+version: 1
+parallelism: 16
+resources: { storage_type: hdd }
+tasks:
+  - { name: seq, module: sleep, resources: { io: 1, io_pattern: sequential }, items: ${sleeps(6)}, with: { duration: 15ms } }
+  - { name: rnd, module: sleep, resources: { io: 1 }, items: ${sleeps(12)}, with: { duration: 15ms } }
+`);
+    const start = log.events[0] as { tokens: { io: number }; parallelism: Record<string, unknown> };
+    expect(start.tokens.io).toBe(4);
+    expect(start.parallelism.storage_type).toBe("hdd");
+    const all = intervals(log.events);
+    expect(maxOverlap(all.filter((i) => i.start_event.task === "seq"))).toBe(1);
+    expect(maxOverlap(all.filter((i) => i.start_event.task === "rnd"))).toBe(4);
+  });
+
+  test("given io tokens are the depth for every pattern", async () => {
+    const log = await runPlanText(`
+version: 1
+parallelism: 16
+resources: { storage_type: hdd, io_tokens: 3 }
+tasks:
+  - { name: seq, module: sleep, resources: { io: 1, io_pattern: sequential }, items: ${sleeps(9)}, with: { duration: 15ms } }
+`);
+    expect(maxOverlap(intervals(log.events))).toBe(3);
+  });
+
+  test("declared memory: instances start only while their sum fits the budget", async () => {
+    const log = await runPlanText(`
+version: 1
+parallelism: 8
+resources: { mem_budget: 1GiB }
+tasks:
+  - { name: load, module: sleep, resources: { mem: 400MiB }, items: ${sleeps(6)}, with: { duration: 15ms } }
+`);
+    expect(maxOverlap(intervals(log.events))).toBe(2);
+    expect(log.end.summary.guards.mem!.capacity).toBe(2 ** 30);
+  });
+
+  test("--mem-free above what any machine has: one at a time, never stuck", async () => {
+    const log = await runPlanText(`
+version: 1
+parallelism: 4
+tasks:
+  - { name: s, module: sleep, items: ${sleeps(4)}, with: { duration: 10ms } }
+`, { memFree: 2 ** 60 });
+    expect(log.exitCode).toBe(0);
+    expect(maxOverlap(intervals(log.events))).toBe(1);
+    expect(log.starts.every((s) => s.guards.includes("mem_free"))).toBe(true);
+  });
+});
