@@ -205,7 +205,7 @@ export async function main(argv: string[]): Promise<number> {
     cli.parse(["node", "fanout", ...argv], { run: false });
     if (cli.options.help || cli.options.version) return 0;
     if (!cli.matchedCommand) {
-      if (cli.args.length > 0) throw new UsageError(`unknown command "${cli.args[0]}"; expected: run`);
+      if (cli.args.length > 0) throw new UsageError(`unknown command "${cli.args[0]}"; expected one of: ${cli.commands.map((c) => c.name).join(", ")}`);
       cli.outputHelp();
       return EXIT_INVALID;
     }

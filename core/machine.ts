@@ -4,8 +4,8 @@
  * under the plan's directory) unless a flag or the plan says otherwise, in
  * that order. Run and dry run share this, so both show the same numbers.
  */
-import { resolveBlockDevice } from "./probe/block_device.ts";
-import { classify, type DeviceClass, recommendDepth } from "./probe/classify.ts";
+import { type DepthAdvice, type DeviceClass, recommendDepth } from "./probe/classify.ts";
+import { probeDevice } from "./probe/device_probe.ts";
 import { availableCores } from "./probe/cores.ts";
 import { memoryAvailable } from "./probe/memory.ts";
 import type { Plan } from "./plan/plan.ts";
@@ -54,19 +54,20 @@ function ioPool(plan: Plan, o: PoolOverrides): Pick<MachineFacts, "ioTokens" | "
   const storage = o.storageType ?? plan.resources.storage_type ?? "auto";
   let cls: DeviceClass;
   let why: string;
-  let deviceQueueDepth: number | undefined;
+  let random: DepthAdvice;
+  let sequential: DepthAdvice;
   if (storage === "auto") {
-    const res = resolveBlockDevice(plan.dir);
-    const c = classify(res);
-    cls = c.class;
-    why = c.reason;
-    deviceQueueDepth = res.disks[0]?.deviceQueueDepth;
+    // Probes the device and uses its cached calibration (`fanout probe --calibrate`) if any.
+    const probe = probeDevice(plan.dir);
+    cls = probe.class;
+    why = probe.reason;
+    ({ random, sequential } = probe.recommended);
   } else {
     cls = storage;
     why = `storage type ${storage} given`;
+    random = recommendDepth(cls, "random");
+    sequential = recommendDepth(cls, "sequential");
   }
-  const random = recommendDepth(cls, "random", { deviceQueueDepth });
-  const sequential = recommendDepth(cls, "sequential", { deviceQueueDepth });
   const given = o.ioTokens ?? plan.resources.io_tokens;
   if (given !== undefined) {
     return { ioTokens: given, sequentialIoWeight: 1, storageType: cls, ioReason: `io tokens ${given} given (${why})` };
@@ -75,6 +76,6 @@ function ioPool(plan: Plan, o: PoolOverrides): Pick<MachineFacts, "ioTokens" | "
     ioTokens: random.depth,
     sequentialIoWeight: Math.max(1, Math.round(random.depth / sequential.depth)),
     storageType: cls,
-    ioReason: `${why}; random depth ${random.depth}, sequential ${sequential.depth}`,
+    ioReason: `${why}; random depth ${random.depth} (${random.reason}), sequential ${sequential.depth}`,
   };
 }
