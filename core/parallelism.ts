@@ -7,6 +7,7 @@
 import type { Graph } from "./graph.ts";
 import type { MachineFacts } from "./machine.ts";
 import type { Plan, Task } from "./plan/plan.ts";
+import { renderString } from "./plan/template.ts";
 import type { ParallelismInfo } from "./telemetry/events.ts";
 
 /** Latency-bound work (remote commands, HTTP, sleeps) gains from many in flight… */
@@ -39,6 +40,24 @@ function taskCeiling(task: Task, instances: number, hostsOrKeys: number, m: Mach
   return { n, why };
 }
 
+/** How many distinct lock keys a host_exclusive task renders (the hosts, unless `key:` says otherwise). */
+function lockKeys(task: Task, graph: Graph, plan: Plan): number {
+  const hint = task.hint;
+  if (hint.kind !== "host_exclusive" || hint.key === undefined) return task.hosts.length;
+  const keys = new Set<string>();
+  for (const g of graph.groups) {
+    if (g.task !== task) continue;
+    for (const inst of g.instances) {
+      try {
+        keys.add(renderString(hint.key, { host: inst.host, item: inst.item, vars: plan.vars, task: task.name }));
+      } catch {
+        // An instance whose key cannot render fails at run time; it holds no lock.
+      }
+    }
+  }
+  return Math.max(1, keys.size);
+}
+
 export function resolveParallelism(plan: Plan, graph: Graph, m: MachineFacts, override?: number | "auto"): ParallelismInfo {
   const requested = override ?? plan.parallelism;
   const base = {
@@ -57,7 +76,7 @@ export function resolveParallelism(plan: Plan, graph: Graph, m: MachineFacts, ov
   for (const g of graph.groups) perTask.set(g.task, (perTask.get(g.task) ?? 0) + g.instances.length);
   let best = { n: 1, why: "no instances", task: "" };
   for (const [task, instances] of perTask) {
-    const c = taskCeiling(task, instances, task.hosts.length, m);
+    const c = taskCeiling(task, instances, lockKeys(task, graph, plan), m);
     if (c.n > best.n) best = { ...c, task: task.name };
   }
   const effective = Math.max(1, Math.min(best.n, MAX_AUTO_FORKS));
