@@ -1,0 +1,74 @@
+/**
+ * copy: copies one file into dest_dir under its own name. The bytes go to a
+ * temporary name in dest_dir first and are renamed into place, so the
+ * destination name only ever holds a complete file: an abort or a crash
+ * mid-copy leaves the old file (or none), never half a new one. Streams
+ * through one pooled 256 KiB buffer; the digest of what was written comes
+ * back for verification.
+ */
+import { createHash, randomUUID } from "node:crypto";
+import { link, mkdir, rename, rm, stat } from "node:fs/promises";
+import { basename, join, resolve } from "node:path";
+import { defineModule, TaskFailure, v } from "../core/mod.ts";
+import { AlgorithmSchema } from "./lib/hash.ts";
+import { readChunks } from "./lib/read_chunks.ts";
+import { fsyncDir, writeAll } from "./lib/write.ts";
+
+const CopyInput = v.strictObject({
+  src: v.pipe(v.string("expected src as a path"), v.minLength(1, "expected src to name a file")),
+  dest_dir: v.pipe(v.string("expected dest_dir as a directory path"), v.minLength(1, "expected dest_dir to name a directory")),
+  fsync: v.optional(v.boolean("expected fsync: true or false"), false),
+  overwrite: v.optional(v.boolean("expected overwrite: true or false"), true),
+  algorithm: AlgorithmSchema,
+});
+
+export default defineModule<v.InferOutput<typeof CopyInput>>({
+  description: "Copy a file into a directory, atomically (temp name, then rename)",
+  parallelizationHint: "fully_parallel",
+  resources: { io: 1, io_pattern: "sequential" },
+  input: CopyInput,
+  async run(input, ctx) {
+    ctx.signal.throwIfAborted();
+    const src = resolve(ctx.planDir, input.src);
+    const destDir = resolve(ctx.planDir, input.dest_dir);
+    const path = join(destDir, basename(src));
+    if (path === src) throw new TaskFailure(`copy ${src}: dest_dir is the file's own directory`);
+    const skipped = { changed: false, bytes: 0, data: { path, src, bytes: 0, digest: null, algorithm: input.algorithm, skipped: "exists" } };
+    if (!input.overwrite && (await exists(path))) return skipped;
+
+    const mode = (await stat(src)).mode & 0o7777;
+    await mkdir(destDir, { recursive: true });
+    // A dot name in the same directory: hidden from `ls`, and rename stays within one filesystem.
+    const temp = join(destDir, `.${basename(src)}.${randomUUID().slice(0, 8)}.partial`);
+    const hash = createHash(input.algorithm);
+    try {
+      const bytes = await writeAll(temp, mode, input.fsync, (write) =>
+        readChunks(src, ctx.signal, async (chunk, position) => {
+          hash.update(chunk);
+          await write(chunk, position);
+        }));
+      ctx.signal.throwIfAborted();
+      if (input.overwrite) await rename(temp, path);
+      else if (!(await linkNew(temp, path))) return skipped; // another writer got there first
+      if (input.fsync) await fsyncDir(destDir);
+      return { changed: true, bytes, data: { path, src, bytes, digest: hash.digest("hex"), algorithm: input.algorithm } };
+    } finally {
+      await rm(temp, { force: true }); // gone already after a rename; removes the partial file otherwise
+    }
+  },
+});
+
+async function exists(path: string): Promise<boolean> {
+  return await stat(path).then(() => true, () => false);
+}
+
+/** Places `temp` at `path` only if nothing is there (link fails with EEXIST, atomically). */
+async function linkNew(temp: string, path: string): Promise<boolean> {
+  try {
+    await link(temp, path);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw e;
+  }
+}
