@@ -14,13 +14,14 @@
  * - Every permit taken is given back when the attempt ends, on every path; a
  *   retry's backoff holds nothing.
  */
-import type { Graph, Group, Instance } from "./graph.ts";
+import type { Graph, Instance } from "./graph.ts";
 import type { Guard, GuardRequest } from "./guards/guard.ts";
 import { GuardRequests } from "./guards/requests.ts";
 import { type GuardSet, releaseAll, tryAcquireAll } from "./guards/guard_set.ts";
 import { GuardUsage } from "./guards/guard_usage.ts";
 import { Semaphore } from "./guards/semaphore.ts";
 import { Heap } from "./heap.ts";
+import { GroupProgress, type Released } from "./progress.ts";
 import type { Plan } from "./plan/plan.ts";
 import type { TemplateError } from "./plan/template.ts";
 import { type Clock, realClock } from "./runtime/clock.ts";
@@ -97,10 +98,7 @@ export class Scheduler {
   private readonly usage = new Map<Guard, GuardUsage>();
   private readonly forkUsage: GuardUsage;
   private readonly requests: GuardRequests;
-  private readonly remaining: Int32Array;
-  private readonly pendingPrereqs: Int32Array;
-  private readonly failedPrereq: (string | undefined)[];
-  private readonly groupFailed: (string | undefined)[];
+  private readonly progress: GroupProgress;
   private readonly done: Uint8Array;
   private finished = 0;
   private stopping = false;
@@ -115,11 +113,7 @@ export class Scheduler {
     this.startedAt = o.startedAt ?? this.clock.now();
     this.requests = new GuardRequests(o.guards);
     this.forkUsage = new GuardUsage(new Semaphore("forks", "forks", o.forks), this.startedAt);
-    const groups = o.graph.groups.length;
-    this.remaining = new Int32Array(groups);
-    this.pendingPrereqs = new Int32Array(groups);
-    this.failedPrereq = new Array(groups);
-    this.groupFailed = new Array(groups);
+    this.progress = new GroupProgress(o.graph);
     this.done = new Uint8Array(o.graph.instanceCount);
   }
 
@@ -130,16 +124,11 @@ export class Scheduler {
 
   /** Runs every instance to an end state. Never rejects because a task failed. */
   run(): Promise<SchedulerResult> {
-    const { graph, signal } = this.o;
+    const { signal } = this.o;
     const finishedAll = new Promise<void>((resolve) => (this.resolveRun = resolve));
     const onAbort = () => this.stop("interrupted", true);
     signal?.addEventListener("abort", onAbort, { once: true });
-    for (const g of graph.groups) {
-      this.remaining[g.index] = g.instances.length;
-      this.pendingPrereqs[g.index] = g.prereqs.length;
-    }
-    const work: Group[] = graph.groups.filter((g) => g.prereqs.length === 0);
-    this.releaseGroups(work);
+    this.release(this.progress.start(), this.clock.now());
     if (signal?.aborted) this.stop("interrupted", true);
     this.pump();
     this.checkFinished();
@@ -170,7 +159,7 @@ export class Scheduler {
         a.wokenFrom = undefined;
       }
       if (a.setupError !== undefined) {
-        this.finalize(a, { status: "failed", changed: false, error: a.setupError, data: {}, bytes: 0 }, now);
+        this.finish(a.inst, a.n, { status: "failed", changed: false, error: a.setupError, data: {}, bytes: 0 }, now, 0);
         continue;
       }
       const refused = tryAcquireAll(a.requests, now);
@@ -322,7 +311,7 @@ export class Scheduler {
       const next = this.newAttempt(a.inst, a.n + 1, now);
       this.backoff.push({ due: now + delay, attempt: next });
     } else {
-      this.finalize(a, outcome, now, now - startedAt);
+      this.finish(a.inst, a.n, outcome, now, now - startedAt);
     }
     this.pump();
     this.checkFinished();
@@ -337,72 +326,35 @@ export class Scheduler {
 
   // ---- instance and group ends ----------------------------------------------
 
-  private finalize(a: Attempt, outcome: Outcome, now: number, durationMs = 0): void {
-    const { inst } = a;
-    if (this.done[inst.seq]) throw new Error(`Internal error: ${inst.id} finalized twice`);
-    this.done[inst.seq] = 1;
-    this.finished++;
-    this.o.emit({
-      type: "task_end",
-      id: inst.id,
-      task: inst.task.name,
-      host: inst.host,
-      item: inst.item,
-      attempt: a.n,
-      status: outcome.status,
-      changed: outcome.changed,
-      t_ms: this.t(now),
-      duration_ms: round(durationMs),
-      error: outcome.error,
-      data: outcome.data,
-      bytes: outcome.bytes,
-    });
-    const g = inst.group.index;
-    if (outcome.status !== "ok" && this.groupFailed[g] === undefined) this.groupFailed[g] = inst.id;
-    if (--this.remaining[g] === 0) this.completeGroup(inst.group);
+  /** An attempt's outcome is final: report it, and start or skip what waited for it. */
+  private finish(inst: Instance, attempt: number, outcome: Outcome, now: number, durationMs: number): void {
+    if (this.done[inst.seq]) throw new Error(`Internal error: ${inst.id} finished twice`);
+    this.emitEnd(inst, attempt, outcome, now, durationMs);
+    this.release(this.progress.ended(inst, outcome.status === "ok"), now);
     if (this.o.failFast && (outcome.status === "failed" || outcome.status === "timed_out") && !this.stopping) {
       this.stop(`fail-fast: ${inst.id} ${outcome.status === "timed_out" ? "timed out" : "failed"}`, false);
     }
   }
 
-  private completeGroup(first: Group): void {
-    // A worklist, not recursion: skipping can cascade down a long chain of tasks.
-    const work: Group[] = [first];
-    while (work.length > 0) {
-      const group = work.pop()!;
-      const failedId = this.groupFailed[group.index];
-      const ready: Group[] = [];
-      for (const d of group.dependents) {
-        if (failedId !== undefined && this.failedPrereq[d.index] === undefined) this.failedPrereq[d.index] = failedId;
-        if (--this.pendingPrereqs[d.index] === 0) ready.push(d);
+  /** Queues the instances of ready groups; ends those of skipped ones (or of any, once stopping). */
+  private release({ ready, skipped }: Released, now: number): void {
+    for (const { group, blockedBy } of skipped) {
+      for (const inst of group.instances) this.endUnstarted(inst, 1, "skipped", `skipped: ${blockedBy} did not succeed`, now);
+    }
+    for (const group of ready) {
+      for (const inst of group.instances) {
+        if (this.stopping) this.endUnstarted(inst, 1, "cancelled", "cancelled before it started", now);
+        else this.ready.push(this.newAttempt(inst, 1, now));
       }
-      work.push(...this.releaseGroups(ready));
     }
   }
 
-  /** Queues the instances of groups whose prerequisites are done; returns groups that completed by skipping. */
-  private releaseGroups(groups: Group[]): Group[] {
-    const now = this.clock.now();
-    const completed: Group[] = [];
-    for (const group of groups) {
-      const failedId = this.failedPrereq[group.index];
-      if (failedId !== undefined || this.stopping) {
-        const status: Status = this.stopping ? "cancelled" : "skipped";
-        const error = this.stopping ? "cancelled before it started" : `skipped: ${failedId} did not succeed`;
-        for (const inst of group.instances) this.endUnstarted(inst, status, error, now);
-        this.groupFailed[group.index] ??= group.instances[0]?.id ?? `${group.task.name}[${group.host}]`;
-        this.remaining[group.index] = 0;
-        completed.push(group);
-        continue;
-      }
-      for (const inst of group.instances) this.ready.push(this.newAttempt(inst, 1, now));
-      if (group.instances.length === 0) completed.push(group);
-    }
-    return completed;
+  private endUnstarted(inst: Instance, attempt: number, status: Status, error: string, now: number): void {
+    if (!this.done[inst.seq]) this.emitEnd(inst, attempt, { status, changed: false, error, data: {}, bytes: 0 }, now, 0);
   }
 
-  private endUnstarted(inst: Instance, status: Status, error: string, now: number, attempt = 1): void {
-    if (this.done[inst.seq]) return;
+  /** The one place task_end is written: every instance gets exactly one. */
+  private emitEnd(inst: Instance, attempt: number, outcome: Outcome, now: number, durationMs: number): void {
     this.done[inst.seq] = 1;
     this.finished++;
     this.o.emit({
@@ -412,13 +364,13 @@ export class Scheduler {
       host: inst.host,
       item: inst.item,
       attempt,
-      status,
-      changed: false,
+      status: outcome.status,
+      changed: outcome.changed,
       t_ms: this.t(now),
-      duration_ms: 0,
-      error,
-      data: {},
-      bytes: 0,
+      duration_ms: round(durationMs),
+      error: outcome.error,
+      data: outcome.data,
+      bytes: outcome.bytes,
     });
   }
 
@@ -436,10 +388,10 @@ export class Scheduler {
     const error = `cancelled: ${reason}`;
     const waiting: Attempt[] = [...this.ready.drain(), ...this.backoff.drain().map((b) => b.attempt)];
     for (const queue of this.parked.values()) waiting.push(...queue.drain());
-    for (const a of waiting) this.endUnstarted(a.inst, "cancelled", error, now, a.n);
+    for (const a of waiting) this.endUnstarted(a.inst, a.n, "cancelled", error, now);
     const runningSeqs = new Set([...this.running].map((a) => a.inst.seq));
     for (const g of this.o.graph.groups) {
-      for (const inst of g.instances) if (!runningSeqs.has(inst.seq)) this.endUnstarted(inst, "cancelled", error, now);
+      for (const inst of g.instances) if (!runningSeqs.has(inst.seq)) this.endUnstarted(inst, 1, "cancelled", error, now);
     }
     if (this.timer !== undefined) this.clock.clearTimer(this.timer);
     this.timer = undefined;
