@@ -77,7 +77,7 @@ export class GroupProgress {
       const blockedBy = this.failedPrereq[group.index];
       if (blockedBy !== undefined) {
         out.skipped.push({ group, blockedBy });
-        this.failed[group.index] ??= group.instances[0]?.id ?? blockedBy;
+        this.failed[group.index] ??= blockedBy;
         this.remaining[group.index] = 0;
         complete.push(group);
       } else if (group.instances.length === 0) {
