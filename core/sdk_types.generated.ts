@@ -102,6 +102,12 @@ declare module "fanout/internal/runtime/spawn" {
         maxOutputBytes?: number;
         /** Text written to the child's stdin; default: stdin is /dev/null. */
         input?: string;
+        /**
+         * "capture" (default) keeps stdout and stderr in the result; "discard"
+         * sends both to /dev/null, which saves two pipes per process when only the
+         * exit status matters (thousands of short commands).
+         */
+        output?: "capture" | "discard";
     }
     export interface ExecResult {
         /** Exit code, or null when the process was ended by a signal. */

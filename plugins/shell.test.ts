@@ -40,3 +40,10 @@ tasks:
     expect(log.ends[0]!.data.stdout).toBe("x-y");
   });
 });
+
+test("shell module › output: discard keeps the exit status and drops the output", async () => {
+  const log = await runPlanText(`version: 1\ntasks:\n  - { name: a, module: shell, with: { cmd: "echo hidden; exit 4", shell: true, output: discard } }\n`);
+  const end = log.ends[0]!;
+  expect(end.data).toEqual({ exit_code: 4, signal: null });
+  expect(end.error).toBe("/bin/sh: exit code 4");
+});

@@ -1,7 +1,9 @@
 /**
  * shell: runs a command. `argv` runs the program directly (no shell, so no
  * quoting or injection surprises); `cmd` with `shell: true` goes through
- * /bin/sh -c. A non-zero exit fails the instance. It takes no CPU or I/O
+ * /bin/sh -c. A non-zero exit fails the instance. `output: discard` drops
+ * stdout and stderr (cheaper for thousands of short commands whose exit
+ * status is all that matters). It takes no CPU or I/O
  * token unless the task's `resources:` says so: a command may be latency-bound.
  */
 import { defineModule, v } from "../core/mod.ts";
@@ -14,6 +16,7 @@ const ShellInput = v.pipe(
     cwd: v.optional(v.string("expected cwd as a path")),
     env: v.optional(v.record(v.string(), v.string("expected env values as strings"), "expected env as a mapping of strings")),
     input: v.optional(v.string("expected input as text for stdin")),
+    output: v.optional(v.picklist(["capture", "discard"], "expected output: capture or discard"), "capture"),
   }),
   v.check((i) => (i.argv === undefined) !== (i.cmd === undefined), "expected either argv: [program, args…] or cmd: \"…\" with shell: true"),
   v.check((i) => i.cmd === undefined || i.shell === true, "cmd runs through /bin/sh: add shell: true, or give argv instead"),
@@ -26,8 +29,10 @@ export default defineModule<v.InferOutput<typeof ShellInput>>({
   input: ShellInput,
   async run(input, ctx) {
     const argv = input.cmd !== undefined ? ["/bin/sh", "-c", input.cmd] : input.argv!;
-    const r = await ctx.exec(argv, { cwd: input.cwd ?? ctx.planDir, env: input.env, input: input.input });
-    const data = { exit_code: r.code, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+    const r = await ctx.exec(argv, { cwd: input.cwd ?? ctx.planDir, env: input.env, input: input.input, output: input.output });
+    const data = input.output === "discard"
+      ? { exit_code: r.code, signal: r.signal }
+      : { exit_code: r.code, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
     if (r.code !== 0) {
       const why = r.signal ? `killed by ${r.signal}` : `exit code ${r.code}`;
       const tail = r.stderr.trim().split("\n").slice(-1)[0];

@@ -21,6 +21,12 @@ export interface ExecOptions {
   maxOutputBytes?: number;
   /** Text written to the child's stdin; default: stdin is /dev/null. */
   input?: string;
+  /**
+   * "capture" (default) keeps stdout and stderr in the result; "discard"
+   * sends both to /dev/null, which saves two pipes per process when only the
+   * exit status matters (thousands of short commands).
+   */
+  output?: "capture" | "discard";
 }
 
 export interface ExecResult {
@@ -131,15 +137,16 @@ async function execBun(argv: readonly string[], options: ExecOptions): Promise<E
     cwd: options.cwd,
     env: options.env ? { ...process.env, ...options.env } : undefined,
     stdin: options.input !== undefined ? new TextEncoder().encode(options.input) : "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
+    stdout: options.output === "discard" ? "ignore" : "pipe",
+    stderr: options.output === "discard" ? "ignore" : "pipe",
     detached: true,
   });
   const stopWatching = watchAbort(proc.pid, options);
   try {
     const out = new OutputBuffer(limit);
     const err = new OutputBuffer(limit);
-    await Promise.all([drain(proc.stdout, out), drain(proc.stderr, err), proc.exited]);
+    if (options.output === "discard") await proc.exited;
+    else await Promise.all([drain(proc.stdout as ReadableStream<Uint8Array>, out), drain(proc.stderr as ReadableStream<Uint8Array>, err), proc.exited]);
     if (options.signal?.aborted) throw options.signal.reason;
     return {
       code: proc.signalCode ? null : proc.exitCode,
@@ -169,7 +176,7 @@ function execNode(argv: readonly string[], options: ExecOptions): Promise<ExecRe
     const child = nodeSpawn(argv[0]!, argv.slice(1), {
       cwd: options.cwd,
       env: options.env ? { ...process.env, ...options.env } : process.env,
-      stdio: [options.input !== undefined ? "pipe" : "ignore", "pipe", "pipe"],
+      stdio: [options.input !== undefined ? "pipe" : "ignore", options.output === "discard" ? "ignore" : "pipe", options.output === "discard" ? "ignore" : "pipe"],
       detached: true,
     });
     const out = new OutputBuffer(limit);
@@ -183,8 +190,8 @@ function execNode(argv: readonly string[], options: ExecOptions): Promise<ExecRe
       stopWatching = watchAbort(child.pid!, options);
       if (options.input !== undefined) child.stdin!.end(options.input);
     });
-    child.stdout!.on("data", (c: Buffer) => out.push(c));
-    child.stderr!.on("data", (c: Buffer) => err.push(c));
+    child.stdout?.on("data", (c: Buffer) => out.push(c));
+    child.stderr?.on("data", (c: Buffer) => err.push(c));
     child.once("close", (code, sig) => {
       stopWatching();
       if (options.signal?.aborted) return reject(options.signal.reason);
