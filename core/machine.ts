@@ -1,14 +1,14 @@
 /**
  * What this run may use: cores, the CPU and I/O token pools, memory
  * admission. Sized from the machine (cgroup-aware cores, the storage device
- * under the plan's directory) unless a flag or the plan says otherwise, in
- * that order. Run and dry run share this, so both show the same numbers.
+ * under the data) unless a flag or the plan says otherwise, in that order.
+ * Run and dry run share this, so both show the same numbers.
  */
 import { type DepthAdvice, type DeviceClass, recommendDepth } from "./probe/classify.ts";
-import { probeDevice } from "./probe/device_probe.ts";
 import { availableCores } from "./probe/cores.ts";
+import { type DeviceProbe, probeDevice } from "./probe/device_probe.ts";
 import { memoryAvailable } from "./probe/memory.ts";
-import type { Plan } from "./plan/plan.ts";
+import type { Plan, Task } from "./plan/plan.ts";
 
 export type StorageType = "auto" | "nvme" | "ssd" | "hdd";
 
@@ -20,19 +20,31 @@ export interface PoolOverrides {
   memFree?: number;
 }
 
-export interface MachineFacts {
-  cores: number;
-  cpuTokens: number;
-  /** The I/O pool: the recommended depth for random access. */
-  ioTokens: number;
+/** One storage device's I/O pool. */
+export interface IoPool {
+  /** "io" for the plan directory's device, "io:MAJ:MIN" for another one. */
+  name: string;
+  /** The pool holds the recommended depth for random access. */
+  tokens: number;
   /**
-   * Tokens one sequential reader takes from the I/O pool, so that sequential
+   * Tokens one sequential reader takes per declared token, so that sequential
    * readers run at the (smaller) depth that suits them: random depth ÷
    * sequential depth. 1 when the user sized the pool: their number rules.
    */
   sequentialIoWeight: number;
   storageType: DeviceClass;
-  ioReason: string;
+  reason: string;
+}
+
+export interface MachineFacts {
+  cores: number;
+  cpuTokens: number;
+  /** The plan directory's pool; tasks whose files live elsewhere may have their own. */
+  io: IoPool;
+  /** Every pool, `io` first. */
+  ioPools: IoPool[];
+  /** The pool a task's I/O tokens come from. */
+  ioPoolOf(task: Task): IoPool;
   memFree?: number;
   /** Capacity of the declared-`mem` pool, when any task declares mem. */
   memBudget?: number;
@@ -41,41 +53,64 @@ export interface MachineFacts {
 export function machineFacts(plan: Plan, o: PoolOverrides = {}): MachineFacts {
   const cores = availableCores();
   const cpuTokens = o.cpuTokens ?? plan.resources.cpu_tokens ?? Math.max(1, cores - 1);
-  const io = ioPool(plan, o);
   const memFree = o.memFree ?? plan.resources.mem_free;
   const declaresMem = plan.tasks.some((t) => t.resources.mem);
   const memBudget = declaresMem
     ? plan.resources.mem_budget ?? Math.max(1, memoryAvailable().bytes - (memFree ?? 0))
     : undefined;
-  return { cores, cpuTokens, ...io, memFree, memBudget };
+  const { main, byTask } = ioPools(plan, o);
+  const pools = [main, ...new Set([...byTask.values()].filter((p) => p !== main))];
+  return { cores, cpuTokens, io: main, ioPools: pools, ioPoolOf: (task) => byTask.get(task) ?? main, memFree, memBudget };
 }
 
-function ioPool(plan: Plan, o: PoolOverrides): Pick<MachineFacts, "ioTokens" | "sequentialIoWeight" | "storageType" | "ioReason"> {
+/** One pool per storage device that I/O-using tasks read from. */
+function ioPools(plan: Plan, o: PoolOverrides): { main: IoPool; byTask: Map<Task, IoPool> } {
+  const given = o.ioTokens ?? plan.resources.io_tokens;
   const storage = o.storageType ?? plan.resources.storage_type ?? "auto";
+  const mainProbe = storage === "auto" ? probeDevice(plan.dir) : undefined;
+  const main = poolFor(plan.dir, "io", storage, given, mainProbe);
+  const byTask = new Map<Task, IoPool>();
+  // A given size or storage type speaks for every device: one pool then.
+  if (given !== undefined || !mainProbe) return { main, byTask };
+  const mainDevice = mainProbe.calibrationKey;
+  const byDevice = new Map<string, IoPool>();
+  for (const task of plan.tasks) {
+    if (!task.resources.io || !task.dataDir) continue;
+    const probe = probeDevice(task.dataDir);
+    const device = probe.calibrationKey;
+    if (!device || device === mainDevice) continue;
+    let pool = byDevice.get(device);
+    if (!pool) byDevice.set(device, (pool = poolFor(task.dataDir, `io:${device}`, "auto", undefined, probe)));
+    byTask.set(task, pool);
+  }
+  return { main, byTask };
+}
+
+function poolFor(path: string, name: string, storage: StorageType, given: number | undefined, probe?: DeviceProbe): IoPool {
   let cls: DeviceClass;
   let why: string;
   let random: DepthAdvice;
   let sequential: DepthAdvice;
   if (storage === "auto") {
     // Probes the device and uses its cached calibration (`fanout probe --calibrate`) if any.
-    const probe = probeDevice(plan.dir);
-    cls = probe.class;
-    why = probe.reason;
-    ({ random, sequential } = probe.recommended);
+    const p = probe ?? probeDevice(path);
+    cls = p.class;
+    why = p.reason;
+    ({ random, sequential } = p.recommended);
   } else {
     cls = storage;
     why = `storage type ${storage} given`;
     random = recommendDepth(cls, "random");
     sequential = recommendDepth(cls, "sequential");
   }
-  const given = o.ioTokens ?? plan.resources.io_tokens;
   if (given !== undefined) {
-    return { ioTokens: given, sequentialIoWeight: 1, storageType: cls, ioReason: `io tokens ${given} given (${why})` };
+    return { name, tokens: given, sequentialIoWeight: 1, storageType: cls, reason: `io tokens ${given} given (${why})` };
   }
   return {
-    ioTokens: random.depth,
+    name,
+    tokens: random.depth,
     sequentialIoWeight: Math.max(1, Math.round(random.depth / sequential.depth)),
     storageType: cls,
-    ioReason: `${why}; random depth ${random.depth} (${random.reason}), sequential ${sequential.depth}`,
+    reason: `${why}; random depth ${random.depth} (${random.reason}), sequential ${sequential.depth}`,
   };
 }

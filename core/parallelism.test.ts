@@ -7,7 +7,8 @@ import { LATENCY_FORKS_MIN, MAX_AUTO_FORKS, resolveParallelism } from "./paralle
 import { loadPlan } from "./plan/load.ts";
 import { writeFiles } from "./test_helpers.ts";
 
-const machine: MachineFacts = { cores: 4, cpuTokens: 3, ioTokens: 12, sequentialIoWeight: 3, storageType: "ssd", ioReason: "test" };
+const ssd = { name: "io", tokens: 12, sequentialIoWeight: 3, storageType: "ssd" as const, reason: "test" };
+const machine: MachineFacts = { cores: 4, cpuTokens: 3, io: ssd, ioPools: [ssd], ioPoolOf: () => ssd };
 const items = (n: number) => `[${Array.from({ length: n }, (_, i) => i).join(",")}]`;
 
 async function autoFor(tasks: string, hosts = "[localhost]", m = machine) {

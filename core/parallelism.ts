@@ -32,8 +32,9 @@ function taskCeiling(task: Task, instances: number, hostsOrKeys: number, m: Mach
   if (hint.kind === "rate_limited") cap(Math.max(hint.burst, Math.ceil(hint.per_second)), "rate_limited burst/rate");
   if (task.resources.cpu) cap(Math.max(1, Math.floor(m.cpuTokens / Math.min(task.resources.cpu, m.cpuTokens))), "cpu tokens");
   if (task.resources.io) {
-    const weight = task.resources.io_pattern === "sequential" ? m.sequentialIoWeight : 1;
-    cap(Math.max(1, Math.floor(m.ioTokens / Math.min(task.resources.io * weight, m.ioTokens))), "io tokens");
+    const pool = m.ioPoolOf(task);
+    const weight = task.resources.io_pattern === "sequential" ? pool.sequentialIoWeight : 1;
+    cap(Math.max(1, Math.floor(pool.tokens / Math.min(task.resources.io * weight, pool.tokens))), `io tokens (${pool.name})`);
   }
   const latency = Math.max(LATENCY_FORKS_MIN, LATENCY_FORKS_PER_CORE * m.cores);
   if (!task.resources.cpu && !task.resources.io) cap(latency, "latency-bound: cores × 8");
@@ -62,10 +63,10 @@ export function resolveParallelism(plan: Plan, graph: Graph, m: MachineFacts, ov
   const requested = override ?? plan.parallelism;
   const base = {
     available_cores: m.cores,
-    io_depth: m.ioTokens,
-    storage_type: m.storageType,
-    io_reason: m.ioReason,
-    sequential_io_weight: m.sequentialIoWeight,
+    io_depth: m.io.tokens,
+    storage_type: m.io.storageType,
+    io_reason: m.io.reason,
+    sequential_io_weight: m.io.sequentialIoWeight,
     eligible_instances: graph.instanceCount,
   };
   if (requested !== "auto") {

@@ -86,3 +86,27 @@ tasks:
     expect(log.starts.every((s) => s.guards.includes("mem_free"))).toBe(true);
   });
 });
+
+describe("I/O pools per device", () => {
+  test("a task whose glob lives on another device reads from that device's own pool", async () => {
+    const { mkdtempSync, writeFileSync } = await import("node:fs");
+    // /dev/shm is tmpfs: always a different device from the plan's temp directory on disk.
+    const data = mkdtempSync("/dev/shm/fanout-pool-");
+    for (const name of ["a.txt", "b.txt"]) writeFileSync(`${data}/${name}`, name);
+    const log = await runPlanText(`
+version: 1
+tasks:
+  - { name: sum, module: checksum, items_from: { glob: "${data}/*.txt" }, with: { path: "{{ item }}" } }
+  - { name: local, module: sleep, resources: { io: 1 }, with: { duration: 1ms }, needs: [] }
+`);
+    expect(log.exitCode).toBe(0);
+    const start = log.events[0] as { io_pools: Record<string, { storage_type: string }> };
+    const pools = Object.keys(start.io_pools);
+    expect(pools.length).toBe(2);
+    expect(pools[0]).toBe("io");
+    const other = pools[1]!;
+    expect(other).toMatch(/^io:/);
+    expect(log.starts.filter((s) => s.task === "sum").every((s) => s.guards.includes(other))).toBe(true);
+    expect(log.starts.find((s) => s.task === "local")!.guards).toEqual(["io"]);
+  });
+});

@@ -35,6 +35,8 @@ export interface SchedulerOptions {
   /** The fork limit: instances running at once. */
   forks: number;
   guards: GuardSet;
+  /** Turns instances into guard requests; defaults to one that puts all I/O on the "io" pool. */
+  requests?: GuardRequests;
   failFast: boolean;
   /** Aborting it (Ctrl-C) cancels the run. */
   signal?: AbortSignal;
@@ -111,7 +113,7 @@ export class Scheduler {
     if (!(o.forks >= 1)) throw new RangeError(`Scheduler: forks must be >= 1, got ${o.forks}`);
     this.clock = o.clock ?? realClock;
     this.startedAt = o.startedAt ?? this.clock.now();
-    this.requests = new GuardRequests(o.guards);
+    this.requests = o.requests ?? new GuardRequests(o.guards);
     this.forkUsage = new GuardUsage(new Semaphore("forks", "forks", o.forks), this.startedAt);
     this.progress = new GroupProgress(o.graph);
     this.done = new Uint8Array(o.graph.instanceCount);

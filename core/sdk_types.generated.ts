@@ -296,6 +296,12 @@ declare module "fanout/internal/telemetry/events" {
             cpu: number;
             io: number;
         };
+        /** Every I/O pool: "io" for the plan directory's device, "io:<device>" for others tasks read from. */
+        io_pools: Record<string, {
+            tokens: number;
+            storage_type: string;
+            reason: string;
+        }>;
     }
     interface InstanceFields {
         id: string;

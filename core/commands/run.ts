@@ -39,6 +39,7 @@ interface Prepared {
   graph: Graph;
   machine: MachineFacts;
   guards: GuardSet;
+  requests: GuardRequests;
   parallelism: ParallelismInfo;
 }
 
@@ -48,12 +49,12 @@ function prepare(plan: Plan, options: Omit<RunOptions, "sinks">): Prepared {
   const machine = machineFacts(plan, options);
   const guards = new GuardSet({
     cpu: machine.cpuTokens,
-    io: machine.ioTokens,
+    io: machine.ioPools.map((p) => ({ name: p.name, capacity: p.tokens, sequentialIoWeight: p.sequentialIoWeight })),
     memBudget: machine.memBudget,
-    sequentialIoWeight: machine.sequentialIoWeight,
   });
+  const requests = new GuardRequests(guards, (task) => machine.ioPoolOf(task).name);
   const parallelism = resolveParallelism(plan, graph, machine, options.parallelism);
-  return { graph, machine, guards, parallelism };
+  return { graph, machine, guards, requests, parallelism };
 }
 
 export async function runCommand(file: string, options: RunOptions): Promise<number> {
@@ -63,7 +64,7 @@ export async function runCommand(file: string, options: RunOptions): Promise<num
 
 export async function runPlan(plan: Plan, options: RunOptions): Promise<number> {
   const clock = options.clock ?? realClock;
-  const { graph, machine, guards, parallelism } = prepare(plan, options);
+  const { graph, machine, guards, requests, parallelism } = prepare(plan, options);
   let scheduler: Scheduler | undefined;
   if (machine.memFree !== undefined) {
     guards.memFree = guards.add(new MemFreeGuard(machine.memFree, () => memoryAvailable().bytes, () => scheduler?.runningCount === 0));
@@ -85,13 +86,15 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<number> 
     parallelism,
     instances: graph.instanceCount,
     hosts: plan.hosts,
-    tokens: { cpu: machine.cpuTokens, io: machine.ioTokens },
+    tokens: { cpu: machine.cpuTokens, io: machine.io.tokens },
+    io_pools: Object.fromEntries(machine.ioPools.map((p) => [p.name, { tokens: p.tokens, storage_type: p.storageType, reason: p.reason }])),
   });
   scheduler = new Scheduler({
     plan,
     graph,
     forks: parallelism.effective,
     guards,
+    requests,
     failFast: options.failFast ?? false,
     signal: options.signal,
     emit,
@@ -128,8 +131,7 @@ export interface DryRunLine {
 
 export async function dryRunCommand(file: string, options: Omit<RunOptions, "sinks">): Promise<{ plan: Plan; graph: Graph; lines: DryRunLine[]; forks: number; reason: string }> {
   const plan = await loadPlan(file, { vars: options.vars });
-  const { graph, guards, parallelism } = prepare(plan, options);
-  const requests = new GuardRequests(guards);
+  const { graph, requests, parallelism } = prepare(plan, options);
   const lines: DryRunLine[] = [];
   for (const g of graph.groups) {
     const needs = g.prereqs.map((p) => `${p.task.name}[${p.host}]`);

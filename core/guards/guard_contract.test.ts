@@ -99,7 +99,7 @@ describe("tryAcquireAll", () => {
 
 describe("GuardSet", () => {
   test("one guard per name; a second declaration with another capacity is reported, first wins", () => {
-    const set = new GuardSet({ cpu: 1, io: 4 });
+    const set = new GuardSet({ cpu: 1, io: [{ name: "io", capacity: 4, sequentialIoWeight: 1 }] });
     const first = set.keyed("pool", 2);
     expect(set.keyed("pool", 2)).toBe(first);
     expect(set.keyed("pool", 3)).toBe(first);
@@ -108,8 +108,12 @@ describe("GuardSet", () => {
   });
 
   test("pools are sized from the sizes given", () => {
-    const set = new GuardSet({ cpu: 3, io: 24, memBudget: 1024 });
-    expect([set.cpu.capacity, set.io.capacity, set.mem?.capacity]).toEqual([3, 24, 1024]);
-    expect(set.all().map((g) => g.name).sort()).toEqual(["cpu", "io", "mem"]);
+    const set = new GuardSet({
+      cpu: 3,
+      io: [{ name: "io", capacity: 24, sequentialIoWeight: 3 }, { name: "io:8_16", capacity: 4, sequentialIoWeight: 4 }],
+      memBudget: 1024,
+    });
+    expect([set.cpu.capacity, set.io.get("io")?.guard.capacity, set.io.get("io:8_16")?.guard.capacity, set.mem?.capacity]).toEqual([3, 24, 4, 1024]);
+    expect(set.all().map((g) => g.name).sort()).toEqual(["cpu", "io", "io:8_16", "mem"]);
   });
 });

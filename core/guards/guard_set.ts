@@ -10,11 +10,17 @@ import { TokenBucket } from "./token_bucket.ts";
 
 export interface PoolSizes {
   cpu: number;
-  io: number;
+  /** The I/O pools, one per storage device; the first is the default ("io"). */
+  io: IoPoolSize[];
   /** Bytes of declared `mem` admitted at once; undefined = no budget. */
   memBudget?: number;
+}
+
+export interface IoPoolSize {
+  name: string;
+  capacity: number;
   /** I/O tokens a sequential reader takes per declared token (see machine.ts). */
-  sequentialIoWeight?: number;
+  sequentialIoWeight: number;
 }
 
 export class GuardSet {
@@ -22,14 +28,17 @@ export class GuardSet {
   /** Differences between a guard's first declaration and a later one, reported once each. */
   readonly conflicts: string[] = [];
   readonly cpu: Semaphore;
-  readonly io: Semaphore;
+  /** I/O pools by name, with the weight a sequential reader pays in each. */
+  readonly io = new Map<string, { guard: Semaphore; sequentialIoWeight: number }>();
   readonly mem: Semaphore | undefined;
   /** Admission by free memory (--mem-free), set by the run when asked for. */
   memFree: Guard | undefined;
 
   constructor(readonly sizes: PoolSizes) {
     this.cpu = this.add(new Semaphore("cpu", "cpu", sizes.cpu));
-    this.io = this.add(new Semaphore("io", "io", sizes.io));
+    for (const pool of sizes.io) {
+      this.io.set(pool.name, { guard: this.add(new Semaphore(pool.name, "io", pool.capacity)), sequentialIoWeight: pool.sequentialIoWeight });
+    }
     this.mem = sizes.memBudget !== undefined ? this.add(new Semaphore("mem", "mem", Math.max(1, sizes.memBudget))) : undefined;
   }
 

@@ -11,7 +11,8 @@ import type { GuardSet } from "./guard_set.ts";
 export class GuardRequests {
   private readonly cache = new Map<string, GuardRequest[]>();
 
-  constructor(private readonly guards: GuardSet) {}
+  /** `ioPoolOf` names the I/O pool a task reads from; default "io". */
+  constructor(private readonly guards: GuardSet, private readonly ioPoolOf: (task: Task) => string = () => "io") {}
 
   for(task: Task, scope: TemplateScope): GuardRequest[] {
     const hint = task.hint;
@@ -46,8 +47,10 @@ export class GuardRequests {
     // A need larger than the pool is capped at the pool: it runs alone rather than never.
     if (r.cpu) out.push({ guard: g.cpu, amount: Math.min(r.cpu, g.cpu.capacity) });
     if (r.io) {
-      const weight = r.io_pattern === "sequential" ? g.sizes.sequentialIoWeight ?? 1 : 1;
-      out.push({ guard: g.io, amount: Math.min(r.io * weight, g.io.capacity) });
+      const pool = g.io.get(this.ioPoolOf(task));
+      if (!pool) throw new Error(`Internal error: no I/O pool ${this.ioPoolOf(task)}`);
+      const weight = r.io_pattern === "sequential" ? pool.sequentialIoWeight : 1;
+      out.push({ guard: pool.guard, amount: Math.min(r.io * weight, pool.guard.capacity) });
     }
     if (r.mem && g.mem) out.push({ guard: g.mem, amount: Math.min(r.mem, g.mem.capacity) });
     if (g.memFree) out.push({ guard: g.memFree, amount: 1 });

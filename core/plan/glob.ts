@@ -41,6 +41,11 @@ function escape(s: string): string {
   return s.replace(/[.+^$()|\\\]]/g, "\\$&");
 }
 
+/** The directory a pattern's matches all live under (its fixed prefix), absolute. */
+export function globBase(pattern: string, baseDir: string): string {
+  return pattern.startsWith("/") ? resolve("/", staticPrefix(pattern.slice(1))) : resolve(baseDir, staticPrefix(pattern));
+}
+
 /** The fixed directory prefix of a pattern: where the walk can start. */
 function staticPrefix(pattern: string): string {
   const parts = pattern.split("/");

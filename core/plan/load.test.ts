@@ -25,7 +25,7 @@ describe("loadPlan › schema errors point at the value", () => {
 tasks:
   - name: a
     module: sheel
-`)).toEqual([`plan.yml:4:13: tasks[0].module: unknown module "sheel" (did you mean "shell"?); expected a built-in (debug, http, shell, sleep) or a name from plugins:`]);
+`)).toEqual([expect.stringMatching(/^plan\.yml:4:13: tasks\[0\]\.module: unknown module "sheel" \(did you mean "shell"\?\); expected a built-in \(.*\bshell\b.*\) or a name from plugins:$/)]);
   });
 
   test("unknown keys are errors, at the key, with the allowed keys", async () => {

@@ -13,7 +13,7 @@ import { BUILTIN_NAMES, loadBuiltin, loadPlugin, pluginPath } from "../loader.ts
 import type { LoadedModule } from "../module.ts";
 import { didYouMean } from "../suggest.ts";
 import { checkCycles, checkHosts, checkItems, checkNeeds, checkTaskNames, checkTemplates } from "./checks.ts";
-import { globFiles } from "./glob.ts";
+import { globBase, globFiles } from "./glob.ts";
 import { issuesToErrors, parseAt } from "./issues.ts";
 import type { Plan, Task } from "./plan.ts";
 import { PlanSchema, type TaskInput } from "./schema.ts";
@@ -73,6 +73,7 @@ export async function loadPlanText(text: string, file: string, options: LoadOpti
       retryDelayMs: t.retry_delay,
       needs: t.needs,
       items: resolveItems(t, index, dir, source),
+      dataDir: t.items_from && "glob" in t.items_from ? globBase(t.items_from.glob, dir) : undefined,
       position: source.positionOf(["tasks", index]),
     };
   });

@@ -22,6 +22,8 @@ export interface Task {
   needs: string[] | undefined;
   /** undefined: one instance per host; otherwise one per host and item. */
   items: unknown[] | undefined;
+  /** Where the task's files live (an items_from glob's base): its I/O pool is that device's. */
+  dataDir: string | undefined;
   position: SourcePosition;
 }
 
