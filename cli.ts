@@ -8,7 +8,7 @@ import process from "node:process";
 import { cac } from "./core/deps.ts";
 import { describeError, PlanError, PlanErrors, PluginError, UsageError } from "./core/errors.ts";
 import { killAllChildren, settleChildren } from "./core/runtime/spawn.ts";
-import { parseSize } from "./core/units.ts";
+import type { RunFlags } from "./core/commands/run_action.ts";
 import { VERSION } from "./core/version.ts";
 
 const EXIT_INVALID = 2;
@@ -17,93 +17,8 @@ const EXIT_INTERNAL = 70;
 
 const root = new AbortController();
 
-function parseParallelism(value: unknown): number | "auto" | undefined {
-  if (value === undefined) return undefined;
-  if (value === "auto") return "auto";
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--parallelism: expected auto or a whole number >= 1, got ${JSON.stringify(value)}`);
-  return n;
-}
-
-function parseCount(flag: string, value: unknown): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag}: expected a whole number >= 1, got ${JSON.stringify(value)}`);
-  return n;
-}
-
-function parseVars(value: unknown): Record<string, string> {
-  const vars: Record<string, string> = {};
-  for (const entry of [value ?? []].flat()) {
-    const text = String(entry);
-    const eq = text.indexOf("=");
-    if (eq <= 0) throw new UsageError(`--var: expected key=value, got ${JSON.stringify(text)}`);
-    vars[text.slice(0, eq)] = text.slice(eq + 1);
-  }
-  return vars;
-}
-
-interface RunFlags {
-  json?: boolean;
-  parallelism?: unknown;
-  failFast?: boolean;
-  keepGoing?: boolean;
-  dryRun?: boolean;
-  var?: unknown;
-  quiet?: boolean;
-  verbose?: boolean;
-  color?: boolean;
-  cpuTokens?: unknown;
-  ioTokens?: unknown;
-  ioQdepth?: unknown;
-  storageType?: unknown;
-  memFree?: unknown;
-}
-
-const STORAGE_TYPES = ["auto", "nvme", "ssd", "hdd"] as const;
-
-function parseStorageType(value: unknown): (typeof STORAGE_TYPES)[number] | undefined {
-  if (value === undefined) return undefined;
-  const found = STORAGE_TYPES.find((t) => t === value);
-  if (!found) throw new UsageError(`--storage-type: expected one of ${STORAGE_TYPES.join(", ")}, got ${JSON.stringify(value)}`);
-  return found;
-}
-
-function parseMemFree(value: unknown): number | undefined {
-  if (value === undefined) return undefined;
-  const bytes = parseSize(String(value));
-  if (bytes === undefined) throw new UsageError(`--mem-free: expected a size like 1GiB or 512M, got ${JSON.stringify(value)}`);
-  return bytes;
-}
-
-async function run(planFile: string, flags: RunFlags): Promise<number> {
-  if (flags.failFast && flags.keepGoing) throw new UsageError("--fail-fast and --keep-going contradict each other: give one");
-  const common = {
-    parallelism: parseParallelism(flags.parallelism),
-    vars: parseVars(flags.var),
-    cpuTokens: parseCount("--cpu-tokens", flags.cpuTokens),
-    ioTokens: parseCount("--io-tokens", flags.ioTokens ?? flags.ioQdepth),
-    storageType: parseStorageType(flags.storageType),
-    memFree: parseMemFree(flags.memFree),
-  };
-  const { runCommand, dryRunCommand } = await import("./core/commands/run.ts");
-  if (flags.dryRun) {
-    const { printDryRun } = await import("./core/commands/dry_run_output.ts");
-    printDryRun(await dryRunCommand(planFile, common), Boolean(flags.json), (s) => process.stdout.write(s));
-    return 0;
-  }
-  const { NdjsonSink } = await import("./core/telemetry/ndjson.ts");
-  const { HumanSink } = await import("./core/telemetry/human.ts");
-  const sinks = [];
-  if (flags.json) {
-    process.stdout.on("error", () => {}); // a closed pipe (`| head`) must not crash the run
-    sinks.push(new NdjsonSink(process.stdout));
-  }
-  if (!flags.quiet) {
-    const color = flags.color !== false && Boolean(process.stderr.isTTY) && !process.env.NO_COLOR;
-    sinks.push(new HumanSink((s) => process.stderr.write(s), { color, verbose: flags.verbose }));
-  }
-  return await runCommand(planFile, { ...common, failFast: Boolean(flags.failFast), sinks, signal: root.signal });
+function run(planFile: string, flags: RunFlags): Promise<number> {
+  return import("./core/commands/run_action.ts").then((m) => m.runAction(planFile, flags, root.signal));
 }
 
 interface ProbeFlags {

@@ -1,0 +1,100 @@
+/**
+ * The `run` command's action: command-line flags → run options and output
+ * sinks. Flag values are checked here, each with a message naming the flag.
+ */
+import process from "node:process";
+import { UsageError } from "../errors.ts";
+import type { PoolOverrides, StorageType } from "../machine.ts";
+import type { EventSink } from "../telemetry/events.ts";
+import { parseSize } from "../units.ts";
+
+export interface RunFlags {
+  json?: boolean;
+  parallelism?: unknown;
+  failFast?: boolean;
+  keepGoing?: boolean;
+  dryRun?: boolean;
+  var?: unknown;
+  quiet?: boolean;
+  verbose?: boolean;
+  color?: boolean;
+  cpuTokens?: unknown;
+  ioTokens?: unknown;
+  ioQdepth?: unknown;
+  storageType?: unknown;
+  memFree?: unknown;
+}
+
+const STORAGE_TYPES: readonly StorageType[] = ["auto", "nvme", "ssd", "hdd"];
+
+const got = (value: unknown) => `got ${JSON.stringify(value)}`;
+
+function parseParallelism(value: unknown): number | "auto" | undefined {
+  if (value === undefined || value === "auto") return value;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--parallelism: expected auto or a whole number >= 1, ${got(value)}`);
+  return n;
+}
+
+function parseCount(flag: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag}: expected a whole number >= 1, ${got(value)}`);
+  return n;
+}
+
+/** `--var a=1 --var b=2` (cac gives a string for one, an array for several). */
+function parseVars(value: unknown): Record<string, string> {
+  const vars: Record<string, string> = {};
+  for (const entry of [value ?? []].flat()) {
+    const text = String(entry);
+    const eq = text.indexOf("=");
+    if (eq <= 0) throw new UsageError(`--var: expected key=value, ${got(text)}`);
+    vars[text.slice(0, eq)] = text.slice(eq + 1);
+  }
+  return vars;
+}
+
+function parseStorageType(value: unknown): StorageType | undefined {
+  if (value === undefined) return undefined;
+  const found = STORAGE_TYPES.find((t) => t === value);
+  if (!found) throw new UsageError(`--storage-type: expected one of ${STORAGE_TYPES.join(", ")}, ${got(value)}`);
+  return found;
+}
+
+function parseMemFree(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const bytes = parseSize(String(value));
+  if (bytes === undefined) throw new UsageError(`--mem-free: expected a size like 1GiB or 512M, ${got(value)}`);
+  return bytes;
+}
+
+export async function runAction(planFile: string, flags: RunFlags, signal: AbortSignal): Promise<number> {
+  if (flags.failFast && flags.keepGoing) throw new UsageError("--fail-fast and --keep-going contradict each other: give one");
+  const common: PoolOverrides & { parallelism?: number | "auto"; vars: Record<string, string> } = {
+    parallelism: parseParallelism(flags.parallelism),
+    vars: parseVars(flags.var),
+    cpuTokens: parseCount("--cpu-tokens", flags.cpuTokens),
+    ioTokens: parseCount("--io-tokens", flags.ioTokens ?? flags.ioQdepth),
+    storageType: parseStorageType(flags.storageType),
+    memFree: parseMemFree(flags.memFree),
+  };
+  const { runCommand, dryRunCommand } = await import("./run.ts");
+  if (flags.dryRun) {
+    const { printDryRun } = await import("./dry_run_output.ts");
+    printDryRun(await dryRunCommand(planFile, common), Boolean(flags.json), (s) => process.stdout.write(s));
+    return 0;
+  }
+  const sinks: EventSink[] = [];
+  if (flags.json) {
+    const { NdjsonSink } = await import("../telemetry/ndjson.ts");
+    process.stdout.on("error", () => {}); // a closed pipe (`| head`) must not crash the run
+    sinks.push(new NdjsonSink(process.stdout));
+  }
+  if (!flags.quiet) {
+    const { HumanSink } = await import("../telemetry/human.ts");
+    const color = flags.color !== false && Boolean(process.stderr.isTTY) && !process.env.NO_COLOR;
+    sinks.push(new HumanSink((s) => process.stderr.write(s), { color, verbose: flags.verbose }));
+  }
+  return await runCommand(planFile, { ...common, failFast: Boolean(flags.failFast), sinks, signal });
+}
