@@ -36,7 +36,8 @@ export default defineModule<v.InferOutput<typeof CopyInput>>({
     const skipped = { changed: false, bytes: 0, data: { path, src, bytes: 0, digest: null, algorithm: input.algorithm, skipped: "exists" } };
     if (!input.overwrite && (await exists(path))) return skipped;
 
-    const mode = (await stat(src)).mode & 0o7777;
+    // Permission bits only: like cp, a copy does not inherit setuid/setgid.
+    const mode = (await stat(src)).mode & 0o777;
     await mkdir(destDir, { recursive: true });
     // A dot name in the same directory: hidden from `ls`, and rename stays within one filesystem.
     const temp = join(destDir, `.${basename(src)}.${randomUUID().slice(0, 8)}.partial`);
