@@ -35,6 +35,8 @@ export interface AttemptEnv {
   planDir: string;
   vars: Record<string, unknown>;
   log(level: LogEvent["level"], id: string, message: string): void;
+  /** Told about every module call in flight, so the run can wait for aborted ones to clean up. */
+  track?(work: Promise<unknown>): void;
 }
 
 const EMPTY: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
@@ -61,7 +63,9 @@ export async function runAttempt(inst: Instance, attempt: number, controller: Ab
       onAbort = () => reject(signal.reason);
       signal.addEventListener("abort", onAbort, { once: true });
     });
-    const result = await Promise.race([Promise.resolve(task.module.run(input, ctx)), abortion]);
+    const work = Promise.resolve(task.module.run(input, ctx));
+    env.track?.(work);
+    const result = await Promise.race([work, abortion]);
     if (signal.aborted) return fromAbort(signal.reason);
     return fromResult(result);
   } catch (error) {

@@ -279,6 +279,17 @@ tasks:
 });
 
 describe("Scheduler › cancellation", () => {
+  test("the run waits for an aborted module to finish cleaning up", async () => {
+    const log = await runPlanText(`
+version: 1
+plugins: { slow: ${join(FIXTURES, "slow_cleanup.ts")} }
+tasks:
+  - { name: s, module: slow, timeout: 50ms }
+`);
+    expect(log.ends[0]!.status).toBe("timed_out");
+    expect(readFileSync(join(log.dir, "cleaned-up"), "utf8")).toBe("yes");
+  });
+
   test("aborting the root signal cancels running and queued work, kills the process group, exit 130", async () => {
     const controller = new AbortController();
     const started = runPlanText(`

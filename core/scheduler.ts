@@ -77,6 +77,8 @@ interface Attempt {
 }
 
 const MAX_BACKOFF_MS = 60_000;
+/** How long a finished run waits for aborted modules to clean up (as long as a process group's SIGTERM grace). */
+const CLEANUP_GRACE_MS = 2000;
 
 /** How much of `guard` an attempt needs (it is parked on a guard it requested). */
 function amountOf(a: Attempt, guard: Guard): number {
@@ -97,6 +99,8 @@ export class Scheduler {
   /** Retries waiting out their backoff, by due time. */
   private readonly backoff = new Heap<{ due: number; attempt: Attempt }>((a, b) => a.due < b.due);
   private readonly running = new Set<Attempt>();
+  /** Module calls that have not settled, including those of attempts already ended by an abort. */
+  private readonly inFlight = new Set<Promise<unknown>>();
   private readonly usage = new Map<Guard, GuardUsage>();
   private readonly forkUsage: GuardUsage;
   private readonly requests: GuardRequests;
@@ -134,12 +138,27 @@ export class Scheduler {
     if (signal?.aborted) this.stop("interrupted", true);
     this.pump();
     this.checkFinished();
-    return finishedAll.then(() => {
+    return finishedAll.then(async () => {
       signal?.removeEventListener("abort", onAbort);
       if (this.timer !== undefined) this.clock.clearTimer(this.timer);
       const endedAt = this.clock.now();
+      await this.settleAborted();
       return { interrupted: this.interrupted, startedAt: this.startedAt, endedAt, guards: this.guardSummaries(endedAt) };
     });
+  }
+
+  /**
+   * An aborted instance ends at once, but its module may still be cleaning up
+   * (removing a temp file, say). Give those modules a grace period to finish,
+   * so a cancelled run leaves nothing half-written; a module that ignores its
+   * signal cannot hold the run past it.
+   */
+  private async settleAborted(): Promise<void> {
+    if (this.inFlight.size === 0) return;
+    let timer: unknown;
+    const grace = new Promise<void>((resolve) => (timer = this.clock.setTimer(resolve, CLEANUP_GRACE_MS)));
+    await Promise.race([Promise.allSettled([...this.inFlight]), grace]);
+    this.clock.clearTimer(timer);
   }
 
   private t(now = this.clock.now()): number {
@@ -282,6 +301,11 @@ export class Scheduler {
       vars: this.o.plan.vars,
       log: (level: "debug" | "info" | "warn" | "error", id: string, message: string) =>
         this.o.emit({ type: "log", id, level, message, t_ms: this.t() }),
+      track: (work: Promise<unknown>) => {
+        this.inFlight.add(work);
+        const forget = () => this.inFlight.delete(work);
+        work.then(forget, forget);
+      },
     };
     runAttempt(inst, a.n, a.controller, env).then((outcome) => this.onAttemptEnd(a, outcome, now));
   }
