@@ -46,15 +46,18 @@ describe("classify", () => {
 });
 
 describe("recommendDepth", () => {
-  test("starting points: nvme 24, ssd 12, hdd 4, virtual 8 for random reads", () => {
+  test("starting points: nvme 24, ssd 12, hdd 4, virtual 12 for random reads", () => {
     expect(recommendDepth("nvme", "random").depth).toBe(24);
     expect(recommendDepth("ssd", "random").depth).toBe(12);
     expect(recommendDepth("hdd", "random").depth).toBe(4);
-    expect(recommendDepth("virtual", "random").depth).toBe(8);
+    expect(recommendDepth("virtual", "random").depth).toBe(12);
   });
 
-  test("sequential is never deeper than random, and hdd sequential is 1 or 2", () => {
+  test("sequential is never deeper than random, shallower on physical disks, and hdd sequential is 1 or 2", () => {
     for (const cls of Object.keys(BASE_DEPTH) as DeviceClass[]) {
+      expect(recommendDepth(cls, "sequential").depth).toBeLessThanOrEqual(recommendDepth(cls, "random").depth);
+    }
+    for (const cls of ["nvme", "ssd", "hdd"] as DeviceClass[]) {
       expect(recommendDepth(cls, "sequential").depth).toBeLessThan(recommendDepth(cls, "random").depth);
     }
     expect(recommendDepth("hdd", "sequential").depth).toBeLessThanOrEqual(2);
