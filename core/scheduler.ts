@@ -118,6 +118,10 @@ export class Scheduler {
     this.clock = o.clock ?? realClock;
     this.startedAt = o.startedAt ?? this.clock.now();
     this.requests = o.requests ?? new GuardRequests(o.guards);
+    o.guards.setWaker((guard) => {
+      this.touched.add(guard);
+      this.pump();
+    });
     this.forkUsage = new GuardUsage(new Semaphore("forks", "forks", o.forks), this.startedAt);
     this.progress = new GroupProgress(o.graph);
     this.done = new Uint8Array(o.graph.instanceCount);

@@ -1,9 +1,9 @@
 /**
  * The one interface every guard implements. The scheduler only ever calls
- * these four methods, so a backend shared by many runners (e.g. Redis with
+ * these methods, so a backend shared by many runners (e.g. Redis with
  * leases) can stand in for the in-memory guards without touching it: such a
  * backend keeps a locally leased share, answers tryAcquire from it, and calls
- * the waker the scheduler hands it (see GuardSet) when its share grows.
+ * GuardSet.roomAppeared(guard) when its share grows.
  *
  * Acquisition never waits. A refused instance is parked by the scheduler and
  * woken when `available` says there is room again (after a release) or at

@@ -87,6 +87,24 @@ export class GuardSet {
     return this.add(make());
   }
 
+  private waker: ((guard: Guard) => void) | undefined;
+
+  /** The scheduler's hook: called with a guard whose room grew from outside. */
+  setWaker(wake: (guard: Guard) => void): void {
+    this.waker = wake;
+  }
+
+  /**
+   * For guards whose room can grow without a release or a refill the
+   * scheduler knows of (a lease granted by a shared backend, memory freed by
+   * another program): wakes the instances waiting for `guard`. Safe to call
+   * from any callback; the scheduler looks on its next turn.
+   */
+  roomAppeared(guard: Guard): void {
+    const wake = this.waker;
+    if (wake) queueMicrotask(() => wake(guard));
+  }
+
   private conflict(message: string): void {
     if (!this.conflicts.includes(message)) this.conflicts.push(message);
   }
