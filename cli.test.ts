@@ -92,6 +92,16 @@ describe("fanout CLI", () => {
     expect(human.stdout).toContain("install[web1][a]  module pkg  guards cpu, host:web1");
   });
 
+  test("a reader that closes the pipe early (| head) is not an error, under Bun and Deno", () => {
+    const deno = join(ROOT, "node_modules/.bin/deno");
+    for (const runner of [`"${BUN}" --no-install`, `"${deno}" run -A`]) {
+      for (const args of ["--dry-run", "--json -q", "--dry-run --json"]) {
+        const r = spawnSync("sh", ["-c", `${runner} cli.ts run examples/hello.yml ${args} | head -n 1 >/dev/null`], { cwd: ROOT, encoding: "utf8" });
+        expect(`${runner} ${args}: ${r.stderr}`).toBe(`${runner} ${args}: `);
+      }
+    }
+  });
+
   test("SIGINT cancels the run, kills children, exits 130", async () => {
     const dir = writeFiles({ "plan.yml": "version: 1\ntasks:\n  - { name: wait, module: shell, with: { argv: [sleep, '30'] } }\n" });
     const { spawn } = await import("node:child_process");

@@ -8,6 +8,7 @@ import process from "node:process";
 import { cac } from "./core/deps.ts";
 import { describeError, PlanError, PlanErrors, PluginError, UsageError } from "./core/errors.ts";
 import { killAllChildren, settleChildren } from "./core/runtime/spawn.ts";
+import { guardStdout, writeStdout } from "./core/runtime/stdout.ts";
 import type { RunFlags } from "./core/commands/run_action.ts";
 import { VERSION } from "./core/version.ts";
 
@@ -37,13 +38,13 @@ async function probe(target: string | undefined, flags: ProbeFlags): Promise<num
   const { probeCommand } = await import("./core/commands/probe.ts");
   const { printProbe } = await import("./core/commands/probe_output.ts");
   const report = await probeCommand(target, { calibrate: Boolean(flags.calibrate), budgetMs, signal: root.signal });
-  printProbe(report, Boolean(flags.json), (s) => process.stdout.write(s));
+  printProbe(report, Boolean(flags.json), (s) => writeStdout(s));
   return 0;
 }
 
 async function types(dir: string | undefined): Promise<number> {
   const { typesCommand } = await import("./core/commands/types.ts");
-  process.stdout.write(`wrote ${typesCommand(dir)}\n`);
+  writeStdout(`wrote ${typesCommand(dir)}\n`);
   return 0;
 }
 
@@ -115,6 +116,7 @@ export async function main(argv: string[]): Promise<number> {
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  guardStdout();
   try {
     const cli = buildCli();
     cli.parse(["node", "fanout", ...argv], { run: false });

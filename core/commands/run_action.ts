@@ -6,6 +6,7 @@ import process from "node:process";
 import { UsageError } from "../errors.ts";
 import type { PoolOverrides, StorageType } from "../machine.ts";
 import type { EventSink } from "../telemetry/events.ts";
+import { writeStdout } from "../runtime/stdout.ts";
 import { parseSize } from "../units.ts";
 
 export interface RunFlags {
@@ -82,14 +83,13 @@ export async function runAction(planFile: string, flags: RunFlags, signal: Abort
   const { runCommand, dryRunCommand } = await import("./run.ts");
   if (flags.dryRun) {
     const { printDryRun } = await import("./dry_run_output.ts");
-    printDryRun(await dryRunCommand(planFile, common), Boolean(flags.json), (s) => process.stdout.write(s));
+    printDryRun(await dryRunCommand(planFile, common), Boolean(flags.json), (s) => writeStdout(s));
     return 0;
   }
   const sinks: EventSink[] = [];
   if (flags.json) {
     const { NdjsonSink } = await import("../telemetry/ndjson.ts");
-    process.stdout.on("error", () => {}); // a closed pipe (`| head`) must not crash the run
-    sinks.push(new NdjsonSink(process.stdout));
+    sinks.push(new NdjsonSink({ write: (chunk, done) => (writeStdout(chunk, () => done?.()), true) }));
   }
   if (!flags.quiet) {
     const { HumanSink } = await import("../telemetry/human.ts");
