@@ -70,6 +70,18 @@ describe("plugins › the compiled binary", () => {
     expect(r.stderr).toContain(`run \`npm install yaml\` in ${dir}`);
   });
 
+  test("the binary ignores a .env and a bunfig.toml in the working directory", () => {
+    const cwd = tempDir("fanout-cwd-");
+    writeFileSync(join(cwd, ".env"), "FANOUT_LEAK=from-dotenv\n");
+    writeFileSync(join(cwd, "bunfig.toml"), 'preload = ["./preload.ts"]\n');
+    writeFileSync(join(cwd, "preload.ts"), 'console.error("PRELOADED");\n');
+    writeFileSync(join(cwd, "plan.yml"), `version: 1\ntasks:\n  - { name: env, module: shell, with: { cmd: 'echo "[$FANOUT_LEAK]"', shell: true } }\n`);
+    const r = spawnSync(bin, ["run", "plan.yml", "--json", "-q"], { cwd, encoding: "utf8", timeout: 30_000 });
+    expect(r.status).toBe(0);
+    expect(endsById(r.stdout)["env[localhost]"]).toMatchObject({ status: "ok", data: { stdout: "[]\n" } });
+    expect(r.stderr).not.toContain("PRELOADED");
+  });
+
   test("a plugin that throws at import is a plugin error (exit 2)", () => {
     const plan = join(tempDir(), "plan.yml");
     writeFileSync(plan, `version: 1\nplugins: { t: ${join(PLUGIN_FIXTURES, "throws_at_import.ts")} }\ntasks:\n  - { name: a, module: t }\n`);
