@@ -7,14 +7,12 @@
 import process from "node:process";
 import { cac } from "./core/deps.ts";
 import { describeError, PlanError, PlanErrors, PluginError, UsageError } from "./core/errors.ts";
+import { EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_INVALID } from "./core/exit_codes.ts";
 import { killAllChildren, settleChildren } from "./core/runtime/spawn.ts";
 import { guardStdout, writeStdout } from "./core/runtime/stdout.ts";
 import type { RunFlags } from "./core/commands/run_action.ts";
 import { VERSION } from "./core/version.ts";
 
-const EXIT_INVALID = 2;
-const EXIT_INTERRUPTED = 130;
-const EXIT_INTERNAL = 70;
 
 const root = new AbortController();
 

@@ -3,6 +3,7 @@
  * code; errors in the plan or its plugins are thrown (typed) for cli.ts to
  * turn into messages.
  */
+import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from "../exit_codes.ts";
 import { buildGraph, type Graph } from "../graph.ts";
 import { GuardSet } from "../guards/guard_set.ts";
 import { GuardRequests } from "../guards/requests.ts";
@@ -21,10 +22,6 @@ import { type EventSink, type FanoutEvent, type ParallelismInfo, SCHEMA_VERSION 
 import { SummaryFolder } from "../telemetry/summary.ts";
 import { VERSION } from "../version.ts";
 
-export const EXIT_OK = 0;
-export const EXIT_FAILED = 1;
-export const EXIT_INVALID = 2;
-export const EXIT_INTERRUPTED = 130;
 
 export interface RunOptions extends PoolOverrides {
   parallelism?: number | "auto";
