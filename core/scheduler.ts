@@ -118,18 +118,16 @@ export class Scheduler {
     this.clock = o.clock ?? realClock;
     this.startedAt = o.startedAt ?? this.clock.now();
     this.requests = o.requests ?? new GuardRequests(o.guards);
-    o.guards.setWaker((guard) => {
-      this.touched.add(guard);
-      this.pump();
+    o.guards.attach({
+      wake: (guard) => {
+        this.touched.add(guard);
+        this.pump();
+      },
+      idle: () => this.running.size === 0,
     });
     this.forkUsage = new GuardUsage(new Semaphore("forks", "forks", o.forks), this.startedAt);
     this.progress = new GroupProgress(o.graph);
     this.done = new Uint8Array(o.graph.instanceCount);
-  }
-
-  /** Instances running right now. */
-  get runningCount(): number {
-    return this.running.size;
   }
 
   /** Runs every instance to an end state. Never rejects because a task failed. */

@@ -49,6 +49,9 @@ function prepare(plan: Plan, options: Omit<RunOptions, "sinks">): Prepared {
     io: machine.ioPools.map((p) => ({ name: p.name, capacity: p.tokens, sequentialIoWeight: p.sequentialIoWeight })),
     memBudget: machine.memBudget,
   });
+  if (machine.memFree !== undefined) {
+    guards.memFree = guards.add(new MemFreeGuard(machine.memFree, () => memoryAvailable().bytes, () => guards.idle()));
+  }
   const requests = new GuardRequests(guards, (task) => machine.ioPoolOf(task).name);
   const parallelism = resolveParallelism(plan, graph, machine, options.parallelism);
   return { graph, machine, guards, requests, parallelism };
@@ -62,10 +65,6 @@ export async function runCommand(file: string, options: RunOptions): Promise<num
 export async function runPlan(plan: Plan, options: RunOptions): Promise<number> {
   const clock = options.clock ?? realClock;
   const { graph, machine, guards, requests, parallelism } = prepare(plan, options);
-  let scheduler: Scheduler | undefined;
-  if (machine.memFree !== undefined) {
-    guards.memFree = guards.add(new MemFreeGuard(machine.memFree, () => memoryAvailable().bytes, () => scheduler?.runningCount === 0));
-  }
   const folder = new SummaryFolder();
   const sinks: EventSink[] = [folder, ...options.sinks];
   const emit = (event: FanoutEvent) => {
@@ -86,7 +85,7 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<number> 
     tokens: { cpu: machine.cpuTokens, io: machine.io.tokens },
     io_pools: Object.fromEntries(machine.ioPools.map((p) => [p.name, { tokens: p.tokens, storage_type: p.storageType, reason: p.reason }])),
   });
-  scheduler = new Scheduler({
+  const scheduler = new Scheduler({
     plan,
     graph,
     forks: parallelism.effective,

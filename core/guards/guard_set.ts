@@ -23,6 +23,14 @@ export interface IoPoolSize {
   sequentialIoWeight: number;
 }
 
+/** What guards may ask of the scheduler that uses them. */
+export interface SchedulerHooks {
+  /** Look again at the instances waiting for `guard`. */
+  wake(guard: Guard): void;
+  /** Whether no instance is running. */
+  idle(): boolean;
+}
+
 export class GuardSet {
   private readonly guards = new Map<string, Guard>();
   /** Differences between a guard's first declaration and a later one, reported once each. */
@@ -87,11 +95,16 @@ export class GuardSet {
     return this.add(make());
   }
 
-  private waker: ((guard: Guard) => void) | undefined;
+  private hooks: SchedulerHooks | undefined;
 
-  /** The scheduler's hook: called with a guard whose room grew from outside. */
-  setWaker(wake: (guard: Guard) => void): void {
-    this.waker = wake;
+  /** Called by the scheduler that uses this set: how guards reach it. */
+  attach(hooks: SchedulerHooks): void {
+    this.hooks = hooks;
+  }
+
+  /** True while no instance runs (before a scheduler is attached, too). */
+  idle(): boolean {
+    return this.hooks?.idle() ?? true;
   }
 
   /**
@@ -101,8 +114,8 @@ export class GuardSet {
    * from any callback; the scheduler looks on its next turn.
    */
   roomAppeared(guard: Guard): void {
-    const wake = this.waker;
-    if (wake) queueMicrotask(() => wake(guard));
+    const hooks = this.hooks;
+    if (hooks) queueMicrotask(() => hooks.wake(guard));
   }
 
   private conflict(message: string): void {
