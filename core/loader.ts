@@ -8,6 +8,7 @@ import { isAbsolute, resolve } from "node:path";
 import { builtinModules } from "../plugins/index.ts";
 import { v } from "./deps.ts";
 import { describeError, PluginError } from "./errors.ts";
+import { issueText } from "./issue_text.ts";
 import { type LoadedModule, type ModuleDefinition, ModuleExportsSchema } from "./module.ts";
 import { importPlugin } from "./runtime/import_plugin.ts";
 
@@ -54,11 +55,7 @@ function moduleShape(exports: Record<string, unknown>): Record<string, unknown> 
 function validateModule(shape: ModuleDefinition<any> | Record<string, unknown>, name: string, source: string): LoadedModule {
   const result = v.safeParse(ModuleExportsSchema, shape);
   if (!result.success) {
-    const problems = result.issues.map((issue) => {
-      const where = v.getDotPath(issue) ?? "";
-      return `${where ? `${where}: ` : ""}${issue.message.startsWith("Invalid ") ? `expected ${issue.expected}, got ${issue.received}` : issue.message}`;
-    });
-    throw new PluginError(source, `invalid module exports: ${problems.join("; ")}`);
+    throw new PluginError(source, `invalid module exports: ${result.issues.map(issueText).join("; ")}`);
   }
   const out = result.output;
   return {

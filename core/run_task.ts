@@ -6,6 +6,7 @@
  */
 import { v } from "./deps.ts";
 import { describeError } from "./errors.ts";
+import { issueText } from "./issue_text.ts";
 import type { Instance } from "./graph.ts";
 import { TaskFailure } from "./mod.ts";
 import type { Logger, TaskContext, TaskExecOptions, TaskResult } from "./module.ts";
@@ -75,12 +76,6 @@ export async function runAttempt(inst: Instance, attempt: number, controller: Ab
     if (timer !== undefined) env.clock.clearTimer(timer);
     if (onAbort) signal.removeEventListener("abort", onAbort);
   }
-}
-
-function issueText(issue: v.BaseIssue<unknown>): string {
-  const path = v.getDotPath(issue);
-  const what = issue.message.startsWith("Invalid ") ? `expected ${issue.expected}, got ${issue.received}` : issue.message;
-  return path ? `${path}: ${what}` : what;
 }
 
 /**
