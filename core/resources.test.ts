@@ -4,6 +4,7 @@
  * memory admission holds new instances back.
  */
 import { describe, expect, test } from "bun:test";
+import type { RunStartEvent } from "./telemetry/events.ts";
 import { intervals, maxOverlap, runPlanText } from "./test_helpers.ts";
 
 const sleeps = (n: number) => `[${Array.from({ length: n }, (_, i) => i).join(",")}]`;
@@ -108,5 +109,32 @@ tasks:
     expect(other).toMatch(/^io:/);
     expect(log.starts.filter((s) => s.task === "sum").every((s) => s.guards.includes(other))).toBe(true);
     expect(log.starts.find((s) => s.task === "local")!.guards).toEqual(["io"]);
+  });
+});
+
+describe("calibration", () => {
+  test("a cached calibration of the plan's device sets the I/O depth of later runs", async () => {
+    const { probeDevice } = await import("./probe/device_probe.ts");
+    const { writeCalibration } = await import("./probe/calibration_cache.ts");
+    const { tempDir } = await import("./test_helpers.ts");
+    const cache = tempDir("fanout-cache-");
+    const saved = process.env.XDG_CACHE_HOME;
+    process.env.XDG_CACHE_HOME = cache;
+    try {
+      const planDir = tempDir();
+      const key = probeDevice(planDir).calibrationKey;
+      expect(key).toBeDefined();
+      writeCalibration({
+        key: key!, measuredAt: new Date(0).toISOString(), path: planDir, fileBytes: 1, blockBytes: 65536, direct: true,
+        budgetMs: 1, points: [], knee: 7, bestDepth: 7, notes: [],
+      });
+      const log = await runPlanText(`version: 1\ntasks:\n  - { name: a, module: debug, with: { message: x } }\n`);
+      const start = log.events[0] as RunStartEvent;
+      expect(start.tokens.io).toBe(7);
+      expect(String(start.parallelism.io_reason)).toContain("calibrated");
+    } finally {
+      if (saved === undefined) delete process.env.XDG_CACHE_HOME;
+      else process.env.XDG_CACHE_HOME = saved;
+    }
   });
 });
