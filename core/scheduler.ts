@@ -14,7 +14,7 @@
  * - Every permit taken is given back when the attempt ends, on every path; a
  *   retry's backoff holds nothing.
  */
-import type { Graph, Instance } from "./graph.ts";
+import type { Graph, Group, Instance } from "./graph.ts";
 import type { Guard, GuardRequest } from "./guards/guard.ts";
 import { GuardRequests } from "./guards/requests.ts";
 import { type GuardSet, releaseAll, tryAcquireAll } from "./guards/guard_set.ts";
@@ -66,8 +66,8 @@ interface Attempt {
   queuedAt: number;
   /** Milliseconds spent in the ready queue, waiting for a fork slot. */
   forkWaitMs?: number;
-  /** Milliseconds spent parked, per guard. */
-  parkedMs?: Map<Guard, number>;
+  /** Milliseconds spent parked on each guard, indexed like `requests`. */
+  parkedMs?: number[];
   /** The guard that woke it, until it has had its try, and how much of it this attempt needs. */
   wokenFrom?: Guard;
   wokenAmount?: number;
@@ -75,6 +75,22 @@ interface Attempt {
   /** Set when rendering the hint key failed: the attempt fails without running. */
   setupError?: string;
 }
+
+/**
+ * The not-yet-taken instances of a released group. Attempts are made as
+ * instances are taken from the ready queue, not when their group is
+ * released: a group of 100,000 items costs one queue entry, not 100,000.
+ */
+interface GroupCursor {
+  group: Group;
+  next: number;
+  /** When the group was released: its instances have been ready since. */
+  since: number;
+}
+
+type Ready = Attempt | GroupCursor;
+
+const seqOf = (r: Ready) => ("inst" in r ? r.inst.seq : r.group.instances[r.next]!.seq);
 
 const MAX_BACKOFF_MS = 60_000;
 /** How long a finished run waits for aborted modules to clean up (as long as a process group's SIGTERM grace). */
@@ -86,11 +102,14 @@ function amountOf(a: Attempt, guard: Guard): number {
   return 1;
 }
 const bySeq = (a: Attempt, b: Attempt) => a.inst.seq < b.inst.seq;
+const readyOrder = (a: Ready, b: Ready) => seqOf(a) < seqOf(b);
 
 export class Scheduler {
   private readonly clock: Clock;
   private readonly startedAt: number;
-  private readonly ready = new Heap<Attempt>(bySeq);
+  private readonly ready = new Heap<Ready>(readyOrder);
+  /** Instances waiting in the ready queue (a cursor counts for all it has left). */
+  private readyCount = 0;
   private readonly parked = new Map<Guard, Heap<Attempt>>();
   /** Amounts woken instances will take that they have not tried for yet, per guard: room already spoken for. */
   private readonly pendingWakes = new Map<Guard, number>();
@@ -173,7 +192,7 @@ export class Scheduler {
     const now = this.clock.now();
     this.wakeTouched(now);
     while (!this.stopping && this.running.size < this.o.forks && this.ready.size > 0) {
-      const a = this.ready.pop()!;
+      const a = this.takeReady();
       a.forkWaitMs = (a.forkWaitMs ?? 0) + (now - a.queuedAt);
       if (a.wokenFrom) {
         this.pendingWakes.set(a.wokenFrom, this.pendingWakes.get(a.wokenFrom)! - a.wokenAmount!);
@@ -190,8 +209,23 @@ export class Scheduler {
       else this.start(a, now);
       if (this.touched.size > 0) this.wakeTouched(now);
     }
-    this.forkUsage.queued(this.ready.size);
+    this.forkUsage.queued(this.readyCount);
     this.armTimer(now);
+  }
+
+  private pushReady(a: Attempt): void {
+    this.ready.push(a);
+    this.readyCount++;
+  }
+
+  /** The next ready instance in plan order, as an attempt. */
+  private takeReady(): Attempt {
+    const r = this.ready.pop()!;
+    this.readyCount--;
+    if ("inst" in r) return r;
+    const inst = r.group.instances[r.next++]!;
+    if (r.next < r.group.instances.length) this.ready.push(r);
+    return this.newAttempt(inst, 1, r.since);
   }
 
   private park(a: Attempt, guard: Guard, now: number): void {
@@ -217,13 +251,14 @@ export class Scheduler {
         const amount = amountOf(queue.peek()!, guard);
         if (room < amount) break;
         const a = queue.pop()!;
-        const parkedMs = a.parkedMs ?? (a.parkedMs = new Map());
-        parkedMs.set(guard, (parkedMs.get(guard) ?? 0) + (now - a.queuedAt));
+        const parkedMs = a.parkedMs ?? (a.parkedMs = a.requests.map(() => 0));
+        const i = a.requests.findIndex((r) => r.guard === guard);
+        parkedMs[i] = parkedMs[i]! + (now - a.queuedAt);
         a.wokenFrom = guard;
         a.wokenAmount = amount;
         a.queuedAt = now;
         this.pendingWakes.set(guard, (this.pendingWakes.get(guard) ?? 0) + amount);
-        this.ready.push(a);
+        this.pushReady(a);
         room -= amount;
       }
     }
@@ -260,7 +295,7 @@ export class Scheduler {
     while (this.backoff.size > 0 && this.backoff.peek()!.due <= now) {
       const { attempt } = this.backoff.pop()!;
       attempt.readySince = attempt.queuedAt = now;
-      this.ready.push(attempt);
+      this.pushReady(attempt);
     }
     for (const [guard, queue] of this.parked) {
       if (queue.size > 0 && guard.readyAt(amountOf(queue.peek()!, guard), now) <= now) this.touched.add(guard);
@@ -283,7 +318,7 @@ export class Scheduler {
   private start(a: Attempt, now: number): void {
     const { inst } = a;
     this.forkUsage.acquired(1, a.forkWaitMs ?? 0, now);
-    for (const r of a.requests) this.usageOf(r.guard).acquired(r.amount, a.parkedMs?.get(r.guard) ?? 0, now);
+    a.requests.forEach((r, i) => this.usageOf(r.guard).acquired(r.amount, a.parkedMs?.[i] ?? 0, now));
     a.controller = new AbortController();
     this.running.add(a);
     this.o.emit({
@@ -370,9 +405,11 @@ export class Scheduler {
       for (const inst of group.instances) this.endUnstarted(inst, 1, "skipped", `skipped: ${blockedBy} did not succeed`, now);
     }
     for (const group of ready) {
-      for (const inst of group.instances) {
-        if (this.stopping) this.endUnstarted(inst, 1, "cancelled", "cancelled before it started", now);
-        else this.ready.push(this.newAttempt(inst, 1, now));
+      if (this.stopping) {
+        for (const inst of group.instances) this.endUnstarted(inst, 1, "cancelled", "cancelled before it started", now);
+      } else {
+        this.ready.push({ group, next: 0, since: now });
+        this.readyCount += group.instances.length;
       }
     }
   }
@@ -414,7 +451,10 @@ export class Scheduler {
     for (const a of this.running) a.controller!.abort(new StopReason(reason));
     const now = this.clock.now();
     const error = `cancelled: ${reason}`;
-    const waiting: Attempt[] = [...this.ready.drain(), ...this.backoff.drain().map((b) => b.attempt)];
+    // Cursors need nothing here: the loop over every group below ends their instances.
+    const waiting: Attempt[] = this.ready.drain().filter((r): r is Attempt => "inst" in r);
+    this.readyCount = 0;
+    waiting.push(...this.backoff.drain().map((b) => b.attempt));
     for (const queue of this.parked.values()) waiting.push(...queue.drain());
     for (const a of waiting) this.endUnstarted(a.inst, a.n, "cancelled", error, now);
     const runningSeqs = new Set([...this.running].map((a) => a.inst.seq));
