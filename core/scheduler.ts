@@ -113,6 +113,8 @@ export class Scheduler {
   private readonly parked = new Map<Guard, Heap<Attempt>>();
   /** Amounts woken instances will take that they have not tried for yet, per guard: room already spoken for. */
   private readonly pendingWakes = new Map<Guard, number>();
+  /** Guards with waiters whose room grows back with time (buckets, memory): the timer watches these. */
+  private readonly timed = new Set<Guard>();
   /** Guards whose room may have grown since the last look. */
   private readonly touched = new Set<Guard>();
   /** Retries waiting out their backoff, by due time. */
@@ -234,6 +236,8 @@ export class Scheduler {
     a.queuedAt = now;
     queue.push(a);
     this.usageOf(guard).queued(queue.size);
+    // Room in a bucket or a memory guard comes back with time; in the others only with a release.
+    if (guard.readyAt(amountOf(a, guard), now) < Infinity) this.timed.add(guard);
   }
 
   /**
@@ -264,11 +268,15 @@ export class Scheduler {
     }
   }
 
-  /** One timer, at the earliest of: a backoff ending, a parked-on guard refilling. */
+  /** One timer, at the earliest of: a backoff ending, a time-based guard with waiters refilling. */
   private armTimer(now: number): void {
     let at = this.backoff.peek()?.due ?? Infinity;
-    for (const [guard, queue] of this.parked) {
-      if (queue.size === 0) continue;
+    for (const guard of this.timed) {
+      const queue = this.parked.get(guard)!;
+      if (queue.size === 0) {
+        this.timed.delete(guard);
+        continue;
+      }
       const amount = amountOf(queue.peek()!, guard);
       const when = guard.readyAt(amount, now);
       if (when > now) {
@@ -297,7 +305,8 @@ export class Scheduler {
       attempt.readySince = attempt.queuedAt = now;
       this.pushReady(attempt);
     }
-    for (const [guard, queue] of this.parked) {
+    for (const guard of this.timed) {
+      const queue = this.parked.get(guard)!;
       if (queue.size > 0 && guard.readyAt(amountOf(queue.peek()!, guard), now) <= now) this.touched.add(guard);
     }
     this.pump();
