@@ -47,3 +47,8 @@ test("shell module › output: discard keeps the exit status and drops the outpu
   expect(end.data).toEqual({ exit_code: 4, signal: null });
   expect(end.error).toBe("/bin/sh: exit code 4");
 });
+
+test("shell module › numbers from templates are taken as text in argv and env", async () => {
+  const log = await runPlanText(`version: 1\ntasks:\n  - { name: a, module: shell, items: [7], with: { argv: [sh, -c, 'echo "$1 $N"', sh, "{{ item }}"], env: { N: "{{ item }}" } } }\n`);
+  expect(log.ends[0]!.data.stdout).toBe("7 7\n");
+});

@@ -8,13 +8,23 @@
  */
 import { defineModule, v } from "../core/mod.ts";
 
+/**
+ * Text, or a number or boolean taken as its text: `argv: [echo, "{{ item }}"]`
+ * renders a numeric item as a number (a lone reference keeps its type).
+ */
+const scalarText = (what: string) =>
+  v.pipe(
+    v.union([v.string(), v.number(), v.boolean()], `expected ${what} as strings`),
+    v.transform((x) => String(x)),
+  );
+
 const ShellInput = v.pipe(
   v.strictObject({
-    argv: v.optional(v.pipe(v.array(v.string("expected argv entries as strings"), "expected argv as a list"), v.minLength(1, "expected argv to name a program"))),
+    argv: v.optional(v.pipe(v.array(scalarText("argv entries"), "expected argv as a list"), v.minLength(1, "expected argv to name a program"))),
     cmd: v.optional(v.string("expected cmd as a string")),
     shell: v.optional(v.boolean("expected shell: true or false")),
     cwd: v.optional(v.string("expected cwd as a path")),
-    env: v.optional(v.record(v.string(), v.string("expected env values as strings"), "expected env as a mapping of strings")),
+    env: v.optional(v.record(v.string(), scalarText("env values"), "expected env as a mapping of strings")),
     input: v.optional(v.string("expected input as text for stdin")),
     output: v.optional(v.picklist(["capture", "discard"], "expected output: capture or discard"), "capture"),
   }),
