@@ -26,7 +26,7 @@ export type {
   TaskExecOptions,
   TaskResult,
 } from "./module.ts";
-export type { ExecResult } from "./runtime/spawn.ts";
+export type { ExecResult } from "./runtime/exec_types.ts";
 export type { FanoutEvent, RunSummary, Status } from "./telemetry/events.ts";
 
 /**

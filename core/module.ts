@@ -5,7 +5,7 @@
 import { v } from "./deps.ts";
 import type { Hint, Resources } from "./hints.ts";
 import { HintSchema, ResourcesSchema } from "./hints.ts";
-import type { ExecOptions, ExecResult } from "./runtime/spawn.ts";
+import type { ExecOptions, ExecResult } from "./runtime/exec_types.ts";
 
 /** The plain form a module or a plan may write a hint in. */
 export type HintInput =

@@ -81,16 +81,11 @@ declare module "fanout/internal/hints" {
         readonly io_pattern: v.OptionalSchema<v.PicklistSchema<["sequential", "random"], "expected io_pattern \\"sequential\\" or \\"random\\"">, undefined>;
     }, undefined>;
 }
-declare module "fanout/internal/runtime/runtime" {
-    export type RuntimeName = "bun" | "deno" | "node";
-    export const runtimeName: RuntimeName;
-    export const isBun: boolean;
-    /** "bun 1.4.5", "deno 2.9.6": for run_start and \`--version\`. */
-    export function runtimeVersion(): string;
-    /** True when running as the \`bun build --compile\` single-file executable. */
-    export function isCompiledBinary(): boolean;
-}
-declare module "fanout/internal/runtime/spawn" {
+declare module "fanout/internal/runtime/exec_types" {
+    /**
+     * The options and result of running a process: part of the plugin SDK
+     * (ctx.exec), so kept apart from the code that spawns, with no imports.
+     */
     export interface ExecOptions {
         cwd?: string;
         /** Added to (and overriding) the parent's environment. */
@@ -120,25 +115,6 @@ declare module "fanout/internal/runtime/spawn" {
         truncated: boolean;
         pid: number;
     }
-    /**
-     * Sends \`signal\` to every process group we started that is still running.
-     * For the last-resort exit (a second Ctrl-C): children live in their own
-     * sessions, so the terminal's signal never reaches them by itself.
-     */
-    export function killAllChildren(signal?: NodeJS.Signals): void;
-    /**
-     * Waits until every child we started has ended, at most \`graceMs\`, then
-     * SIGKILLs what is left. A cancelled instance ends at once (so a module that
-     * ignores its signal cannot hold the run), but its process group may still be
-     * shutting down: the program must not exit and orphan it.
-     */
-    export function settleChildren(graceMs?: number): Promise<void>;
-    /**
-     * Runs \`argv\` (no shell) and resolves with its exit status and output. Never
-     * rejects because of the child's exit status; rejects only when the program
-     * cannot be started, or with \`signal.reason\` after an abort has killed it.
-     */
-    export function exec(argv: readonly string[], options?: ExecOptions): Promise<ExecResult>;
 }
 declare module "fanout/internal/module" {
     /**
@@ -147,7 +123,7 @@ declare module "fanout/internal/module" {
      */
     import { v } from "fanout/internal/deps";
     import type { Hint, Resources } from "fanout/internal/hints";
-    import type { ExecOptions, ExecResult } from "fanout/internal/runtime/spawn";
+    import type { ExecOptions, ExecResult } from "fanout/internal/runtime/exec_types";
     /** The plain form a module or a plan may write a hint in. */
     export type HintInput = "fully_parallel" | "host_exclusive" | "global_exclusive" | {
         kind: "fully_parallel";
@@ -415,7 +391,7 @@ declare module "fanout/internal/mod" {
      */
     import type { ModuleDefinition } from "fanout/internal/module";
     export type { HintInput, Logger, ModuleDefinition, ResourcesInput, RunFunction, TaskContext, TaskExecOptions, TaskResult, } from "fanout/internal/module";
-    export type { ExecResult } from "fanout/internal/runtime/spawn";
+    export type { ExecResult } from "fanout/internal/runtime/exec_types";
     export type { FanoutEvent, RunSummary, Status } from "fanout/internal/telemetry/events";
     /**
      * valibot, the running program's own copy, for a module's \`input\` schema:

@@ -70,6 +70,19 @@ describe("plugins › the compiled binary", () => {
     expect(r.stderr).toContain(`run \`npm install yaml\` in ${dir}`);
   });
 
+  test("shell commands run through the binary's spawn workers, one or many", () => {
+    const cwd = tempDir("fanout-cwd-");
+    writeFileSync(join(cwd, "one.yml"), "version: 1\ntasks:\n  - { name: one, module: shell, with: { argv: [echo, hi] } }\n");
+    writeFileSync(join(cwd, "many.yml"), `version: 1\nparallelism: 8\ntasks:\n  - { name: n, module: shell, items: [${Array.from({ length: 40 }, (_, i) => i).join(",")}], with: { argv: [echo, "{{ item }}"] } }\n`);
+    for (const plan of ["one.yml", "many.yml"]) {
+      const r = spawnSync(bin, ["run", plan, "--json", "-q"], { cwd, encoding: "utf8", timeout: 30_000 });
+      expect(r.status).toBe(0);
+      const ends = Object.values(endsById(r.stdout));
+      expect(ends.length).toBe(plan === "one.yml" ? 1 : 40);
+      expect(ends.every((e) => e.status === "ok" && String(e.data.stdout).length > 1)).toBe(true);
+    }
+  });
+
   test("the binary ignores a .env and a bunfig.toml in the working directory", () => {
     const cwd = tempDir("fanout-cwd-");
     writeFileSync(join(cwd, ".env"), "FANOUT_LEAK=from-dotenv\n");

@@ -4,70 +4,23 @@
  * SIGTERM to the group, then SIGKILL once the grace period is over.
  *
  * Under Bun we use Bun.spawn (measurably cheaper per process, which is what
- * bounds dispatch of short commands on small machines); elsewhere
- * node:child_process. Both paths return the same ExecResult.
+ * bounds dispatch of short commands on small machines), called from a few
+ * worker threads (spawn_pool.ts) so the scheduler's thread is not blocked
+ * while each child starts; elsewhere node:child_process. Both paths return
+ * the same ExecResult.
  */
 import { spawn as nodeSpawn } from "node:child_process";
+import process from "node:process";
+import { type SpawnReply, type SpawnRequest, spawnWithBun } from "./bun_spawn.ts";
+import { OutputBuffer } from "./output_buffer.ts";
+import type { ExecOptions, ExecResult } from "./exec_types.ts";
 import { isBun } from "./runtime.ts";
+import { spawnPool, WorkersUnavailable } from "./spawn_pool.ts";
 
-export interface ExecOptions {
-  cwd?: string;
-  /** Added to (and overriding) the parent's environment. */
-  env?: Record<string, string>;
-  signal?: AbortSignal;
-  /** Milliseconds between SIGTERM and SIGKILL on abort. Default 2000. */
-  killGraceMs?: number;
-  /** Bytes of stdout and of stderr kept; the rest is counted and dropped. Default 4 MiB. */
-  maxOutputBytes?: number;
-  /** Text written to the child's stdin; default: stdin is /dev/null. */
-  input?: string;
-  /**
-   * "capture" (default) keeps stdout and stderr in the result; "discard"
-   * sends both to /dev/null, which saves two pipes per process when only the
-   * exit status matters (thousands of short commands).
-   */
-  output?: "capture" | "discard";
-}
-
-export interface ExecResult {
-  /** Exit code, or null when the process was ended by a signal. */
-  code: number | null;
-  /** The signal that ended the process, if any ("SIGTERM"). */
-  signal: string | null;
-  stdout: string;
-  stderr: string;
-  /** True when output beyond maxOutputBytes was dropped. */
-  truncated: boolean;
-  pid: number;
-}
+export type { ExecOptions, ExecResult };
 
 const DEFAULT_GRACE_MS = 2000;
 const DEFAULT_MAX_OUTPUT = 4 * 1024 * 1024;
-
-/** Collects at most `limit` bytes of a stream, counting the rest. */
-class OutputBuffer {
-  private chunks: Uint8Array[] = [];
-  private kept = 0;
-  truncated = false;
-  constructor(private readonly limit: number) {}
-
-  push(chunk: Uint8Array): void {
-    const room = this.limit - this.kept;
-    if (room <= 0) {
-      this.truncated = true;
-      return;
-    }
-    const part = chunk.byteLength > room ? chunk.subarray(0, room) : chunk;
-    if (part !== chunk) this.truncated = true;
-    this.chunks.push(part);
-    this.kept += part.byteLength;
-  }
-
-  text(): string {
-    if (this.chunks.length === 0) return "";
-    return Buffer.concat(this.chunks).toString("utf8");
-  }
-}
 
 /** Process groups started and not yet ended: a forced exit must not orphan them. */
 const liveGroups = new Set<number>();
@@ -123,6 +76,8 @@ function watchAbort(pid: number, options: ExecOptions): () => void {
     killTimer = setTimeout(() => killGroup(pid, "SIGKILL"), options.killGraceMs ?? DEFAULT_GRACE_MS);
   };
   signal.addEventListener("abort", onAbort, { once: true });
+  // The pid can arrive (from a spawn worker) after the abort did.
+  if (signal.aborted) onAbort();
   return () => {
     liveGroups.delete(pid);
     signal.removeEventListener("abort", onAbort);
@@ -131,42 +86,36 @@ function watchAbort(pid: number, options: ExecOptions): () => void {
 }
 
 async function execBun(argv: readonly string[], options: ExecOptions): Promise<ExecResult> {
-  const limit = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
-  const proc = Bun.spawn({
-    cmd: argv as string[],
+  const req: SpawnRequest = {
+    argv: [...argv],
     cwd: options.cwd,
     env: options.env ? { ...process.env, ...options.env } : undefined,
-    stdin: options.input !== undefined ? new TextEncoder().encode(options.input) : "ignore",
-    stdout: options.output === "discard" ? "ignore" : "pipe",
-    stderr: options.output === "discard" ? "ignore" : "pipe",
-    detached: true,
-  });
-  const stopWatching = watchAbort(proc.pid, options);
+    input: options.input,
+    output: options.output ?? "capture",
+    maxOutputBytes: options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT,
+  };
+  let pid = 0;
+  let stopWatching = () => {};
+  const watch = (started: number) => {
+    pid = started;
+    stopWatching = watchAbort(started, options);
+  };
   try {
-    const out = new OutputBuffer(limit);
-    const err = new OutputBuffer(limit);
-    if (options.output === "discard") await proc.exited;
-    else await Promise.all([drain(proc.stdout as ReadableStream<Uint8Array>, out), drain(proc.stderr as ReadableStream<Uint8Array>, err), proc.exited]);
+    let reply: SpawnReply;
+    const pool = spawnPool();
+    try {
+      if (!pool) throw new WorkersUnavailable();
+      reply = await pool.run(req, watch);
+    } catch (error) {
+      if (!(error instanceof WorkersUnavailable)) throw error;
+      const started = spawnWithBun(req);
+      watch(started.pid);
+      reply = await started.done;
+    }
     if (options.signal?.aborted) throw options.signal.reason;
-    return {
-      code: proc.signalCode ? null : proc.exitCode,
-      signal: proc.signalCode ? String(proc.signalCode) : null,
-      stdout: out.text(),
-      stderr: err.text(),
-      truncated: out.truncated || err.truncated,
-      pid: proc.pid,
-    };
+    return { ...reply, pid };
   } finally {
     stopWatching();
-  }
-}
-
-async function drain(stream: ReadableStream<Uint8Array>, into: OutputBuffer): Promise<void> {
-  const reader = stream.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return;
-    into.push(value);
   }
 }
 
