@@ -1,11 +1,10 @@
 /**
  * One child through Bun.spawn, in its own process group, with its output
- * collected. Shared by the main thread and the spawn workers, so both start
- * children exactly the same way. Bun only.
+ * collected. Bun only; spawn.ts chooses between this and node:child_process.
  */
 import { drain, OutputBuffer } from "./output_buffer.ts";
 
-/** What a spawn needs; plain data, so it can cross to a worker thread. */
+/** What a spawn needs. */
 export interface SpawnRequest {
   argv: string[];
   cwd?: string;

@@ -70,7 +70,7 @@ describe("plugins › the compiled binary", () => {
     expect(r.stderr).toContain(`run \`npm install yaml\` in ${dir}`);
   });
 
-  test("shell commands run through the binary's spawn workers, one or many", () => {
+  test("shell commands run through the binary to their end, one or many", () => {
     const cwd = tempDir("fanout-cwd-");
     writeFileSync(join(cwd, "one.yml"), "version: 1\ntasks:\n  - { name: one, module: shell, with: { argv: [echo, hi] } }\n");
     writeFileSync(join(cwd, "many.yml"), `version: 1\nparallelism: 8\ntasks:\n  - { name: n, module: shell, items: [${Array.from({ length: 40 }, (_, i) => i).join(",")}], with: { argv: [echo, "{{ item }}"] } }\n`);

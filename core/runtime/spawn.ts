@@ -4,18 +4,15 @@
  * SIGTERM to the group, then SIGKILL once the grace period is over.
  *
  * Under Bun we use Bun.spawn (measurably cheaper per process, which is what
- * bounds dispatch of short commands on small machines), called from a few
- * worker threads (spawn_pool.ts) so the scheduler's thread is not blocked
- * while each child starts; elsewhere node:child_process. Both paths return
- * the same ExecResult.
+ * bounds dispatch of short commands on small machines); elsewhere
+ * node:child_process. Both paths return the same ExecResult.
  */
 import { spawn as nodeSpawn } from "node:child_process";
 import process from "node:process";
-import { type SpawnReply, type SpawnRequest, spawnWithBun } from "./bun_spawn.ts";
+import { type SpawnRequest, spawnWithBun } from "./bun_spawn.ts";
 import { OutputBuffer } from "./output_buffer.ts";
 import type { ExecOptions, ExecResult } from "./exec_types.ts";
 import { isBun } from "./runtime.ts";
-import { spawnPool, WorkersUnavailable } from "./spawn_pool.ts";
 
 export type { ExecOptions, ExecResult };
 
@@ -76,7 +73,6 @@ function watchAbort(pid: number, options: ExecOptions): () => void {
     killTimer = setTimeout(() => killGroup(pid, "SIGKILL"), options.killGraceMs ?? DEFAULT_GRACE_MS);
   };
   signal.addEventListener("abort", onAbort, { once: true });
-  // The pid can arrive (from a spawn worker) after the abort did.
   if (signal.aborted) onAbort();
   return () => {
     liveGroups.delete(pid);
@@ -94,26 +90,13 @@ async function execBun(argv: readonly string[], options: ExecOptions): Promise<E
     output: options.output ?? "capture",
     maxOutputBytes: options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT,
   };
-  let pid = 0;
-  let stopWatching = () => {};
-  const watch = (started: number) => {
-    pid = started;
-    stopWatching = watchAbort(started, options);
-  };
+  // Bun.spawn returns once the child has exec'd; a failure to start throws here.
+  const started = spawnWithBun(req);
+  const stopWatching = watchAbort(started.pid, options);
   try {
-    let reply: SpawnReply;
-    const pool = spawnPool();
-    try {
-      if (!pool) throw new WorkersUnavailable();
-      reply = await pool.run(req, watch);
-    } catch (error) {
-      if (!(error instanceof WorkersUnavailable)) throw error;
-      const started = spawnWithBun(req);
-      watch(started.pid);
-      reply = await started.done;
-    }
+    const reply = await started.done;
     if (options.signal?.aborted) throw options.signal.reason;
-    return { ...reply, pid };
+    return { ...reply, pid: started.pid };
   } finally {
     stopWatching();
   }
