@@ -85,6 +85,7 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<number> 
     tokens: { cpu: machine.cpuTokens, io: machine.io.tokens },
     io_pools: Object.fromEntries(machine.ioPools.map((p) => [p.name, { tokens: p.tokens, storage_type: p.storageType, reason: p.reason }])),
   });
+  for (const message of plan.warnings) emit({ type: "log", id: null, level: "warn", message, t_ms: 0 });
   const scheduler = new Scheduler({
     plan,
     graph,

@@ -83,7 +83,9 @@ export async function runAction(planFile: string, flags: RunFlags, signal: Abort
   const { runCommand, dryRunCommand } = await import("./run.ts");
   if (flags.dryRun) {
     const { printDryRun } = await import("./dry_run_output.ts");
-    printDryRun(await dryRunCommand(planFile, common), Boolean(flags.json), (s) => writeStdout(s));
+    const result = await dryRunCommand(planFile, common);
+    for (const warning of result.plan.warnings) process.stderr.write(`warning: ${warning}\n`);
+    printDryRun(result, Boolean(flags.json), (s) => writeStdout(s));
     return 0;
   }
   const sinks: EventSink[] = [];

@@ -186,3 +186,12 @@ tasks:
     expect([t.timeoutMs, t.retries, t.retryDelayMs]).toEqual([1500, 0, 200]);
   });
 });
+
+describe("loadPlan › warnings", () => {
+  test("an items_from glob that matches nothing is a warning with its position, not an error", async () => {
+    const dir = writeFiles({ "plan.yml": `version: 1\ntasks:\n  - name: sums\n    module: checksum\n    items_from: { glob: "data/*.csv" }\n    with: { path: "{{ item }}" }\n` });
+    const plan = await loadPlan(join(dir, "plan.yml"));
+    expect(plan.tasks[0]!.items).toEqual([]);
+    expect(plan.warnings).toEqual([`${join(dir, "plan.yml")}:5:17: tasks[0].items_from: glob "data/*.csv" matched no files: task "sums" has no instances`]);
+  });
+});

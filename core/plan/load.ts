@@ -79,6 +79,12 @@ export async function loadPlanText(text: string, file: string, options: LoadOpti
   });
   const inputErrors = tasks.flatMap((task, i) => checkInputs(task, input.tasks[i]!.with, source));
   if (inputErrors.length > 0) throw new PlanErrors(inputErrors);
+  const warnings = tasks.flatMap((task, i) => {
+    const from = input.tasks[i]!.items_from;
+    if (task.items?.length !== 0 || !from) return [];
+    const what = "glob" in from ? `glob ${JSON.stringify(from.glob)} matched no files` : `file ${from.file} lists no items`;
+    return [new PlanError(`${what}: task "${task.name}" has no instances`, source.positionOf(["tasks", i, "items_from"]), formatPath(["tasks", i, "items_from"])).message];
+  });
 
   return {
     file,
@@ -89,6 +95,7 @@ export async function loadPlanText(text: string, file: string, options: LoadOpti
     vars,
     resources: input.resources,
     tasks,
+    warnings,
   };
 }
 

@@ -44,4 +44,6 @@ export interface Plan {
   vars: Record<string, unknown>;
   resources: PlanResources;
   tasks: Task[];
+  /** Things worth saying that are not errors ("the glob matched no files"), with their position. */
+  warnings: string[];
 }
