@@ -6,8 +6,10 @@
 import { formatBytes, formatDuration } from "../units.ts";
 import type { EventFormatters, EventSink, FanoutEvent, Status } from "./events.ts";
 
-/** Above this many instances, successful ones are not listed one by one. */
+/** Above this many instances, successful ones are not listed one by one… */
 const LIST_ALL_UP_TO = 500;
+/** …and a progress line says how far the run has come, at most this often. */
+const PROGRESS_EVERY_MS = 2000;
 
 export interface HumanOptions {
   color: boolean;
@@ -19,6 +21,10 @@ const CODES = { red: 31, green: 32, yellow: 33, dim: 2, bold: 1 } as const;
 
 export class HumanSink implements EventSink {
   private listAll = true;
+  private total = 0;
+  private ended = 0;
+  private notOk = 0;
+  private lastProgress = 0;
   private readonly formatters: EventFormatters<string | undefined>;
 
   constructor(private readonly write_: (text: string) => void, private readonly options: HumanOptions) {
@@ -27,13 +33,21 @@ export class HumanSink implements EventSink {
     this.formatters = {
       run_start: (e) => {
         this.listAll = e.instances <= LIST_ALL_UP_TO;
+        this.total = e.instances;
         const p = e.parallelism;
         return paint("bold", `fanout: plan ${e.plan}: ${e.instances} instance${e.instances === 1 ? "" : "s"}, forks ${p.effective} (${p.mode})`);
       },
       task_start: () => undefined,
       task_retry: (e) => paint("yellow", `retry   ${e.id} attempt ${e.attempt} ${e.status}: ${e.error ?? ""} (next in ${formatDuration(e.delay_ms)})`),
       task_end: (e) => {
-        if (e.status === "ok" && !this.listAll) return undefined;
+        this.ended++;
+        if (e.status !== "ok") this.notOk++;
+        if (e.status === "ok" && !this.listAll) {
+          if (e.t_ms - this.lastProgress < PROGRESS_EVERY_MS || this.ended === this.total) return undefined;
+          this.lastProgress = e.t_ms;
+          const pct = Math.floor((100 * this.ended) / this.total);
+          return paint("dim", `progress  ${this.ended}/${this.total} ended (${pct}%), ${this.notOk} not ok, at ${formatDuration(e.t_ms)}`);
+        }
         const status = paint(statusColor[e.status], e.status.padEnd(10));
         const changed = e.status === "ok" && e.changed ? paint("yellow", " changed") : "";
         const error = e.error ? `: ${e.error}` : "";

@@ -52,3 +52,21 @@ describe("telemetry outputs", () => {
     expect(s.peak_rss_bytes).toBeGreaterThan(0);
   });
 });
+
+test("human: above 500 instances, successes are counted in a progress line at most every 2 s", () => {
+  let text = "";
+  const sink = new HumanSink((s) => (text += s), { color: false });
+  const total = 1000;
+  sink.write({ type: "run_start", schema: 1, version: "x", runtime: "x", plan: "big", t_ms: 0, ts: "", parallelism: { mode: "manual", effective: 8 }, instances: total, hosts: ["h"], tokens: { cpu: 1, io: 1 }, io_pools: {} });
+  for (let i = 0; i < total; i++) {
+    const status = i === 10 ? "failed" : "ok";
+    sink.write({ type: "task_end", id: `t[h][${i}]`, task: "t", host: "h", item: i, attempt: 1, status, changed: false, t_ms: i * 5, duration_ms: 1, error: status === "ok" ? null : "boom", data: {}, bytes: 0 });
+  }
+  const lines = text.trimEnd().split("\n");
+  expect(lines).toEqual([
+    "fanout: plan big: 1000 instances, forks 8 (manual)",
+    "failed    t[h][10] 1ms: boom",
+    "progress  401/1000 ended (40%), 1 not ok, at 2.00s",
+    "progress  801/1000 ended (80%), 1 not ok, at 4.00s",
+  ]);
+});
