@@ -59,7 +59,7 @@ export function machineFacts(plan: Plan, o: PoolOverrides = {}): MachineFacts {
     ? plan.resources.mem_budget ?? Math.max(1, memoryAvailable().bytes - (memFree ?? 0))
     : undefined;
   const { main, byTask } = ioPools(plan, o);
-  const pools = [main, ...new Set([...byTask.values()].filter((p) => p !== main))];
+  const pools = [main, ...new Set(byTask.values())];
   return { cores, cpuTokens, io: main, ioPools: pools, ioPoolOf: (task) => byTask.get(task) ?? main, memFree, memBudget };
 }
 
