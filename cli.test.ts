@@ -4,6 +4,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
+import { readdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { writeFiles } from "./core/test_helpers.ts";
 import { VERSION } from "./core/version.ts";
@@ -78,6 +79,18 @@ describe("fanout CLI", () => {
     expect([p.code, p.stderr.includes("--parallelism")]).toEqual([2, true]);
     expect(fanout(["run", "examples/hello.yml", "--var", "novalue"]).code).toBe(2);
     expect(fanout(["launch"]).code).toBe(2);
+  });
+
+  test("every example plan is valid (dry run) and the plugin and file examples run", () => {
+    const plans = readdirSync(join(ROOT, "examples")).filter((f) => f.endsWith(".yml"));
+    expect(plans.length).toBeGreaterThanOrEqual(3);
+    for (const plan of plans) expect([plan, fanout(["run", `examples/${plan}`, "--dry-run"]).code]).toEqual([plan, 0]);
+    const files = fanout(["run", "examples/files.yml", "--json", "-q"]);
+    expect(files.code).toBe(0);
+    const ids = ndjson(files.stdout).filter((e) => e.type === "task_end").map((e) => e.id);
+    expect(ids).toContain("digest[localhost][data/part-1.csv]");
+    rmSync(join(ROOT, "examples/backup"), { recursive: true, force: true });
+    expect(fanout(["run", "examples/plugin.yml", "--json", "-q"]).code).toBe(0);
   });
 
   test("--var overrides plan vars", () => {

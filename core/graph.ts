@@ -34,8 +34,16 @@ export interface Graph {
   instanceCount: number;
 }
 
-export function instanceId(task: string, host: string, item: unknown, hasItem: boolean): string {
-  return hasItem ? `${task}[${host}][${itemLabel(item)}]` : `${task}[${host}]`;
+/**
+ * "task[host]" or "task[host][item]". A file under `baseDir` (the plan's
+ * directory; items_from globs give absolute paths) is named by its path
+ * relative to it: `digest[localhost][data/a.csv]`.
+ */
+export function instanceId(task: string, host: string, item: unknown, hasItem: boolean, baseDir = ""): string {
+  if (!hasItem) return `${task}[${host}]`;
+  const label = itemLabel(item);
+  const short = baseDir && label.startsWith(`${baseDir}/`) ? label.slice(baseDir.length + 1) : label;
+  return `${task}[${host}][${short}]`;
 }
 
 /** Items are labelled by their text; objects by their `name` or `id` field, else their index. */
@@ -62,7 +70,7 @@ export function buildGraph(plan: Plan): Graph {
       const hasItem = task.items !== undefined;
       const seen = new Map<string, number>();
       for (const item of items) {
-        let id = instanceId(task.name, host, item, hasItem);
+        let id = instanceId(task.name, host, item, hasItem, plan.dir);
         // Two equal items would share an id; number the repeats so ids stay unique.
         const n = seen.get(id) ?? 0;
         seen.set(id, n + 1);
