@@ -278,6 +278,19 @@ tasks:
   });
 });
 
+test("Scheduler › a module cannot change the vars or items other instances see", async () => {
+  const log = await runPlanText(`
+version: 1
+vars: { pkg: nginx, nested: { list: [a] } }
+plugins: { mutates: ${join(FIXTURES, "mutates.ts")} }
+parallelism: 1
+tasks:
+  - { name: m, module: mutates, items: [{ name: one }, { name: two }] }
+`);
+  for (const end of log.ends) expect(end.data.after).toBe(end.data.before);
+  expect(log.ends.map((e) => e.item)).toEqual([{ name: "one" }, { name: "two" }]);
+});
+
 describe("Scheduler › cancellation", () => {
   test("the run waits for an aborted module to finish cleaning up", async () => {
     const log = await runPlanText(`

@@ -45,7 +45,8 @@ export async function loadPlanText(text: string, file: string, options: LoadOpti
   }
   const input = parseAt(PlanSchema, raw, source);
   const dir = dirname(resolve(file));
-  const vars = { ...input.vars, ...options.vars };
+  // Shared by every instance: frozen, so one module cannot change what the next one sees.
+  const vars = deepFreeze({ ...input.vars, ...options.vars });
 
   const errors = [
     ...checkTaskNames(input.tasks, source),
@@ -72,7 +73,7 @@ export async function loadPlanText(text: string, file: string, options: LoadOpti
       retries: t.retries,
       retryDelayMs: t.retry_delay,
       needs: t.needs,
-      items: resolveItems(t, index, dir, source),
+      items: deepFreeze(resolveItems(t, index, dir, source)),
       dataDir: t.items_from && "glob" in t.items_from ? globBase(t.items_from.glob, dir) : undefined,
       position: source.positionOf(["tasks", index]),
     };
@@ -97,6 +98,14 @@ export async function loadPlanText(text: string, file: string, options: LoadOpti
     tasks,
     warnings,
   };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }
 
 function inFileOrder(errors: PlanError[]): PlanError[] {
