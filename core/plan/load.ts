@@ -73,7 +73,7 @@ export async function loadPlanText(text: string, file: string, options: LoadOpti
       retries: t.retries,
       retryDelayMs: t.retry_delay,
       needs: t.needs,
-      items: deepFreeze(resolveItems(t, index, dir, source)),
+      items: freezeItems(resolveItems(t, index, dir, source)),
       dataDir: t.items_from && "glob" in t.items_from ? globBase(t.items_from.glob, dir) : undefined,
       position: source.positionOf(["tasks", index]),
     };
@@ -106,6 +106,15 @@ function deepFreeze<T>(value: T): T {
     for (const v of Object.values(value)) deepFreeze(v);
   }
   return value;
+}
+
+/**
+ * Freezes each item a module is handed, not the list itself: the list is
+ * never handed out, and freezing an array of 100,000 items costs JSC ~80 ms.
+ */
+function freezeItems(items: unknown[] | undefined): unknown[] | undefined {
+  if (items) for (let i = 0; i < items.length; i++) deepFreeze(items[i]);
+  return items;
 }
 
 function inFileOrder(errors: PlanError[]): PlanError[] {
