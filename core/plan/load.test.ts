@@ -148,6 +148,13 @@ describe("loadPlan › plugins", () => {
     expect(error.message).toContain("expected a run function");
   });
 
+  test("a plugin whose input schema throws is a PluginError naming the file", async () => {
+    const dir = writeFiles({ "plan.yml": `version: 1\nplugins: { x: ${join(FIXTURES, "schema_throws.ts")} }\ntasks:\n  - { name: a, module: x, with: { k: 1 } }\n` });
+    const error = await loadPlan(join(dir, "plan.yml")).catch((e) => e);
+    expect(error).toBeInstanceOf(PluginError);
+    expect(error.message).toBe(`${join(FIXTURES, "schema_throws.ts")}: its input schema threw while checking tasks[0].with: check exploded`);
+  });
+
   test("plugin paths are relative to the plan file", async () => {
     const dir = writeFiles({
       "plan.yml": "version: 1\nplugins: { mine: ./mine.ts }\ntasks:\n  - { name: a, module: mine }\n",

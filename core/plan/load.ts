@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { basename, dirname, extname, resolve } from "node:path";
 import { v } from "../deps.ts";
-import { PlanError, PlanErrors } from "../errors.ts";
+import { describeError, PlanError, PlanErrors, PluginError } from "../errors.ts";
 import type { Resources } from "../hints.ts";
 import { BUILTIN_NAMES, loadBuiltin, loadPlugin, pluginPath } from "../loader.ts";
 import type { LoadedModule } from "../module.ts";
@@ -200,7 +200,13 @@ function resolveItems(t: TaskInput, index: number, dir: string, source: YamlSour
 function checkInputs(task: Task, rawWith: Record<string, unknown>, source: YamlSource): PlanError[] {
   const schema = task.module.input;
   if (!schema) return [];
-  const result = v.safeParse(schema, rawWith);
+  let result: v.SafeParseResult<v.GenericSchema>;
+  try {
+    result = v.safeParse(schema, rawWith);
+  } catch (cause) {
+    // A plugin's schema with a check that throws is the plugin's fault, not the plan's.
+    throw new PluginError(task.module.source, `its input schema threw while checking tasks[${task.index}].with: ${describeError(cause)}`);
+  }
   if (result.success) return [];
   const concrete = result.issues.filter((issue) => !touchesTemplate(rawWith, issue.path?.map((p) => p.key as string | number) ?? []));
   const errors = issuesToErrors(concrete, schema, source, ["tasks", task.index, "with"]);
