@@ -36,7 +36,13 @@ export async function loadPlugin(name: string, absolutePath: string): Promise<Lo
     // The cause's text goes into the message itself; attaching it too would print it twice.
     throw new PluginError(absolutePath, `could not be loaded: ${describeError(cause)}`);
   }
-  return validateModule(moduleShape(exports), name, absolutePath);
+  try {
+    return validateModule(moduleShape(exports), name, absolutePath);
+  } catch (error) {
+    // An export whose getter throws, say: still the plugin's fault, named as such.
+    if (error instanceof PluginError) throw error;
+    throw new PluginError(absolutePath, `its exports could not be read: ${describeError(error)}`);
+  }
 }
 
 /**
