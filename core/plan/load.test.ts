@@ -155,6 +155,13 @@ describe("loadPlan › plugins", () => {
     expect(error.message).toBe(`${join(FIXTURES, "schema_throws.ts")}: its input schema threw while checking tasks[0].with: check exploded`);
   });
 
+  test("a plugin whose exports throw when read is a PluginError", async () => {
+    const dir = writeFiles({ "plan.yml": `version: 1\nplugins: { x: ${join(FIXTURES, "getter_throws.ts")} }\ntasks:\n  - { name: a, module: x }\n` });
+    const error = await loadPlan(join(dir, "plan.yml")).catch((e) => e);
+    expect(error).toBeInstanceOf(PluginError);
+    expect(error.message).toBe(`${join(FIXTURES, "getter_throws.ts")}: its exports could not be read: getter exploded`);
+  });
+
   test("plugin paths are relative to the plan file", async () => {
     const dir = writeFiles({
       "plan.yml": "version: 1\nplugins: { mine: ./mine.ts }\ntasks:\n  - { name: a, module: mine }\n",
