@@ -361,3 +361,20 @@ tasks:
   });
 });
 
+
+test("Scheduler › an exception inside the loop fails the run loudly instead of hanging it", async () => {
+  const { buildGraph } = await import("./graph.ts");
+  const { GuardSet } = await import("./guards/guard_set.ts");
+  const { loadPlan } = await import("./plan/load.ts");
+  const { Scheduler } = await import("./scheduler.ts");
+  const { writeFiles } = await import("./test_helpers.ts");
+  const dir = writeFiles({ "plan.yml": "version: 1\ntasks:\n  - { name: a, module: sleep, items: [1, 2], with: { duration: 1ms } }\n" });
+  const plan = await loadPlan(join(dir, "plan.yml"));
+  const guards = new GuardSet({ cpu: 1, io: [{ name: "io", capacity: 1, sequentialIoWeight: 1 }] });
+  // A sink must never throw; one that does stands in for a bug in our own loop.
+  const emit = (e: { type: string }) => {
+    if (e.type === "task_end") throw new Error("broken sink");
+  };
+  const scheduler = new Scheduler({ plan, graph: buildGraph(plan), forks: 1, guards, failFast: false, emit });
+  await expect(scheduler.run()).rejects.toThrow("broken sink");
+});

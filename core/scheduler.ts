@@ -133,6 +133,8 @@ export class Scheduler {
   private timer: unknown;
   private timerAt = Infinity;
   private resolveRun?: () => void;
+  /** A broken invariant in our own code ends the run loudly (cli.ts: exit 70), never silently. */
+  private failRun?: (error: unknown) => void;
 
   constructor(private readonly o: SchedulerOptions) {
     if (!(o.forks >= 1)) throw new RangeError(`Scheduler: forks must be >= 1, got ${o.forks}`);
@@ -140,10 +142,11 @@ export class Scheduler {
     this.startedAt = o.startedAt ?? this.clock.now();
     this.requests = o.requests ?? new GuardRequests(o.guards);
     o.guards.attach({
-      wake: (guard) => {
-        this.touched.add(guard);
-        this.pump();
-      },
+      wake: (guard) =>
+        this.guarded(() => {
+          this.touched.add(guard);
+          this.pump();
+        }),
       idle: () => this.running.size === 0,
     });
     this.forkUsage = new GuardUsage(new Semaphore("forks", "forks", o.forks), this.startedAt);
@@ -154,7 +157,10 @@ export class Scheduler {
   /** Runs every instance to an end state. Never rejects because a task failed. */
   run(): Promise<SchedulerResult> {
     const { signal } = this.o;
-    const finishedAll = new Promise<void>((resolve) => (this.resolveRun = resolve));
+    const finishedAll = new Promise<void>((resolve, reject) => {
+      this.resolveRun = resolve;
+      this.failRun = reject;
+    });
     const onAbort = () => this.stop("interrupted", true);
     signal?.addEventListener("abort", onAbort, { once: true });
     this.release(this.progress.start(), this.clock.now());
@@ -293,7 +299,17 @@ export class Scheduler {
     this.timer = undefined;
     this.timerAt = at;
     if (at === Infinity || this.stopping) return;
-    this.timer = this.clock.setTimer(() => this.onTimer(), at - now);
+    this.timer = this.clock.setTimer(() => this.guarded(() => this.onTimer()), at - now);
+  }
+
+  /** Runs a callback of the loop; an exception there is our bug, and fails the run rather than vanishing. */
+  private guarded(step: () => void): void {
+    try {
+      step();
+    } catch (error) {
+      for (const a of this.running) a.controller!.abort(new StopReason("internal error"));
+      this.failRun?.(error);
+    }
   }
 
   private onTimer(): void {
@@ -353,7 +369,7 @@ export class Scheduler {
         work.then(forget, forget);
       },
     };
-    runAttempt(inst, a.n, a.controller, env).then((outcome) => this.onAttemptEnd(a, outcome, now));
+    runAttempt(inst, a.n, a.controller, env).then((outcome) => this.guarded(() => this.onAttemptEnd(a, outcome, now)));
   }
 
   private onAttemptEnd(a: Attempt, outcome: Outcome, startedAt: number): void {
