@@ -89,7 +89,8 @@ function thrownText(error: unknown): string {
   return `${error.name}: ${text}`;
 }
 
-function failed(error: string, status: Status = "failed"): Outcome {
+/** An outcome without a result: failed, or ended without running (skipped, cancelled). */
+export function failed(error: string, status: Status = "failed"): Outcome {
   return { status, changed: false, error, data: EMPTY, bytes: 0 };
 }
 

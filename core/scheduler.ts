@@ -25,7 +25,7 @@ import { GroupProgress, type Released } from "./progress.ts";
 import type { Plan } from "./plan/plan.ts";
 import type { TemplateError } from "./plan/template.ts";
 import { type Clock, realClock } from "./runtime/clock.ts";
-import { type Outcome, runAttempt, StopReason } from "./run_task.ts";
+import { type AttemptEnv, failed, type Outcome, runAttempt, StopReason } from "./run_task.ts";
 import { round } from "./stats.ts";
 import type { FanoutEvent, GuardSummary, Status } from "./telemetry/events.ts";
 
@@ -126,6 +126,7 @@ export class Scheduler {
   private readonly forkUsage: GuardUsage;
   private readonly requests: GuardRequests;
   private readonly progress: GroupProgress;
+  private readonly env: AttemptEnv;
   private readonly done: Uint8Array;
   private finished = 0;
   private stopping = false;
@@ -150,6 +151,18 @@ export class Scheduler {
       idle: () => this.running.size === 0,
     });
     this.forkUsage = new GuardUsage(new Semaphore("forks", "forks", o.forks), this.startedAt);
+    // The same for every attempt: built once, not per instance.
+    this.env = {
+      clock: this.clock,
+      planDir: o.plan.dir,
+      vars: o.plan.vars,
+      log: (level, id, message) => o.emit({ type: "log", id, level, message, t_ms: this.t() }),
+      track: (work) => {
+        this.inFlight.add(work);
+        const forget = () => this.inFlight.delete(work);
+        work.then(forget, forget);
+      },
+    };
     this.progress = new GroupProgress(o.graph);
     this.done = new Uint8Array(o.graph.instanceCount);
   }
@@ -209,7 +222,7 @@ export class Scheduler {
         a.wokenFrom = undefined;
       }
       if (a.setupError !== undefined) {
-        this.finish(a.inst, a.n, { status: "failed", changed: false, error: a.setupError, data: {}, bytes: 0 }, now, 0);
+        this.finish(a.inst, a.n, failed(a.setupError), now, 0);
         continue;
       }
       const refused = tryAcquireAll(a.requests, now);
@@ -357,19 +370,7 @@ export class Scheduler {
       wait_ms: round(now - a.readySince),
       guards: a.requests.map((r) => r.guard.name),
     });
-    const env = {
-      clock: this.clock,
-      planDir: this.o.plan.dir,
-      vars: this.o.plan.vars,
-      log: (level: "debug" | "info" | "warn" | "error", id: string, message: string) =>
-        this.o.emit({ type: "log", id, level, message, t_ms: this.t() }),
-      track: (work: Promise<unknown>) => {
-        this.inFlight.add(work);
-        const forget = () => this.inFlight.delete(work);
-        work.then(forget, forget);
-      },
-    };
-    runAttempt(inst, a.n, a.controller, env).then((outcome) => this.guarded(() => this.onAttemptEnd(a, outcome, now)));
+    runAttempt(inst, a.n, a.controller, this.env).then((outcome) => this.guarded(() => this.onAttemptEnd(a, outcome, now)));
   }
 
   private onAttemptEnd(a: Attempt, outcome: Outcome, startedAt: number): void {
@@ -440,7 +441,7 @@ export class Scheduler {
   }
 
   private endUnstarted(inst: Instance, attempt: number, status: Status, error: string, now: number): void {
-    if (!this.done[inst.seq]) this.emitEnd(inst, attempt, { status, changed: false, error, data: {}, bytes: 0 }, now, 0);
+    if (!this.done[inst.seq]) this.emitEnd(inst, attempt, failed(error, status), now, 0);
   }
 
   /** The one place task_end is written: every instance gets exactly one. */
