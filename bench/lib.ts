@@ -124,14 +124,6 @@ export function runFanout(plan: string, args: string[] = []): CliRun {
   return { wallS, events, starts, ends, runEnd, spanMs: last - first };
 }
 
-/** The p-th percentile (0–100) of `values`, nearest rank. */
-export function percentile(values: number[], p: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[rank]!;
-}
-
 /** Rounds to `digits` decimals, for readable JSON. */
 export function r(x: number, digits = 3): number {
   if (!Number.isFinite(x)) return x;

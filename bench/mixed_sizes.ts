@@ -9,7 +9,8 @@
  * the large one had finished. Depth 1 shows what queueing behind it looks
  * like; at depth > 1 the small files have lanes of their own.
  */
-import { percentile, r, report, runFanout, scaled, scratchDir } from "./lib.ts";
+import { percentiles } from "../core/stats.ts";
+import { r, report, runFanout, scaled, scratchDir } from "./lib.ts";
 import { checksumPlan, dropCaches, type FileSpec, warmCache, writeDataSet } from "./file_data.ts";
 
 const MiB = 1024 * 1024;
@@ -50,14 +51,15 @@ function main(): void {
     const smallStarts = starts.filter((e) => !isLarge(e)).map((e) => e.t_ms);
     const latency = smallEnds.map((e) => waits.get(String(e.item))!.wait + (e.duration_ms ?? 0));
     const service = smallEnds.map((e) => e.duration_ms ?? 0);
+    const lat = percentiles(latency);
     const start = run.events.find((e) => e.type === "run_start") as unknown as { tokens: { io: number }; parallelism: { effective: number } };
     results[name] = {
       forks: start.parallelism.effective,
       io_tokens: start.tokens.io,
       makespan_ms: r(run.runEnd.summary!.makespan_ms, 1),
       large_duration_ms: r(largeEnd.duration_ms ?? NaN, 1),
-      small_latency_ms: { p50: r(percentile(latency, 50), 2), p95: r(percentile(latency, 95), 2), max: r(Math.max(...latency), 2) },
-      small_service_p95_ms: r(percentile(service, 95), 2),
+      small_latency_ms: { p50: r(lat.p50, 2), p95: r(lat.p95, 2), max: r(lat.max, 2) },
+      small_service_p95_ms: r(percentiles(service).p95, 2),
       large_end_ms: r(largeEnd.t_ms, 1),
       first_small_start_ms: r(Math.min(...smallStarts), 1),
       last_small_end_ms: r(Math.max(...smallEnds.map((e) => e.t_ms)), 1),

@@ -10,7 +10,8 @@
  * Goal: no window over the limit, achieved >= 98% of the target, p99
  * jitter < 5 ms.
  */
-import { percentile, r, report, runFanout, scaled, scratchDir, writeFile } from "./lib.ts";
+import { percentiles } from "../core/stats.ts";
+import { r, report, runFanout, scaled, scratchDir, writeFile } from "./lib.ts";
 
 const RATE = 20;
 const BURST = 1;
@@ -40,7 +41,7 @@ tasks:
   const achieved = (starts.length - 1) / ((starts.at(-1)! - starts[0]!) / 1000);
   const jitter: number[] = [];
   for (let i = 1; i < starts.length; i++) jitter.push(Math.abs(starts[i]! - starts[i - 1]! - 1000 / RATE));
-  const p99 = percentile(jitter, 99);
+  const { p50, p99 } = percentiles(jitter);
 
   report("rate_precision", {
     starts: n,
@@ -50,7 +51,7 @@ tasks:
     ratio_to_target: r(achieved / RATE),
     worst_window_1s: worstWindow,
     allowed_window_1s: allowed,
-    jitter_ms: { p50: r(percentile(jitter, 50)), p99: r(p99), max: r(Math.max(...jitter)) },
+    jitter_ms: { p50: r(p50), p99: r(p99), max: r(Math.max(...jitter)) },
     goal: `worst 1 s window <= ${allowed}, achieved >= 98% of ${RATE}/s, p99 jitter < 5 ms`,
     goal_met: worstWindow <= allowed && achieved >= 0.98 * RATE && p99 < 5,
   });
