@@ -39,10 +39,14 @@ export class GroupProgress {
     }
   }
 
-  /** The groups with no prerequisites (and whatever their being empty releases). */
+  /**
+   * The groups with no prerequisites, and whatever their being empty
+   * releases: a task with no instances on a host is a finished step, so its
+   * dependants run.
+   */
   start(): Released {
     const out: Released = { ready: [], skipped: [] };
-    this.release(this.graph.groups.filter((g) => g.prereqs.length === 0), out);
+    this.complete(this.release(this.graph.groups.filter((g) => g.prereqs.length === 0), out), out);
     return out;
   }
 
@@ -51,13 +55,14 @@ export class GroupProgress {
     const g = inst.group.index;
     if (!succeeded) this.failed[g] ??= inst.id;
     const out: Released = { ready: [], skipped: [] };
-    if (--this.remaining[g] === 0) this.complete(inst.group, out);
+    if (--this.remaining[g] === 0) this.complete([inst.group], out);
     return out;
   }
 
-  private complete(first: Group, out: Released): void {
+  /** Releases what waited for `groups`, which have all ended, and so on down. */
+  private complete(groups: Group[], out: Released): void {
     // A worklist, not recursion: a skip can cascade down a long chain of tasks.
-    const work: Group[] = [first];
+    const work: Group[] = [...groups];
     while (work.length > 0) {
       const group = work.pop()!;
       const failedId = this.failed[group.index];

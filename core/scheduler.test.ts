@@ -248,16 +248,25 @@ tasks:
     expect(log.exitCode).toBe(1);
   });
 
-  test("a module that hangs and ignores its signal cannot hold the run past its timeout", async () => {
+  test("a module that hangs and ignores its signal is reported stuck after the grace, and its lock is never handed on", async () => {
     const log = await runPlanText(`
 version: 1
+parallelism: 4
 plugins: { hangs: ${join(FIXTURES, "hangs.ts")} }
 tasks:
-  - { name: stuck, module: hangs, timeout: 50ms }
+  - { name: stuck, module: hangs, timeout: 50ms, hint: host_exclusive }
+  - { name: same_lock, module: debug, with: { message: x }, hint: host_exclusive, needs: [] }
   - { name: fine, module: debug, with: { message: ok }, needs: [] }
-`);
-    const status = Object.fromEntries(log.ends.map((e) => [e.id, e.status]));
-    expect(status).toEqual({ "stuck[localhost]": "timed_out", "fine[localhost]": "ok" });
+`, { killGraceMs: 100 });
+    const byId = Object.fromEntries(log.ends.map((e) => [e.id, e]));
+    expect(byId["stuck[localhost]"]).toMatchObject({ status: "cancelled", stuck: true });
+    expect(byId["stuck[localhost]"]!.error).toContain("timed out after 50ms");
+    expect(byId["stuck[localhost]"]!.error).toContain("stuck");
+    expect(byId["same_lock[localhost]"]).toMatchObject({ status: "skipped", error: "skipped: host:localhost is held by stuck[localhost], which is stuck" });
+    expect(byId["fine[localhost]"]!.status).toBe("ok");
+    expect(log.starts.map((e) => e.id)).not.toContain("same_lock[localhost]");
+    expect(log.end.summary.stuck).toBe(1);
+    expect(log.exitCode).toBe(1);
   });
 
   test("a module that throws, or returns data JSON cannot hold, fails alone", async () => {

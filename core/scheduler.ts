@@ -14,18 +14,19 @@
  * - Every permit taken is given back when the attempt ends, on every path; a
  *   retry's backoff holds nothing.
  */
+import { Attempt } from "./attempt.ts";
 import type { Graph, Group, Instance } from "./graph.ts";
-import type { Guard, GuardRequest } from "./guards/guard.ts";
-import { GuardRequests } from "./guards/requests.ts";
-import { type GuardSet, releaseAll, tryAcquireAll } from "./guards/guard_set.ts";
+import { GuardRequests } from "./guard_requests.ts";
+import type { Guard } from "./guards/guard.ts";
+import { type GuardSet, tryAcquireAll } from "./guards/guard_set.ts";
 import { GuardUsage } from "./guards/guard_usage.ts";
 import { Semaphore } from "./guards/semaphore.ts";
 import { Heap } from "./heap.ts";
 import { GroupProgress, type Released } from "./progress.ts";
 import type { Plan } from "./plan/plan.ts";
-import type { TemplateError } from "./plan/template.ts";
 import { type Clock, realClock } from "./runtime/clock.ts";
-import { type AttemptEnv, failed, type Outcome, runAttempt, StopReason } from "./run_task.ts";
+import { DEFAULT_KILL_GRACE_MS } from "./runtime/spawn.ts";
+import { type AttemptEnv, failed, FaultReason, type Outcome, StopReason } from "./run_task.ts";
 import { round } from "./stats.ts";
 import type { FanoutEvent, GuardSummary, Status } from "./telemetry/events.ts";
 
@@ -46,6 +47,8 @@ export interface SchedulerOptions {
   startedAt?: number;
   /** Backoff jitter source, in [0, 1). */
   random?: () => number;
+  /** SIGTERM → SIGKILL for tasks that set no kill_grace (default 5 s). */
+  killGraceMs?: number;
 }
 
 export interface SchedulerResult {
@@ -53,27 +56,10 @@ export interface SchedulerResult {
   startedAt: number;
   endedAt: number;
   guards: Record<string, GuardSummary>;
-}
-
-/** One attempt of one instance, from ready to end. */
-interface Attempt {
-  inst: Instance;
-  n: number;
-  requests: GuardRequest[];
-  /** When it became ready (dependencies done or backoff over): wait_ms starts here. */
-  readySince: number;
-  /** When it last entered the ready queue or a guard's queue. */
-  queuedAt: number;
-  /** Milliseconds spent in the ready queue, waiting for a fork slot. */
-  forkWaitMs?: number;
-  /** Milliseconds spent parked on each guard, indexed like `requests`. */
-  parkedMs?: number[];
-  /** The guard that woke it, until it has had its try, and how much of it this attempt needs. */
-  wokenFrom?: Guard;
-  wokenAmount?: number;
-  controller?: AbortController;
-  /** Set when rendering the hint key failed: the attempt fails without running. */
-  setupError?: string;
+  /** Instances whose module call never returned after a cancel; their guards were never released. */
+  stuck: number;
+  /** Set when instances could never be reached: a bug of ours, reported as exit 70. */
+  internalError?: string;
 }
 
 /**
@@ -90,17 +76,13 @@ interface GroupCursor {
 
 type Ready = Attempt | GroupCursor;
 
-const seqOf = (r: Ready) => ("inst" in r ? r.inst.seq : r.group.instances[r.next]!.seq);
+const isAttempt = (r: Ready): r is Attempt => r instanceof Attempt;
+const seqOf = (r: Ready) => (isAttempt(r) ? r.inst.seq : r.group.instances[r.next]!.seq);
 
 const MAX_BACKOFF_MS = 60_000;
-/** How long a finished run waits for aborted modules to clean up (as long as a process group's SIGTERM grace). */
-const CLEANUP_GRACE_MS = 2000;
+/** The reason given to instances the scheduler could never reach (a bug of ours, never a silent success). */
+export const UNREACHABLE = "internal: unreachable instance";
 
-/** How much of `guard` an attempt needs (it is parked on a guard it requested). */
-function amountOf(a: Attempt, guard: Guard): number {
-  for (const r of a.requests) if (r.guard === guard) return r.amount;
-  return 1;
-}
 const bySeq = (a: Attempt, b: Attempt) => a.inst.seq < b.inst.seq;
 const readyOrder = (a: Ready, b: Ready) => seqOf(a) < seqOf(b);
 
@@ -120,8 +102,8 @@ export class Scheduler {
   /** Retries waiting out their backoff, by due time. */
   private readonly backoff = new Heap<{ due: number; attempt: Attempt }>((a, b) => a.due < b.due);
   private readonly running = new Set<Attempt>();
-  /** Module calls that have not settled, including those of attempts already ended by an abort. */
-  private readonly inFlight = new Set<Promise<unknown>>();
+  /** Attempts whose module never returned after a cancel: they keep their guards and fork slot. */
+  private readonly stuck = new Set<Attempt>();
   private readonly usage = new Map<Guard, GuardUsage>();
   private readonly forkUsage: GuardUsage;
   private readonly requests: GuardRequests;
@@ -131,6 +113,7 @@ export class Scheduler {
   private finished = 0;
   private stopping = false;
   private interrupted = false;
+  private internalError?: string;
   private timer: unknown;
   private timerAt = Infinity;
   private resolveRun?: () => void;
@@ -147,6 +130,7 @@ export class Scheduler {
         this.guarded(() => {
           this.touched.add(guard);
           this.pump();
+          this.checkFinished();
         }),
       idle: () => this.running.size === 0,
     });
@@ -156,12 +140,8 @@ export class Scheduler {
       clock: this.clock,
       planDir: o.plan.dir,
       vars: o.plan.vars,
+      killGraceMs: o.killGraceMs ?? DEFAULT_KILL_GRACE_MS,
       log: (level, id, message) => o.emit({ type: "log", id, level, message, t_ms: this.t() }),
-      track: (work) => {
-        this.inFlight.add(work);
-        const forget = () => this.inFlight.delete(work);
-        work.then(forget, forget);
-      },
     };
     this.progress = new GroupProgress(o.graph);
     this.done = new Uint8Array(o.graph.instanceCount);
@@ -174,37 +154,52 @@ export class Scheduler {
       this.resolveRun = resolve;
       this.failRun = reject;
     });
-    const onAbort = () => this.stop("interrupted", true);
+    const onAbort = () => this.guarded(() => this.stop("interrupted", true));
     signal?.addEventListener("abort", onAbort, { once: true });
-    this.release(this.progress.start(), this.clock.now());
-    if (signal?.aborted) this.stop("interrupted", true);
-    this.pump();
-    this.checkFinished();
-    return finishedAll.then(async () => {
+    this.guarded(() => {
+      this.release(this.progress.start(), this.clock.now());
+      if (signal?.aborted) this.stop("interrupted", true);
+      this.pump();
+      this.checkFinished();
+    });
+    return finishedAll.then(() => {
       signal?.removeEventListener("abort", onAbort);
       if (this.timer !== undefined) this.clock.clearTimer(this.timer);
       const endedAt = this.clock.now();
-      await this.settleAborted();
-      return { interrupted: this.interrupted, startedAt: this.startedAt, endedAt, guards: this.guardSummaries(endedAt) };
+      this.assertEveryInstanceEnded();
+      return {
+        interrupted: this.interrupted,
+        startedAt: this.startedAt,
+        endedAt,
+        guards: this.guardSummaries(endedAt),
+        stuck: this.stuck.size,
+        internalError: this.internalError,
+      };
     });
   }
 
   /**
-   * An aborted instance ends at once, but its module may still be cleaning up
-   * (removing a temp file, say). Give those modules a grace period to finish,
-   * so a cancelled run leaves nothing half-written; a module that ignores its
-   * signal cannot hold the run past it.
+   * The module code of `source` threw where nothing could catch it (a timer,
+   * an unhandled rejection): its running instances fail with that error.
+   * Returns how many it failed; 0 when none of that module was running.
    */
-  private async settleAborted(): Promise<void> {
-    if (this.inFlight.size === 0) return;
-    let timer: unknown;
-    const grace = new Promise<void>((resolve) => (timer = this.clock.setTimer(resolve, CLEANUP_GRACE_MS)));
-    await Promise.race([Promise.allSettled([...this.inFlight]), grace]);
-    this.clock.clearTimer(timer);
+  failModule(source: string, message: string): number {
+    let n = 0;
+    for (const a of this.running) {
+      if (a.inst.task.module.source !== source) continue;
+      a.abort(new FaultReason(message));
+      n++;
+    }
+    return n;
   }
 
   private t(now = this.clock.now()): number {
     return round(now - this.startedAt);
+  }
+
+  /** Fork slots in use: running attempts, and stuck ones, which never give theirs back. */
+  private forksInUse(): number {
+    return this.running.size + this.stuck.size;
   }
 
   // ---- the loop -----------------------------------------------------------
@@ -212,11 +207,11 @@ export class Scheduler {
   private pump(): void {
     const now = this.clock.now();
     this.wakeTouched(now);
-    while (!this.stopping && this.running.size < this.o.forks && this.ready.size > 0) {
+    while (!this.stopping && this.forksInUse() < this.o.forks && this.ready.size > 0) {
       const a = this.takeReady();
-      a.forkWaitMs = (a.forkWaitMs ?? 0) + (now - a.queuedAt);
+      a.forkWaitMs += now - a.queuedAt;
       if (a.wokenFrom) {
-        this.pendingWakes.set(a.wokenFrom, this.pendingWakes.get(a.wokenFrom)! - a.wokenAmount!);
+        this.pendingWakes.set(a.wokenFrom, this.pendingWakes.get(a.wokenFrom)! - a.wokenAmount);
         // Had it been refused elsewhere, the room it was woken for is still there.
         this.touched.add(a.wokenFrom);
         a.wokenFrom = undefined;
@@ -243,10 +238,14 @@ export class Scheduler {
   private takeReady(): Attempt {
     const r = this.ready.pop()!;
     this.readyCount--;
-    if ("inst" in r) return r;
+    if (isAttempt(r)) return r;
     const inst = r.group.instances[r.next++]!;
     if (r.next < r.group.instances.length) this.ready.push(r);
     return this.newAttempt(inst, 1, r.since);
+  }
+
+  private newAttempt(inst: Instance, n: number, now: number): Attempt {
+    return new Attempt(inst, n, now, this.requests, this.o.plan.vars);
   }
 
   private park(a: Attempt, guard: Guard, now: number): void {
@@ -256,7 +255,7 @@ export class Scheduler {
     queue.push(a);
     this.usageOf(guard).queued(queue.size);
     // Room in a bucket or a memory guard comes back with time; in the others only with a release.
-    if (guard.readyAt(amountOf(a, guard), now) < Infinity) this.timed.add(guard);
+    if (guard.readyAt(a.amountOf(guard), now, a.limitOf(guard)) < Infinity) this.timed.add(guard);
   }
 
   /**
@@ -269,21 +268,19 @@ export class Scheduler {
       this.touched.delete(guard);
       const queue = this.parked.get(guard);
       if (!queue || queue.size === 0) continue;
-      let room = guard.available(now) - (this.pendingWakes.get(guard) ?? 0);
+      let promised = this.pendingWakes.get(guard) ?? 0;
       while (queue.size > 0) {
-        const amount = amountOf(queue.peek()!, guard);
-        if (room < amount) break;
-        const a = queue.pop()!;
-        const parkedMs = a.parkedMs ?? (a.parkedMs = a.requests.map(() => 0));
-        const i = a.requests.findIndex((r) => r.guard === guard);
-        parkedMs[i] = parkedMs[i]! + (now - a.queuedAt);
-        a.wokenFrom = guard;
-        a.wokenAmount = amount;
-        a.queuedAt = now;
-        this.pendingWakes.set(guard, (this.pendingWakes.get(guard) ?? 0) + amount);
-        this.pushReady(a);
-        room -= amount;
+        const next = queue.peek()!;
+        const amount = next.amountOf(guard);
+        if (guard.available(now, next.limitOf(guard)) - promised < amount) break;
+        queue.pop();
+        next.leftQueueOf(guard, now);
+        next.wokenFrom = guard;
+        next.wokenAmount = amount;
+        promised += amount;
+        this.pushReady(next);
       }
+      this.pendingWakes.set(guard, promised);
     }
   }
 
@@ -296,11 +293,12 @@ export class Scheduler {
         this.timed.delete(guard);
         continue;
       }
-      const amount = amountOf(queue.peek()!, guard);
-      const when = guard.readyAt(amount, now);
+      const head = queue.peek()!;
+      const amount = head.amountOf(guard);
+      const when = guard.readyAt(amount, now, head.limitOf(guard));
       if (when > now) {
         if (when < at) at = when;
-      } else if (guard.available(now) - (this.pendingWakes.get(guard) ?? 0) >= amount) {
+      } else if (guard.available(now, head.limitOf(guard)) - (this.pendingWakes.get(guard) ?? 0) >= amount) {
         // Room appeared without a release (a refill between two looks): wake on the next turn.
         this.touched.add(guard);
         at = now;
@@ -320,7 +318,7 @@ export class Scheduler {
     try {
       step();
     } catch (error) {
-      for (const a of this.running) a.controller!.abort(new StopReason("internal error"));
+      for (const a of this.running) a.abort(new StopReason("internal error"));
       this.failRun?.(error);
     }
   }
@@ -336,28 +334,19 @@ export class Scheduler {
     }
     for (const guard of this.timed) {
       const queue = this.parked.get(guard)!;
-      if (queue.size > 0 && guard.readyAt(amountOf(queue.peek()!, guard), now) <= now) this.touched.add(guard);
+      const head = queue.peek();
+      if (head && guard.readyAt(head.amountOf(guard), now, head.limitOf(guard)) <= now) this.touched.add(guard);
     }
     this.pump();
+    this.checkFinished();
   }
 
-  // ---- one attempt ----------------------------------------------------------
-
-  private newAttempt(inst: Instance, n: number, now: number): Attempt {
-    const a: Attempt = { inst, n, requests: [], readySince: now, queuedAt: now };
-    try {
-      a.requests = this.requests.for(inst.task, { host: inst.host, item: inst.item, vars: this.o.plan.vars, task: inst.task.name });
-    } catch (e) {
-      a.setupError = `cannot render the hint key: ${(e as TemplateError).message}`;
-    }
-    return a;
-  }
+  // ---- one attempt's start and end -----------------------------------------
 
   private start(a: Attempt, now: number): void {
     const { inst } = a;
-    this.forkUsage.acquired(1, a.forkWaitMs ?? 0, now);
+    this.forkUsage.acquired(1, a.forkWaitMs, now);
     a.requests.forEach((r, i) => this.usageOf(r.guard).acquired(r.amount, a.parkedMs?.[i] ?? 0, now));
-    a.controller = new AbortController();
     this.running.add(a);
     this.o.emit({
       type: "task_start",
@@ -370,19 +359,25 @@ export class Scheduler {
       wait_ms: round(now - a.readySince),
       guards: a.requests.map((r) => r.guard.name),
     });
-    runAttempt(inst, a.n, a.controller, this.env).then((outcome) => this.guarded(() => this.onAttemptEnd(a, outcome, now)));
+    a.run(this.env, now).then((outcome) => this.guarded(() => this.onAttemptEnd(a, outcome)));
   }
 
-  private onAttemptEnd(a: Attempt, outcome: Outcome, startedAt: number): void {
+  /** The module call has returned and its processes are gone (or it is stuck): release, then decide. */
+  private onAttemptEnd(a: Attempt, outcome: Outcome): void {
     const now = this.clock.now();
     this.running.delete(a);
-    releaseAll(a.requests, now);
-    this.forkUsage.released(1, now);
-    for (const r of a.requests) {
-      this.usageOf(r.guard).released(r.amount, now);
-      this.touched.add(r.guard);
+    if (outcome.stuck) {
+      // Never quietly hand its locks to someone else: they stay held, and so does its fork slot.
+      this.stuck.add(a);
+    } else {
+      a.release(now);
+      this.forkUsage.released(1, now);
+      for (const r of a.requests) {
+        this.usageOf(r.guard).released(r.amount, now);
+        this.touched.add(r.guard);
+      }
     }
-    const retry = outcome.status !== "ok" && outcome.status !== "cancelled" && a.n <= a.inst.task.retries && !this.stopping;
+    const retry = outcome.status !== "ok" && outcome.status !== "cancelled" && !outcome.stuck && a.n <= a.inst.task.retries && !this.stopping;
     if (retry) {
       const delay = this.backoffDelay(a);
       this.o.emit({
@@ -397,10 +392,9 @@ export class Scheduler {
         error: outcome.error,
         delay_ms: round(delay),
       });
-      const next = this.newAttempt(a.inst, a.n + 1, now);
-      this.backoff.push({ due: now + delay, attempt: next });
+      this.backoff.push({ due: now + delay, attempt: this.newAttempt(a.inst, a.n + 1, now) });
     } else {
-      this.finish(a.inst, a.n, outcome, now, now - startedAt);
+      this.finish(a.inst, a.n, outcome, now, now - a.startedAt);
     }
     this.pump();
     this.checkFinished();
@@ -462,23 +456,24 @@ export class Scheduler {
       error: outcome.error,
       data: outcome.data,
       bytes: outcome.bytes,
+      ...(outcome.stuck ? { stuck: true } : {}),
     });
   }
 
   /**
    * Fail-fast or Ctrl-C: start nothing more, abort what runs (their permits
-   * come back as each attempt ends), and end everything not started as
-   * cancelled.
+   * come back as each attempt ends, once its processes are gone), and end
+   * everything not started as cancelled.
    */
   private stop(reason: string, interrupted: boolean): void {
     if (this.stopping) return;
     this.stopping = true;
     this.interrupted = interrupted;
-    for (const a of this.running) a.controller!.abort(new StopReason(reason));
+    for (const a of this.running) a.abort(new StopReason(reason));
     const now = this.clock.now();
     const error = `cancelled: ${reason}`;
     // Cursors need nothing here: the loop over every group below ends their instances.
-    const waiting: Attempt[] = this.ready.drain().filter((r): r is Attempt => "inst" in r);
+    const waiting: Attempt[] = this.ready.drain().filter(isAttempt);
     this.readyCount = 0;
     waiting.push(...this.backoff.drain().map((b) => b.attempt));
     for (const queue of this.parked.values()) waiting.push(...queue.drain());
@@ -493,8 +488,65 @@ export class Scheduler {
     this.checkFinished();
   }
 
+  /**
+   * Ends the run when every instance has ended and nothing runs. When nothing
+   * runs, nothing is due and instances are still waiting, no event can ever
+   * start them: those waiting on guards or fork slots held by stuck attempts
+   * are skipped with that reason; any other is our bug (exit 70) — never a
+   * hang, never a silent success.
+   */
   private checkFinished(): void {
-    if (this.finished === this.o.graph.instanceCount && this.running.size === 0) this.resolveRun?.();
+    if (this.running.size > 0) return;
+    if (this.finished < this.o.graph.instanceCount) {
+      if (this.timerAt < Infinity || this.backoff.size > 0 || this.touched.size > 0) return;
+      if (this.readyCount > 0 && this.forksInUse() < this.o.forks) return;
+      if (this.waitsOnExternalGuard()) return;
+      this.endUnreachable();
+    }
+    this.resolveRun?.();
+  }
+
+  /** True when an instance is parked on a guard whose room can appear from outside the run. */
+  private waitsOnExternalGuard(): boolean {
+    for (const [guard, queue] of this.parked) if (guard.external && queue.size > 0) return true;
+    return false;
+  }
+
+  private endUnreachable(): void {
+    const now = this.clock.now();
+    const holders = new Map<Guard, string>();
+    for (const a of this.stuck) for (const r of a.requests) holders.set(r.guard, a.inst.id);
+    const anyStuck = [...this.stuck][0]?.inst.id;
+    for (const [guard, queue] of this.parked) {
+      const holder = holders.get(guard);
+      for (const a of queue.drain()) {
+        if (holder) this.endUnstarted(a.inst, a.n, "skipped", `skipped: ${guard.name} is held by ${holder}, which is stuck`, now);
+      }
+    }
+    if (anyStuck !== undefined) {
+      const why = `skipped: every fork slot is held by a stuck instance (${anyStuck})`;
+      for (const r of this.ready.drain()) {
+        const insts = isAttempt(r) ? [r.inst] : r.group.instances.slice(r.next);
+        for (const inst of insts) this.endUnstarted(inst, 1, "skipped", why, now);
+      }
+      this.readyCount = 0;
+    }
+    let unreachable = 0;
+    for (let seq = 0; seq < this.done.length; seq++) if (!this.done[seq]) unreachable++;
+    if (unreachable === 0) return;
+    this.internalError = `${unreachable} instance(s) could never be reached`;
+    for (const g of this.o.graph.groups) {
+      for (const inst of g.instances) this.endUnstarted(inst, 1, "skipped", UNREACHABLE, now);
+    }
+  }
+
+  /** The end-of-run invariant, checked in the code on every run: one final task_end per planned instance. */
+  private assertEveryInstanceEnded(): void {
+    let ended = 0;
+    for (let seq = 0; seq < this.done.length; seq++) ended += this.done[seq]!;
+    if (ended !== this.o.graph.instanceCount || this.finished !== ended) {
+      throw new Error(`Internal error: ${ended} of ${this.o.graph.instanceCount} instances ended (${this.finished} task_end events)`);
+    }
   }
 
   // ---- telemetry --------------------------------------------------------------

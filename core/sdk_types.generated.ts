@@ -91,7 +91,7 @@ declare module "fanout/internal/runtime/exec_types" {
         /** Added to (and overriding) the parent's environment. */
         env?: Record<string, string>;
         signal?: AbortSignal;
-        /** Milliseconds between SIGTERM and SIGKILL on abort. Default 2000. */
+        /** Milliseconds between SIGTERM and SIGKILL on abort. Default: the task's kill_grace (5000). */
         killGraceMs?: number;
         /** Bytes of stdout and of stderr kept; the rest is counted and dropped. Default 4 MiB. */
         maxOutputBytes?: number;
@@ -114,6 +114,12 @@ declare module "fanout/internal/runtime/exec_types" {
         /** True when output beyond maxOutputBytes was dropped. */
         truncated: boolean;
         pid: number;
+        /**
+         * True when the command exited but left processes running in its group;
+         * they were ended (SIGTERM, then SIGKILL after the grace) before exec
+         * returned, since a task's locks are held until its last process is gone.
+         */
+        lingered: boolean;
     }
 }
 declare module "fanout/internal/module" {
@@ -278,6 +284,8 @@ declare module "fanout/internal/telemetry/events" {
             storage_type: string;
             reason: string;
         }>;
+        /** Said before anything runs: globs that matched nothing, guards declared with different limits or rates. */
+        warnings: string[];
     }
     interface InstanceFields {
         id: string;
@@ -303,6 +311,8 @@ declare module "fanout/internal/telemetry/events" {
         data: Record<string, unknown>;
         /** Bytes the module reported processing (file modules); 0 otherwise. */
         bytes: number;
+        /** Present (true) when the module did not return after it was cancelled: its guards were never released. */
+        stuck?: true;
     }
     export interface TaskRetryEvent extends InstanceFields {
         type: "task_retry";
@@ -340,6 +350,8 @@ declare module "fanout/internal/telemetry/events" {
         timed_out: number;
         skipped: number;
         cancelled: number;
+        /** Instances whose module call never returned after a cancel (also counted as cancelled). */
+        stuck: number;
         changed: number;
         retries: number;
         makespan_ms: number;

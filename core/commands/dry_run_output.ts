@@ -4,9 +4,9 @@ import type { dryRunCommand } from "./run.ts";
 type DryRun = Awaited<ReturnType<typeof dryRunCommand>>;
 
 export function printDryRun(result: DryRun, json: boolean, write: (text: string) => void): void {
-  const { plan, lines, forks, reason } = result;
+  const { plan, lines, forks, reason, warnings } = result;
   if (json) {
-    write(JSON.stringify({ type: "plan", plan: plan.name, instances: lines.length, forks, reason }) + "\n");
+    write(JSON.stringify({ type: "plan", plan: plan.name, instances: lines.length, forks, reason, warnings }) + "\n");
     for (const line of lines) write(JSON.stringify(line) + "\n");
     return;
   }

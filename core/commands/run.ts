@@ -3,10 +3,10 @@
  * code; errors in the plan or its plugins are thrown (typed) for cli.ts to
  * turn into messages.
  */
-import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from "../exit_codes.ts";
-import { buildGraph, type Graph } from "../graph.ts";
+import { EXIT_FAILED, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK } from "../exit_codes.ts";
+import { buildGraph, type Graph, type Group } from "../graph.ts";
+import { GuardRequests } from "../guard_requests.ts";
 import { GuardSet } from "../guards/guard_set.ts";
-import { GuardRequests } from "../guards/requests.ts";
 import { MemFreeGuard } from "../guards/mem_free.ts";
 import { type MachineFacts, machineFacts, type PoolOverrides } from "../machine.ts";
 import { resolveParallelism } from "../parallelism.ts";
@@ -27,6 +27,8 @@ export interface RunOptions extends PoolOverrides {
   parallelism?: number | "auto";
   failFast?: boolean;
   vars?: Record<string, string>;
+  /** SIGTERM → SIGKILL for tasks that set no kill_grace. */
+  killGraceMs?: number;
   sinks: EventSink[];
   signal?: AbortSignal;
   clock?: Clock;
@@ -38,6 +40,8 @@ interface Prepared {
   guards: GuardSet;
   requests: GuardRequests;
   parallelism: ParallelismInfo;
+  /** The plan's warnings and guard conflicts: said before anything runs. */
+  warnings: string[];
 }
 
 /** Everything a run needs before its first instance: shared by run and dry run. */
@@ -53,8 +57,10 @@ function prepare(plan: Plan, options: Omit<RunOptions, "sinks">): Prepared {
     guards.memFree = guards.add(new MemFreeGuard(machine.memFree, () => memoryAvailable().bytes, () => guards.idle()));
   }
   const requests = new GuardRequests(guards, (task) => machine.ioPoolOf(task).name);
+  // Every guard is declared before the first start, so the strictest declaration holds from the start.
+  requests.declareAll(graph, plan.vars);
   const parallelism = resolveParallelism(plan, graph, machine, options.parallelism);
-  return { graph, machine, guards, requests, parallelism };
+  return { graph, machine, guards, requests, parallelism, warnings: [...plan.warnings, ...requests.conflicts()] };
 }
 
 export async function runCommand(file: string, options: RunOptions): Promise<number> {
@@ -64,7 +70,7 @@ export async function runCommand(file: string, options: RunOptions): Promise<num
 
 export async function runPlan(plan: Plan, options: RunOptions): Promise<number> {
   const clock = options.clock ?? realClock;
-  const { graph, machine, guards, requests, parallelism } = prepare(plan, options);
+  const { graph, machine, guards, requests, parallelism, warnings } = prepare(plan, options);
   const folder = new SummaryFolder();
   const sinks: EventSink[] = [folder, ...options.sinks];
   const emit = (event: FanoutEvent) => {
@@ -84,8 +90,9 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<number> 
     hosts: plan.hosts,
     tokens: { cpu: machine.cpuTokens, io: machine.io.tokens },
     io_pools: Object.fromEntries(machine.ioPools.map((p) => [p.name, { tokens: p.tokens, storage_type: p.storageType, reason: p.reason }])),
+    warnings,
   });
-  for (const message of plan.warnings) emit({ type: "log", id: null, level: "warn", message, t_ms: 0 });
+  for (const message of warnings) emit({ type: "log", id: null, level: "warn", message, t_ms: 0 });
   const scheduler = new Scheduler({
     plan,
     graph,
@@ -93,15 +100,14 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<number> 
     guards,
     requests,
     failFast: options.failFast ?? false,
+    killGraceMs: options.killGraceMs,
     signal: options.signal,
     emit,
     clock,
     startedAt,
   });
   const result = await scheduler.run();
-  for (const conflict of guards.conflicts) {
-    emit({ type: "log", id: null, level: "warn", message: conflict, t_ms: round(clock.now() - startedAt) });
-  }
+  if (result.internalError) emit({ type: "log", id: null, level: "error", message: `internal error: ${result.internalError}`, t_ms: round(result.endedAt - startedAt) });
   const summary = folder.summary({
     makespanMs: result.endedAt - startedAt,
     guards: result.guards,
@@ -110,8 +116,10 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<number> 
   });
   emit({ type: "run_end", t_ms: round(result.endedAt - startedAt), summary });
   for (const sink of sinks) await sink.close?.();
+  // The exit code is checked against the events themselves: 0 only if every planned instance ended ok.
+  if (result.internalError || summary.total !== graph.instanceCount) return EXIT_INTERNAL;
   if (result.interrupted) return EXIT_INTERRUPTED;
-  return summary.ok === summary.total ? EXIT_OK : EXIT_FAILED;
+  return summary.ok === graph.instanceCount ? EXIT_OK : EXIT_FAILED;
 }
 
 /** `--dry-run`: every instance with the guards it would take; nothing runs. */
@@ -126,12 +134,15 @@ export interface DryRunLine {
   guards: { name: string; amount: number; capacity: number }[];
 }
 
-export async function dryRunCommand(file: string, options: Omit<RunOptions, "sinks">): Promise<{ plan: Plan; graph: Graph; lines: DryRunLine[]; forks: number; reason: string }> {
+export async function dryRunCommand(
+  file: string,
+  options: Omit<RunOptions, "sinks">,
+): Promise<{ plan: Plan; graph: Graph; lines: DryRunLine[]; forks: number; reason: string; warnings: string[] }> {
   const plan = await loadPlan(file, { vars: options.vars });
-  const { graph, requests, parallelism } = prepare(plan, options);
+  const { graph, requests, parallelism, warnings } = prepare(plan, options);
   const lines: DryRunLine[] = [];
   for (const g of graph.groups) {
-    const needs = g.prereqs.map((p) => `${p.task.name}[${p.host}]`);
+    const needs = effectivePrereqs(g).map((p) => `${p.task.name}[${p.host}]`);
     for (const inst of g.instances) {
       let reqs: { name: string; amount: number; capacity: number }[];
       try {
@@ -143,5 +154,18 @@ export async function dryRunCommand(file: string, options: Omit<RunOptions, "sin
       lines.push({ type: "instance", id: inst.id, task: inst.task.name, module: inst.task.module.name, host: inst.host, item: inst.item, needs, guards: reqs });
     }
   }
-  return { plan, graph, lines, forks: parallelism.effective, reason: String(parallelism.reason ?? "") };
+  return { plan, graph, lines, forks: parallelism.effective, reason: String(parallelism.reason ?? ""), warnings };
+}
+
+/** What a group really waits for: its prerequisites, looking through those with no instances (finished steps). */
+function effectivePrereqs(group: Group): Group[] {
+  const out = new Set<Group>();
+  const visit = (g: Group) => {
+    for (const p of g.prereqs) {
+      if (p.instances.length > 0) out.add(p);
+      else visit(p);
+    }
+  };
+  visit(group);
+  return [...out];
 }

@@ -84,7 +84,7 @@ export async function runAction(planFile: string, flags: RunFlags, signal: Abort
   if (flags.dryRun) {
     const { printDryRun } = await import("./dry_run_output.ts");
     const result = await dryRunCommand(planFile, common);
-    for (const warning of result.plan.warnings) process.stderr.write(`warning: ${warning}\n`);
+    for (const warning of result.warnings) process.stderr.write(`warning: ${warning}\n`);
     printDryRun(result, Boolean(flags.json), (s) => writeStdout(s));
     return 0;
   }

@@ -17,6 +17,7 @@ import { GuardSet } from "./guard_set.ts";
 class LeasedGuard implements Guard {
   readonly kind = "host" as const;
   readonly capacity = 1;
+  readonly external = true;
   leases = 0;
   constructor(readonly name: string, private readonly set: GuardSet) {}
   grant(): void {

@@ -17,21 +17,32 @@ export interface Guard {
   readonly kind: GuardKind;
   /** The most that can ever be held at once (a bucket's burst). */
   readonly capacity: number;
-  /** Takes `amount` if it fits right now; never waits. */
-  tryAcquire(amount: number, now: number): boolean;
-  /** Gives back what tryAcquire took. Consumed tokens (buckets) ignore it. */
-  release(amount: number, now: number): void;
-  /** How much could be taken right now. */
-  available(now: number): number;
+  /**
+   * Room can appear without any release by this run (a lease from a backend
+   * shared with other runners): when nothing else is left to do, the run
+   * waits for it instead of calling its waiters unreachable.
+   */
+  readonly external?: boolean;
+  /**
+   * Takes `amount` if it fits right now; never waits. `limit`, when given, is
+   * the holder's own limit, stricter than the capacity (see Semaphore): the
+   * take must respect it and every current holder's.
+   */
+  tryAcquire(amount: number, now: number, limit?: number): boolean;
+  /** Gives back what tryAcquire took, with the same limit. Consumed tokens (buckets) ignore it. */
+  release(amount: number, now: number, limit?: number): void;
+  /** How much could be taken right now (under `limit`). */
+  available(now: number, limit?: number): number;
   /**
    * The earliest time at which `amount` could be taken without any release
    * (a bucket's refill, a memory poll), or Infinity when only a release helps.
    */
-  readyAt(amount: number, now: number): number;
+  readyAt(amount: number, now: number, limit?: number): number;
 }
 
-/** A guard and how much of it an instance needs. */
+/** A guard, how much of it an instance needs, and the instance's own limit on it, if stricter. */
 export interface GuardRequest {
   guard: Guard;
   amount: number;
+  limit?: number;
 }

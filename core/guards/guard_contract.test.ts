@@ -57,6 +57,21 @@ for (const impl of implementations) {
 }
 
 describe("Semaphore", () => {
+  test("each holder's own limit holds: a limit-1 holder keeps out everyone, a limit-2 holder admits one more", () => {
+    const s = new Semaphore("host:h", "host", 2);
+    expect(s.tryAcquire(1, 0, 2)).toBe(true);
+    // A limit-1 instance may not join a holder: it would be 2 > its own 1.
+    expect(s.available(0, 1)).toBe(0);
+    expect(s.tryAcquire(1, 0, 1)).toBe(false);
+    s.release(1, 0, 2);
+    expect(s.tryAcquire(1, 0, 1)).toBe(true);
+    // While the limit-1 holder runs, even a limit-2 instance may not join it.
+    expect(s.available(0, 2)).toBe(0);
+    expect(s.tryAcquire(1, 0, 2)).toBe(false);
+    s.release(1, 0, 1);
+    expect([s.tryAcquire(1, 0, 2), s.tryAcquire(1, 0, 2), s.tryAcquire(1, 0, 2)]).toEqual([true, true, false]);
+  });
+
   test("releasing more than is held is an internal error, loudly", () => {
     const s = new Semaphore("s", "cpu", 2);
     s.tryAcquire(1, 0);
@@ -98,13 +113,22 @@ describe("tryAcquireAll", () => {
 });
 
 describe("GuardSet", () => {
-  test("one guard per name; a second declaration with another capacity is reported, first wins", () => {
+  test("one guard per name; declared with a wider limit, a keyed lock widens to it", () => {
     const set = new GuardSet({ cpu: 1, io: [{ name: "io", capacity: 4, sequentialIoWeight: 1 }] });
     const first = set.keyed("pool", 2);
     expect(set.keyed("pool", 2)).toBe(first);
     expect(set.keyed("pool", 3)).toBe(first);
-    expect(first.capacity).toBe(2);
-    expect(set.conflicts).toEqual(["host:pool is declared with capacity 2 and 3; using 2"]);
+    expect(first.capacity).toBe(3);
+  });
+
+  test("a bucket declared twice keeps the lowest rate and the lowest burst", () => {
+    const set = new GuardSet({ cpu: 1, io: [{ name: "io", capacity: 4, sequentialIoWeight: 1 }] });
+    const b = set.bucket("api", 10, 2);
+    expect(set.bucket("api", 4, 5)).toBe(b);
+    expect([b.perSecond, b.burst]).toEqual([4, 2]);
+    // Full at the tighter burst: two now, the third only after 1/4 s.
+    expect([b.tryAcquire(1, 0), b.tryAcquire(1, 0), b.tryAcquire(1, 0)]).toEqual([true, true, false]);
+    expect(b.readyAt(1, 0)).toBeCloseTo(250);
   });
 
   test("pools are sized from the sizes given", () => {

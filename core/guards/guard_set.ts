@@ -33,8 +33,6 @@ export interface SchedulerHooks {
 
 export class GuardSet {
   private readonly guards = new Map<string, Guard>();
-  /** Differences between a guard's first declaration and a later one, reported once each. */
-  readonly conflicts: string[] = [];
   readonly cpu: Semaphore;
   /** I/O pools by name, with the weight a sequential reader pays in each. */
   readonly io = new Map<string, { guard: Semaphore; sequentialIoWeight: number }>();
@@ -64,35 +62,36 @@ export class GuardSet {
     return [...this.guards.values()];
   }
 
-  /** At most `limit` at once per key ("host:web1"). */
+  /**
+   * The lock for a key ("host:web1"), wide enough for `limit`. Each holder
+   * passes its own limit when it acquires (GuardRequest.limit), so declarations
+   * with different limits under one key each hold (see Semaphore).
+   */
   keyed(key: string, limit: number): Guard {
-    return this.getOrCreate(`host:${key}`, () => new Semaphore(`host:${key}`, "host", limit), limit);
+    const name = `host:${key}`;
+    const guard = this.guards.get(name) ?? this.add(new Semaphore(name, "host", limit));
+    // A guard registered under this name by a shared backend sizes itself.
+    if (guard instanceof Semaphore) guard.declare(limit);
+    return guard;
   }
 
   /** One at a time among the group ("global:default"). */
   global(group: string): Guard {
-    return this.getOrCreate(`global:${group}`, () => new Semaphore(`global:${group}`, "global", 1), 1);
+    const name = `global:${group}`;
+    return this.guards.get(name) ?? this.add(new Semaphore(name, "global", 1));
   }
 
-  /** A token bucket ("bucket:http"). */
-  bucket(key: string, perSecond: number, burst: number): Guard {
+  /**
+   * A token bucket ("bucket:http"). Declared again with another rate, it
+   * keeps the lowest per_second and the lowest burst of all declarations:
+   * the strictest quota wins. Declare every bucket before the run starts.
+   */
+  bucket(key: string, perSecond: number, burst: number): TokenBucket {
     const name = `bucket:${key}`;
     const existing = this.guards.get(name) as TokenBucket | undefined;
-    if (existing && existing.perSecond !== perSecond) {
-      this.conflict(`${name} is declared with per_second ${existing.perSecond} and ${perSecond}; using ${existing.perSecond}`);
-    }
-    return this.getOrCreate(name, () => new TokenBucket(name, perSecond, burst), burst);
-  }
-
-  private getOrCreate(name: string, make: () => Guard, capacity: number): Guard {
-    const existing = this.guards.get(name);
-    if (existing) {
-      if (existing.capacity !== capacity) {
-        this.conflict(`${name} is declared with capacity ${existing.capacity} and ${capacity}; using ${existing.capacity}`);
-      }
-      return existing;
-    }
-    return this.add(make());
+    if (!existing) return this.add(new TokenBucket(name, perSecond, burst));
+    existing.tighten(perSecond, burst);
+    return existing;
   }
 
   private hooks: SchedulerHooks | undefined;
@@ -117,10 +116,6 @@ export class GuardSet {
     const hooks = this.hooks;
     if (hooks) queueMicrotask(() => hooks.wake(guard));
   }
-
-  private conflict(message: string): void {
-    if (!this.conflicts.includes(message)) this.conflicts.push(message);
-  }
 }
 
 /**
@@ -131,13 +126,13 @@ export class GuardSet {
 export function tryAcquireAll(requests: readonly GuardRequest[], now: number): Guard | undefined {
   for (let i = 0; i < requests.length; i++) {
     const r = requests[i]!;
-    if (r.guard.available(now) < r.amount) return r.guard;
+    if (r.guard.available(now, r.limit) < r.amount) return r.guard;
   }
   for (let i = 0; i < requests.length; i++) {
     const r = requests[i]!;
-    if (!r.guard.tryAcquire(r.amount, now)) {
+    if (!r.guard.tryAcquire(r.amount, now, r.limit)) {
       // Only a guard shared with other processes can change between the check and the take.
-      for (let j = 0; j < i; j++) requests[j]!.guard.release(requests[j]!.amount, now);
+      for (let j = 0; j < i; j++) requests[j]!.guard.release(requests[j]!.amount, now, requests[j]!.limit);
       return r.guard;
     }
   }
@@ -145,5 +140,5 @@ export function tryAcquireAll(requests: readonly GuardRequest[], now: number): G
 }
 
 export function releaseAll(requests: readonly GuardRequest[], now: number): void {
-  for (const r of requests) r.guard.release(r.amount, now);
+  for (const r of requests) r.guard.release(r.amount, now, r.limit);
 }

@@ -13,13 +13,29 @@ export class TokenBucket implements Guard {
   readonly kind = "bucket" as const;
   private tokens: number;
   private last: number | undefined;
-  private readonly perMs: number;
+  private perMs: number;
 
-  constructor(readonly name: string, readonly perSecond: number, readonly burst: number) {
-    if (!(perSecond > 0)) throw new RangeError(`TokenBucket ${name}: per_second must be > 0, got ${perSecond}`);
-    if (!(burst >= 1)) throw new RangeError(`TokenBucket ${name}: burst must be >= 1, got ${burst}`);
-    this.tokens = burst;
-    this.perMs = perSecond / 1000;
+  constructor(readonly name: string, private rate: number, private size: number) {
+    check(name, rate, size);
+    this.tokens = size;
+    this.perMs = rate / 1000;
+  }
+
+  get perSecond(): number {
+    return this.rate;
+  }
+
+  get burst(): number {
+    return this.size;
+  }
+
+  /** Lowers the rate and the burst to these where they are lower (a stricter declaration of the same bucket). */
+  tighten(perSecond: number, burst: number): void {
+    check(this.name, perSecond, burst);
+    this.rate = Math.min(this.rate, perSecond);
+    this.perMs = this.rate / 1000;
+    this.size = Math.min(this.size, burst);
+    this.tokens = Math.min(this.tokens, this.size);
   }
 
   get capacity(): number {
@@ -54,4 +70,9 @@ export class TokenBucket implements Guard {
     if (this.tokens + 1e-9 >= amount) return now;
     return now + (amount - this.tokens) / this.perMs;
   }
+}
+
+function check(name: string, perSecond: number, burst: number): void {
+  if (!(perSecond > 0)) throw new RangeError(`TokenBucket ${name}: per_second must be > 0, got ${perSecond}`);
+  if (!(burst >= 1)) throw new RangeError(`TokenBucket ${name}: burst must be >= 1, got ${burst}`);
 }

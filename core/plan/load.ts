@@ -70,6 +70,7 @@ export async function loadPlanText(text: string, file: string, options: LoadOpti
       hint: t.hint ?? module.hint,
       resources: mergeResources(module.resources, t.resources),
       timeoutMs: t.timeout,
+      killGraceMs: undefined,
       retries: t.retries,
       retryDelayMs: t.retry_delay,
       needs: t.needs,

@@ -16,6 +16,8 @@ export interface Task {
   /** The module's resources, overridden key by key by the task's. */
   resources: Resources;
   timeoutMs: number | undefined;
+  /** SIGTERM → SIGKILL for the task's process groups; undefined = the run's default. */
+  killGraceMs: number | undefined;
   retries: number;
   retryDelayMs: number;
   /** Tasks this one waits for; undefined = the previous task on the same host. */

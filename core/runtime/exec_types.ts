@@ -8,7 +8,7 @@ export interface ExecOptions {
   /** Added to (and overriding) the parent's environment. */
   env?: Record<string, string>;
   signal?: AbortSignal;
-  /** Milliseconds between SIGTERM and SIGKILL on abort. Default 2000. */
+  /** Milliseconds between SIGTERM and SIGKILL on abort. Default: the task's kill_grace (5000). */
   killGraceMs?: number;
   /** Bytes of stdout and of stderr kept; the rest is counted and dropped. Default 4 MiB. */
   maxOutputBytes?: number;
@@ -32,4 +32,10 @@ export interface ExecResult {
   /** True when output beyond maxOutputBytes was dropped. */
   truncated: boolean;
   pid: number;
+  /**
+   * True when the command exited but left processes running in its group;
+   * they were ended (SIGTERM, then SIGKILL after the grace) before exec
+   * returned, since a task's locks are held until its last process is gone.
+   */
+  lingered: boolean;
 }

@@ -10,51 +10,50 @@
 import { spawn as nodeSpawn } from "node:child_process";
 import process from "node:process";
 import { type SpawnRequest, spawnWithBun } from "./bun_spawn.ts";
+import { groupAlive, killGroup, terminateGroup } from "./process_group.ts";
 import { OutputBuffer } from "./output_buffer.ts";
 import type { ExecOptions, ExecResult } from "./exec_types.ts";
 import { isBun } from "./runtime.ts";
 
 export type { ExecOptions, ExecResult };
 
-const DEFAULT_GRACE_MS = 2000;
+/** Milliseconds from SIGTERM to SIGKILL when neither the task nor the caller says. */
+export const DEFAULT_KILL_GRACE_MS = 5000;
 const DEFAULT_MAX_OUTPUT = 4 * 1024 * 1024;
 
-/** Process groups started and not yet ended: a forced exit must not orphan them. */
+/** Process groups started and not yet confirmed empty: a forced exit must not orphan them. */
 const liveGroups = new Set<number>();
 
 /**
- * Sends `signal` to every process group we started that is still running.
- * For the last-resort exit (a second Ctrl-C): children live in their own
- * sessions, so the terminal's signal never reaches them by itself.
+ * Sends `signal` to every process group we started that is not yet known to
+ * be empty. For the last-resort exit (a second Ctrl-C): children live in
+ * their own sessions, so the terminal's signal never reaches them by itself.
  */
 export function killAllChildren(signal: NodeJS.Signals = "SIGKILL"): void {
   for (const pid of liveGroups) killGroup(pid, signal);
 }
 
 /**
- * Waits until every child we started has ended, at most `graceMs`, then
- * SIGKILLs what is left. A cancelled instance ends at once (so a module that
- * ignores its signal cannot hold the run), but its process group may still be
- * shutting down: the program must not exit and orphan it.
+ * Waits until every group we started is empty, at most `graceMs`, then
+ * SIGKILLs what is left. Normally nothing is left: an attempt ends only once
+ * its groups are gone. This is for a module that never returned.
  */
-export async function settleChildren(graceMs = DEFAULT_GRACE_MS): Promise<void> {
+export async function settleChildren(graceMs = DEFAULT_KILL_GRACE_MS): Promise<void> {
   const deadline = performance.now() + graceMs;
   while (liveGroups.size > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   killAllChildren("SIGKILL");
 }
 
-function killGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // The group is already gone: nothing left to kill.
-  }
-}
-
 /**
  * Runs `argv` (no shell) and resolves with its exit status and output. Never
  * rejects because of the child's exit status; rejects only when the program
- * cannot be started, or with `signal.reason` after an abort has killed it.
+ * cannot be started, or with `signal.reason` after an abort.
+ *
+ * Either way it settles only once the child's whole process group is gone:
+ * on abort, SIGTERM to the group, SIGKILL after the grace, then wait until
+ * the group is empty; on a normal exit, members the command left running in
+ * its group are ended the same way (and `lingered` says so). So whoever
+ * holds a lock for this command holds it until its last process is gone.
  */
 export function exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
   if (argv.length === 0) return Promise.reject(new TypeError("exec: argv must not be empty"));
@@ -62,22 +61,38 @@ export function exec(argv: readonly string[], options: ExecOptions = {}): Promis
   return isBun ? execBun(argv, options) : execNode(argv, options);
 }
 
-/** Arms abort handling for a started child; returns the cleanup function. */
-function watchAbort(pid: number, options: ExecOptions): () => void {
+/**
+ * Watches one started group: SIGTERM at abort (and SIGKILL after the grace,
+ * in case the leader itself ignores SIGTERM). `finish` waits for the group to
+ * be empty and then forgets it.
+ */
+function watchGroup(pid: number, options: ExecOptions) {
   const { signal } = options;
+  const graceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
   liveGroups.add(pid);
-  if (!signal) return () => liveGroups.delete(pid);
+  let termSentAt: number | undefined;
   let killTimer: ReturnType<typeof setTimeout> | undefined;
   const onAbort = () => {
     killGroup(pid, "SIGTERM");
-    killTimer = setTimeout(() => killGroup(pid, "SIGKILL"), options.killGraceMs ?? DEFAULT_GRACE_MS);
+    termSentAt = performance.now();
+    killTimer = setTimeout(() => killGroup(pid, "SIGKILL"), graceMs);
   };
-  signal.addEventListener("abort", onAbort, { once: true });
-  if (signal.aborted) onAbort();
-  return () => {
-    liveGroups.delete(pid);
-    signal.removeEventListener("abort", onAbort);
-    if (killTimer !== undefined) clearTimeout(killTimer);
+  signal?.addEventListener("abort", onAbort, { once: true });
+  if (signal?.aborted) onAbort();
+  return {
+    /** Resolves once the group is empty; true when members outlived a leader that was not aborted. */
+    async finish(): Promise<boolean> {
+      const aborted = termSentAt !== undefined;
+      const lingered = !aborted && groupAlive(pid);
+      try {
+        await terminateGroup(pid, { graceMs, termSentAt });
+      } finally {
+        signal?.removeEventListener("abort", onAbort);
+        if (killTimer !== undefined) clearTimeout(killTimer);
+        liveGroups.delete(pid);
+      }
+      return lingered;
+    },
   };
 }
 
@@ -92,14 +107,13 @@ async function execBun(argv: readonly string[], options: ExecOptions): Promise<E
   };
   // Bun.spawn returns once the child has exec'd; a failure to start throws here.
   const started = spawnWithBun(req);
-  const stopWatching = watchAbort(started.pid, options);
-  try {
-    const reply = await started.done;
-    if (options.signal?.aborted) throw options.signal.reason;
-    return { ...reply, pid: started.pid };
-  } finally {
-    stopWatching();
-  }
+  const group = watchGroup(started.pid, options);
+  // The group is waited for whether reading the child's output worked or not.
+  const reply = await started.done.then((value) => ({ value }), (error: unknown) => ({ error }));
+  const lingered = await group.finish();
+  if ("error" in reply) throw reply.error;
+  if (options.signal?.aborted) throw options.signal.reason;
+  return { ...reply.value, pid: started.pid, lingered };
 }
 
 function execNode(argv: readonly string[], options: ExecOptions): Promise<ExecResult> {
@@ -113,19 +127,19 @@ function execNode(argv: readonly string[], options: ExecOptions): Promise<ExecRe
     });
     const out = new OutputBuffer(limit);
     const err = new OutputBuffer(limit);
-    let stopWatching = () => {};
+    let group: ReturnType<typeof watchGroup> | undefined;
     child.once("error", (e) => {
-      stopWatching();
-      reject(e);
+      if (group) group.finish().then(() => reject(e), reject);
+      else reject(e);
     });
     child.once("spawn", () => {
-      stopWatching = watchAbort(child.pid!, options);
+      group = watchGroup(child.pid!, options);
       if (options.input !== undefined) child.stdin!.end(options.input);
     });
     child.stdout?.on("data", (c: Buffer) => out.push(c));
     child.stderr?.on("data", (c: Buffer) => err.push(c));
-    child.once("close", (code, sig) => {
-      stopWatching();
+    child.once("close", async (code, sig) => {
+      const lingered = await group!.finish();
       if (options.signal?.aborted) return reject(options.signal.reason);
       resolve({
         code: sig ? null : code,
@@ -134,6 +148,7 @@ function execNode(argv: readonly string[], options: ExecOptions): Promise<ExecRe
         stderr: err.text(),
         truncated: out.truncated || err.truncated,
         pid: child.pid!,
+        lingered,
       });
     });
   });

@@ -31,6 +31,8 @@ export interface RunStartEvent {
   tokens: { cpu: number; io: number };
   /** Every I/O pool: "io" for the plan directory's device, "io:<device>" for others tasks read from. */
   io_pools: Record<string, { tokens: number; storage_type: string; reason: string }>;
+  /** Said before anything runs: globs that matched nothing, guards declared with different limits or rates. */
+  warnings: string[];
 }
 
 interface InstanceFields {
@@ -59,6 +61,8 @@ export interface TaskEndEvent extends InstanceFields {
   data: Record<string, unknown>;
   /** Bytes the module reported processing (file modules); 0 otherwise. */
   bytes: number;
+  /** Present (true) when the module did not return after it was cancelled: its guards were never released. */
+  stuck?: true;
 }
 
 export interface TaskRetryEvent extends InstanceFields {
@@ -101,6 +105,8 @@ export interface RunSummary {
   timed_out: number;
   skipped: number;
   cancelled: number;
+  /** Instances whose module call never returned after a cancel (also counted as cancelled). */
+  stuck: number;
   changed: number;
   retries: number;
   makespan_ms: number;

@@ -1,0 +1,115 @@
+/**
+ * What one instance needs: its task's hint and resources turned into guard
+ * requests. It lives beside the scheduler loop, not among the guards: it
+ * reads plan tasks and renders templates, which guards know nothing of.
+ *
+ * Instances of one task on one host whose hint key does not depend on the
+ * item share one request list, so 100,000 items cost one lookup each.
+ */
+import type { Graph } from "./graph.ts";
+import type { GuardRequest } from "./guards/guard.ts";
+import type { GuardSet } from "./guards/guard_set.ts";
+import type { Task } from "./plan/plan.ts";
+import { renderString, scanReferences, type TemplateScope } from "./plan/template.ts";
+
+export class GuardRequests {
+  private readonly cache = new Map<string, GuardRequest[]>();
+  /** Per guard name: each distinct declaration ("limit 2") and the first task that made it. */
+  private readonly declared = new Map<string, Map<string, string>>();
+
+  /** `ioPoolOf` names the I/O pool a task reads from; default "io". */
+  constructor(private readonly guards: GuardSet, private readonly ioPoolOf: (task: Task) => string = () => "io") {}
+
+  for(task: Task, scope: TemplateScope): GuardRequest[] {
+    const hint = task.hint;
+    const key = "key" in hint && hint.key !== undefined ? renderString(hint.key, scope) : "";
+    const cacheKey = `${task.index}\u0000${scope.host}\u0000${key}`;
+    let requests = this.cache.get(cacheKey);
+    if (!requests) {
+      requests = this.build(task, scope.host, key);
+      this.cache.set(cacheKey, requests);
+    }
+    return requests;
+  }
+
+  /**
+   * Declares every guard the plan will take, before anything runs, so that a
+   * bucket declared twice is at its strictest from the first start and
+   * conflicts can be reported up front. Keys that name the item are rendered
+   * per instance; others once per task and host. An instance whose key cannot
+   * render is skipped here: it fails when it is reached.
+   */
+  declareAll(graph: Graph, vars: Record<string, unknown>): void {
+    for (const group of graph.groups) {
+      const { task } = group;
+      const hint = task.hint;
+      const perItem = "key" in hint && hint.key !== undefined && scanReferences(hint.key).refs.some((r) => r.root === "item");
+      const instances = perItem ? group.instances : group.instances.slice(0, 1);
+      for (const inst of instances) {
+        try {
+          this.for(task, { host: inst.host, item: inst.item, vars, task: task.name });
+        } catch {
+          // Reported as the instance's failure when it runs.
+        }
+      }
+    }
+  }
+
+  /** Guards declared differently by different tasks, one line each, with what holds. */
+  conflicts(): string[] {
+    const out: string[] = [];
+    for (const [name, declarations] of this.declared) {
+      if (declarations.size < 2) continue;
+      const list = [...declarations].map(([what, task]) => `${what} (task ${task})`).join(" and ");
+      out.push(
+        name.startsWith("bucket:")
+          ? `${name} is declared with ${list}: it runs at the lowest per_second and the lowest burst of these`
+          : `${name} is declared with ${list}: each instance runs only while the holders, itself included, are within its own limit and every holder's`,
+      );
+    }
+    return out;
+  }
+
+  private declare(name: string, what: string, task: Task): void {
+    let declarations = this.declared.get(name);
+    if (!declarations) this.declared.set(name, (declarations = new Map()));
+    if (!declarations.has(what)) declarations.set(what, task.name);
+  }
+
+  private build(task: Task, host: string, key: string): GuardRequest[] {
+    const g = this.guards;
+    const out: GuardRequest[] = [];
+    const hint = task.hint;
+    switch (hint.kind) {
+      case "host_exclusive": {
+        const guard = g.keyed(key || host, hint.limit);
+        this.declare(guard.name, `limit ${hint.limit}`, task);
+        out.push({ guard, amount: 1, limit: hint.limit });
+        break;
+      }
+      case "global_exclusive":
+        out.push({ guard: g.global(hint.group), amount: 1 });
+        break;
+      case "rate_limited": {
+        const guard = g.bucket(key || task.module.name, hint.per_second, hint.burst);
+        this.declare(guard.name, `per_second ${hint.per_second}, burst ${hint.burst}`, task);
+        out.push({ guard, amount: 1 });
+        break;
+      }
+      case "fully_parallel":
+        break;
+    }
+    const r = task.resources;
+    // A need larger than the pool is capped at the pool: it runs alone rather than never.
+    if (r.cpu) out.push({ guard: g.cpu, amount: Math.min(r.cpu, g.cpu.capacity) });
+    if (r.io) {
+      const pool = g.io.get(this.ioPoolOf(task));
+      if (!pool) throw new Error(`Internal error: no I/O pool ${this.ioPoolOf(task)}`);
+      const weight = r.io_pattern === "sequential" ? pool.sequentialIoWeight : 1;
+      out.push({ guard: pool.guard, amount: Math.min(r.io * weight, pool.guard.capacity) });
+    }
+    if (r.mem && g.mem) out.push({ guard: g.mem, amount: Math.min(r.mem, g.mem.capacity) });
+    if (g.memFree) out.push({ guard: g.memFree, amount: 1 });
+    return out.sort((a, b) => (a.guard.name < b.guard.name ? -1 : a.guard.name > b.guard.name ? 1 : 0));
+  }
+}
