@@ -23,8 +23,12 @@ export interface SpawnReply {
   truncated: boolean;
 }
 
-/** Starts the child (throws if it cannot be started); `done` settles when it has exited and its output is read. */
-export function spawnWithBun(req: SpawnRequest): { pid: number; done: Promise<SpawnReply> } {
+/**
+ * Starts the child (throws if it cannot be started). `exited` settles when the
+ * child itself has exited; `done` when, besides, its output has been read to
+ * the end (which waits for anything else holding its pipes).
+ */
+export function spawnWithBun(req: SpawnRequest): { pid: number; exited: Promise<unknown>; done: Promise<SpawnReply> } {
   const discard = req.output === "discard";
   const proc = Bun.spawn({
     cmd: req.argv,
@@ -47,5 +51,5 @@ export function spawnWithBun(req: SpawnRequest): { pid: number; done: Promise<Sp
     stderr: err.text(),
     truncated: out.truncated || err.truncated,
   }));
-  return { pid: proc.pid, done };
+  return { pid: proc.pid, exited: proc.exited, done };
 }

@@ -108,9 +108,11 @@ async function execBun(argv: readonly string[], options: ExecOptions): Promise<E
   // Bun.spawn returns once the child has exec'd; a failure to start throws here.
   const started = spawnWithBun(req);
   const group = watchGroup(started.pid, options);
-  // The group is waited for whether reading the child's output worked or not.
-  const reply = await started.done.then((value) => ({ value }), (error: unknown) => ({ error }));
+  // Once the leader has exited, what is left of its group is ended; only then
+  // can its pipes reach their end (a leftover may hold them open).
+  await started.exited.catch(() => {});
   const lingered = await group.finish();
+  const reply = await started.done.then((value) => ({ value }), (error: unknown) => ({ error }));
   if ("error" in reply) throw reply.error;
   if (options.signal?.aborted) throw options.signal.reason;
   return { ...reply.value, pid: started.pid, lingered };
@@ -138,8 +140,11 @@ function execNode(argv: readonly string[], options: ExecOptions): Promise<ExecRe
     });
     child.stdout?.on("data", (c: Buffer) => out.push(c));
     child.stderr?.on("data", (c: Buffer) => err.push(c));
+    // As under Bun: at the leader's exit, end what is left of its group, then read the pipes to their end.
+    let ending: Promise<boolean> | undefined;
+    child.once("exit", () => (ending = group!.finish()));
     child.once("close", async (code, sig) => {
-      const lingered = await group!.finish();
+      const lingered = await (ending ?? group!.finish());
       if (options.signal?.aborted) return reject(options.signal.reason);
       resolve({
         code: sig ? null : code,
