@@ -3,6 +3,7 @@
  * code; errors in the plan or its plugins are thrown (typed) for cli.ts to
  * turn into messages.
  */
+import { describeError } from "../errors.ts";
 import { EXIT_FAILED, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK } from "../exit_codes.ts";
 import { buildGraph, type Graph, type Group } from "../graph.ts";
 import { GuardRequests } from "../guard_requests.ts";
@@ -15,6 +16,7 @@ import type { Plan } from "../plan/plan.ts";
 import { memoryAvailable } from "../probe/memory.ts";
 import { type Clock, realClock } from "../runtime/clock.ts";
 import { peakRssBytes } from "../runtime/process_info.ts";
+import { faultSource, onFault } from "../runtime/fault_trap.ts";
 import { runtimeVersion } from "../runtime/runtime.ts";
 import { Scheduler } from "../scheduler.ts";
 import { round } from "../stats.ts";
@@ -106,7 +108,16 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<number> 
     clock,
     startedAt,
   });
-  const result = await scheduler.run();
+  // Code of a module that throws where no one can catch it fails that module's running instances, not the run.
+  const plugins = new Set(plan.tasks.map((t) => t.module.source).filter((s) => !s.startsWith("builtin:")));
+  const stopTrap = onFault((error, kind) => {
+    const source = faultSource(error, plugins);
+    const text = describeError(error);
+    if (source !== undefined && scheduler.failModule(source, `${kind} in the module's code: ${text}`) > 0) return;
+    const where = source ?? "code of no known module";
+    emit({ type: "log", id: null, level: "warn", message: `${where}: ${kind}: ${text}`, t_ms: round(clock.now() - startedAt) });
+  });
+  const result = await scheduler.run().finally(stopTrap);
   if (result.internalError) emit({ type: "log", id: null, level: "error", message: `internal error: ${result.internalError}`, t_ms: round(result.endedAt - startedAt) });
   const summary = folder.summary({
     makespanMs: result.endedAt - startedAt,

@@ -29,7 +29,8 @@ export class NdjsonSink implements EventSink {
       line = JSON.stringify({ ...event, data: { error: "data was not JSON-serialisable" } });
     }
     this.buffer += line + "\n";
-    if (this.buffer.length >= FLUSH_AT) this.flush();
+    // run_start goes out at once: whatever happens next, the stream is never empty.
+    if (this.buffer.length >= FLUSH_AT || event.type === "run_start") this.flush();
     else if (!this.scheduled) {
       // Flush soon even when events trickle, so `| jq` sees progress live.
       this.scheduled = true;
