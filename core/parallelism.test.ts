@@ -5,7 +5,7 @@ import { buildGraph } from "./graph.ts";
 import type { MachineFacts } from "./machine.ts";
 import { LATENCY_FORKS_MIN, MAX_AUTO_FORKS, resolveParallelism } from "./parallelism.ts";
 import { loadPlan } from "./plan/load.ts";
-import { writeFiles } from "./test_helpers.ts";
+import { intervals, maxOverlap, runPlanText, writeFiles } from "./test_helpers.ts";
 
 const ssd = { name: "io", tokens: 12, sequentialIoWeight: 3, storageType: "ssd" as const, reason: "test" };
 const machine: MachineFacts = { cores: 4, cpuTokens: 3, io: ssd, ioPools: [ssd], ioPoolOf: () => ssd };
@@ -37,6 +37,22 @@ describe("resolveParallelism › auto", () => {
     expect(keyed.effective).toBe(2);
   });
 
+  test("tasks that can run at once add up: four independent one-instance tasks get 4", async () => {
+    const four = await autoFor(["a", "b", "c", "d"].map((n) => `  - { name: ${n}, module: sleep, with: { duration: 1ms }, needs: [] }\n`).join(""));
+    expect(four.effective).toBe(4);
+    expect(four.reason).toBe("4: 4 tasks can run at once: a 1 (instances), b 1 (instances), c 1 (instances), d 1 (instances)");
+    // The same four in a chain run one at a time.
+    const chain = await autoFor(["a", "b", "c", "d"].map((n) => `  - { name: ${n}, module: sleep, with: { duration: 1ms } }\n`).join(""));
+    expect([chain.effective, chain.reason]).toEqual([1, "1: task a (instances)"]);
+  });
+
+  test("a task after a step with no instances still counts; a plan with none says so", async () => {
+    const one = await autoFor(`  - { name: a, module: sleep, with: { duration: 1ms } }\n`);
+    expect([one.effective, one.reason]).toEqual([1, "1: task a (instances)"]);
+    const none = await autoFor(`  - { name: a, module: sleep, with: { duration: 1ms }, items: [] }\n`);
+    expect([none.effective, none.reason]).toEqual([1, "1: nothing to run"]);
+  });
+
   test("the busiest task sets the limit, capped at MAX_AUTO_FORKS", async () => {
     const p = await autoFor(`  - { name: small, module: sleep, with: { duration: 1ms }, hint: global_exclusive }\n  - { name: big, module: sleep, with: { duration: 1ms }, items: ${items(1000)} }\n`, "[localhost]", { ...machine, cores: 64 });
     expect(p.effective).toBe(MAX_AUTO_FORKS);
@@ -55,4 +71,13 @@ describe("resolveParallelism › auto", () => {
     expect(resolveParallelism(plan, buildGraph(plan), machine)).toMatchObject({ mode: "manual", effective: 7 });
     expect(resolveParallelism(plan, buildGraph(plan), machine, "auto").mode).toBe("auto");
   });
+});
+
+test("resolveParallelism › a real run of four independent tasks under auto runs them together", async () => {
+  const log = await runPlanText(`version: 1
+tasks:
+${["a", "b", "c", "d"].map((n) => `  - { name: ${n}, module: sleep, with: { duration: 200ms }, needs: [] }`).join("\n")}
+`);
+  expect(log.events[0]).toMatchObject({ type: "run_start", parallelism: { mode: "auto", effective: 4 } });
+  expect(maxOverlap(intervals(log.events))).toBe(4);
 });

@@ -59,6 +59,77 @@ function lockKeys(task: Task, graph: Graph, plan: Plan): number {
   return Math.max(1, keys.size);
 }
 
+/**
+ * The step of each group: 0 for groups with no prerequisites, else one more
+ * than their latest prerequisite. Groups of one step may all run at once.
+ */
+function stepsOf(graph: Graph): Int32Array {
+  const step = new Int32Array(graph.groups.length).fill(-1);
+  for (const root of graph.groups) {
+    if (step[root.index]! >= 0) continue;
+    // Iterative depth-first: a chain of thousands of tasks must not overflow the stack.
+    const stack = [root];
+    while (stack.length > 0) {
+      const g = stack[stack.length - 1]!;
+      const pending = g.prereqs.filter((p) => step[p.index]! < 0);
+      if (pending.length > 0) {
+        stack.push(...pending);
+        continue;
+      }
+      stack.pop();
+      step[g.index] = g.prereqs.reduce((m, p) => Math.max(m, step[p.index]! + 1), 0);
+    }
+  }
+  return step;
+}
+
+interface StepWidth {
+  n: number;
+  tasks: { name: string; n: number; why: string }[];
+}
+
+/**
+ * How many instances can usefully run at once: for each step of the graph,
+ * the sum over its tasks of what each task could run at once (taskCeiling);
+ * the widest step wins. Tasks with `needs: []` share step 1, so four
+ * independent tasks count four, not one.
+ */
+function widestStep(plan: Plan, graph: Graph, m: MachineFacts): StepWidth {
+  const steps = stepsOf(graph);
+  const byStep = new Map<number, Map<Task, number>>();
+  for (const g of graph.groups) {
+    if (g.instances.length === 0) continue;
+    const s = steps[g.index]!;
+    let tasks = byStep.get(s);
+    if (!tasks) byStep.set(s, (tasks = new Map()));
+    tasks.set(g.task, (tasks.get(g.task) ?? 0) + g.instances.length);
+  }
+  const keys = new Map<Task, number>();
+  let best: StepWidth = { n: 0, tasks: [] };
+  for (const tasks of byStep.values()) {
+    const width: StepWidth = { n: 0, tasks: [] };
+    for (const [task, instances] of tasks) {
+      if (!keys.has(task)) keys.set(task, lockKeys(task, graph, plan));
+      const c = taskCeiling(task, instances, keys.get(task)!, m);
+      width.n += c.n;
+      width.tasks.push({ name: task.name, n: c.n, why: c.why });
+    }
+    if (width.n > best.n) best = width;
+  }
+  return best;
+}
+
+const LISTED_TASKS = 4;
+
+function describeWidth(effective: number, w: StepWidth): string {
+  const capped = w.n > MAX_AUTO_FORKS ? `, capped at ${MAX_AUTO_FORKS}` : "";
+  if (w.tasks.length === 0) return "1: nothing to run";
+  if (w.tasks.length === 1) return `${effective}: task ${w.tasks[0]!.name} (${w.tasks[0]!.why}${capped})`;
+  const listed = w.tasks.slice(0, LISTED_TASKS).map((t) => `${t.name} ${t.n} (${t.why})`).join(", ");
+  const more = w.tasks.length > LISTED_TASKS ? `, and ${w.tasks.length - LISTED_TASKS} more` : "";
+  return `${effective}: ${w.tasks.length} tasks can run at once${capped}: ${listed}${more}`;
+}
+
 export function resolveParallelism(plan: Plan, graph: Graph, m: MachineFacts, override?: number | "auto"): ParallelismInfo {
   const requested = override ?? plan.parallelism;
   const base = {
@@ -72,17 +143,7 @@ export function resolveParallelism(plan: Plan, graph: Graph, m: MachineFacts, ov
   if (requested !== "auto") {
     return { mode: "manual", effective: requested, cap: requested, ...base, reason: "set by the plan or --parallelism" };
   }
-  // Tasks in a chain run one after another, so the busiest task sets the limit.
-  const perTask = new Map<Task, number>();
-  for (const g of graph.groups) perTask.set(g.task, (perTask.get(g.task) ?? 0) + g.instances.length);
-  let best = { n: 1, why: "no instances", task: "" };
-  for (const [task, instances] of perTask) {
-    const c = taskCeiling(task, instances, lockKeys(task, graph, plan), m);
-    if (c.n > best.n) best = { ...c, task: task.name };
-  }
-  const effective = Math.max(1, Math.min(best.n, MAX_AUTO_FORKS));
-  const reason = best.task
-    ? `${effective}: task ${best.task} (${best.why}${best.n > MAX_AUTO_FORKS ? `, capped at ${MAX_AUTO_FORKS}` : ""})`
-    : "1: nothing to run";
-  return { mode: "auto", effective, cap: MAX_AUTO_FORKS, ...base, reason };
+  const widest = widestStep(plan, graph, m);
+  const effective = Math.max(1, Math.min(widest.n, MAX_AUTO_FORKS));
+  return { mode: "auto", effective, cap: MAX_AUTO_FORKS, ...base, reason: describeWidth(effective, widest) };
 }

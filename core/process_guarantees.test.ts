@@ -8,7 +8,7 @@ import { describe, expect, test } from "bun:test";
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, symlinkSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { runPlanText, writeFiles } from "./test_helpers.ts";
+import { maxStartsInWindow, runPlanText, writeFiles } from "./test_helpers.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 
@@ -163,4 +163,78 @@ tasks:
       expect(survivors(sleep.marker)).toBe("");
     }, 30_000);
   }
+});
+
+/** [start, end] spans the commands wrote themselves ("<start_ns> <end_ns> <task>" lines). */
+function spans(path: string): { task: string; start: number; end: number }[] {
+  return lines(path).map((l) => {
+    const [start, end, task] = l.split(" ");
+    return { task: task!, start: Number(start), end: Number(end) };
+  });
+}
+
+describe("the strictest declared limit holds", () => {
+  test("host locks declared with limits 2 and 1: never more than 1 at once while a limit-1 instance runs, per the processes' own clocks", async () => {
+    const cmd = (task: string) => `s=$(date +%s%N); sleep 0.15; echo "$s $(date +%s%N) ${task}" >> spans-{{ host }}`;
+    const log = await runPlanText(`
+version: 1
+hosts: [h1, h2]
+parallelism: 8
+tasks:
+  - { name: narrow, module: shell, hint: host_exclusive, items: [1, 2], with: { shell: true, cmd: '${cmd("narrow")}' } }
+  - { name: wide, module: shell, hint: { kind: host_exclusive, limit: 2 }, needs: [], items: [1, 2, 3, 4], with: { shell: true, cmd: '${cmd("wide")}' } }
+`);
+    expect(log.exitCode).toBe(0);
+    const start = log.events[0] as { warnings: string[] };
+    expect(start.warnings).toContain(
+      "host:h1 is declared with limit 1 (task narrow) and limit 2 (task wide): each instance runs only while the holders, itself included, are within its own limit and every holder's",
+    );
+    let wideOverlaps = 0;
+    for (const host of ["h1", "h2"]) {
+      const all = spans(join(log.dir, `spans-${host}`));
+      expect(all.length).toBe(2 + 4);
+      for (const s of all) {
+        const others = all.filter((o) => o !== s && o.start < s.end && o.end > s.start);
+        // A narrow instance runs alone on its host; a wide one beside at most one other (wide) instance.
+        expect({ host, task: s.task, others: others.length }).toEqual({ host, task: s.task, others: s.task === "narrow" ? 0 : Math.min(others.length, 1) });
+        if (s.task === "wide") wideOverlaps += others.length;
+      }
+    }
+    // The wide declaration is not weakened to the narrow one when it runs alone: wide instances did pair up.
+    expect(wideOverlaps).toBeGreaterThan(0);
+  }, 30_000);
+
+  test("a bucket declared with two rates runs at the lower rate and burst, per the commands' own start times", async () => {
+    const cmd = `date +%s%N >> starts`;
+    const log = await runPlanText(`
+version: 1
+parallelism: 8
+tasks:
+  - { name: slow, module: shell, hint: { kind: rate_limited, per_second: 20, burst: 1, key: api }, items: [1, 2, 3, 4], with: { shell: true, cmd: '${cmd}' } }
+  - { name: fast, module: shell, hint: { kind: rate_limited, per_second: 100, burst: 3, key: api }, needs: [], items: [1, 2, 3, 4], with: { shell: true, cmd: '${cmd}' } }
+`);
+    expect(log.exitCode).toBe(0);
+    expect((log.events[0] as { warnings: string[] }).warnings).toContain(
+      "bucket:api is declared with per_second 20, burst 1 (task slow) and per_second 100, burst 3 (task fast): it runs at the lowest per_second and the lowest burst of these",
+    );
+    const starts = lines(join(log.dir, "starts")).map((l) => Number(l) / 1e6);
+    expect(starts.length).toBe(8);
+    // One token per 50 ms after a burst of 1: within 40 ms at most one start, two allowing for exec jitter.
+    expect(maxStartsInWindow(starts, 40)).toBeLessThanOrEqual(2);
+    expect(Math.max(...starts) - Math.min(...starts)).toBeGreaterThanOrEqual(7 * 50 * 0.9);
+  }, 30_000);
+
+  test("--dry-run reports a conflict before anything runs", () => {
+    const dir = writeFiles({
+      "plan.yml": `version: 1
+tasks:
+  - { name: a, module: shell, hint: { kind: host_exclusive, limit: 2 }, with: { argv: [touch, ran] } }
+  - { name: b, module: shell, hint: host_exclusive, with: { argv: [touch, ran] } }
+`,
+    });
+    const r = spawnSync(process.execPath, ["--no-install", join(ROOT, "cli.ts"), "run", "plan.yml", "--dry-run"], { cwd: dir, encoding: "utf8" });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain("warning: host:localhost is declared with limit 2 (task a) and limit 1 (task b)");
+    expect(existsSync(join(dir, "ran"))).toBe(false);
+  });
 });

@@ -7,7 +7,7 @@
 import { describe, expect, test } from "bun:test";
 import { join, resolve } from "node:path";
 import type { TaskEndEvent } from "./telemetry/events.ts";
-import { intervals, maxOverlap, runPlanText } from "./test_helpers.ts";
+import { intervals, maxOverlap, maxStartsInWindow, runPlanText } from "./test_helpers.ts";
 
 const SCRIPTED = join(resolve(import.meta.dir, "../fixtures/plugins"), "scripted.ts");
 
@@ -29,6 +29,12 @@ interface Generated {
   capacities: Record<string, number>;
   /** CPU and I/O tokens each task's instances take. */
   amounts: Record<string, { cpu: number; io: number }>;
+  /** Each task's own limit on a shared keyed lock ("host:pool"). */
+  limits: Record<string, number>;
+  /** The strictest rate and burst declared for each shared bucket. */
+  buckets: Record<string, { perSecond: number; burst: number }>;
+  /** Instances the plan declares, counted from the plan alone (hosts × items per task). */
+  planned: number;
 }
 
 function randomPlan(seed: number): Generated {
@@ -39,21 +45,39 @@ function randomPlan(seed: number): Generated {
   const capacities: Record<string, number> = { cpu: 2, io: 3, "global:default": 1, "global:g2": 1 };
   const tasks: string[] = [];
   const amounts: Generated["amounts"] = {};
+  const limits: Generated["limits"] = {};
+  const buckets: Generated["buckets"] = {};
+  let planned = 0;
   const count = 2 + Math.floor(rnd() * 5);
   for (let i = 0; i < count; i++) {
     const hint = pick([
       "fully_parallel",
       "host_exclusive",
       "{ kind: host_exclusive, key: pool, limit: 2 }",
+      "{ kind: host_exclusive, key: pool, limit: 1 }",
+      "{ kind: host_exclusive, key: pool, limit: 3 }",
       "global_exclusive",
       "{ kind: global_exclusive, group: g2 }",
       "{ kind: rate_limited, per_second: 400, burst: 2 }",
+      "{ kind: rate_limited, per_second: 40, burst: 2, key: api }",
+      "{ kind: rate_limited, per_second: 100, burst: 1, key: api }",
     ]);
-    if (hint.includes("key: pool")) capacities["host:pool"] = 2;
+    const limit = /key: pool, limit: (\d)/.exec(hint);
+    if (limit) limits[`t${i}`] = Number(limit[1]);
+    const rate = /per_second: (\d+), burst: (\d)(?:, key: (\w+))?/.exec(hint);
+    if (rate) {
+      const name = `bucket:${rate[3] ?? "scripted"}`;
+      const seen = buckets[name] ?? { perSecond: Infinity, burst: Infinity };
+      buckets[name] = { perSecond: Math.min(seen.perSecond, Number(rate[1])), burst: Math.min(seen.burst, Number(rate[2])) };
+    }
     const resources = pick(["{}", "{ cpu: 1 }", "{ io: 2 }", "{ cpu: 1, io: 1 }"]);
     const tokens = (pool: string) => Number(new RegExp(`${pool}: (\\d)`).exec(resources)?.[1] ?? 0);
     amounts[`t${i}`] = { cpu: tokens("cpu"), io: tokens("io") };
-    const items = rnd() < 0.5 ? `, items: [${Array.from({ length: 1 + Math.floor(rnd() * 4) }, (_, k) => k).join(", ")}]` : "";
+    // Items: none, a list (possibly empty, possibly with repeats), or a glob that matches nothing.
+    const shape = rnd();
+    const list = Array.from({ length: Math.floor(rnd() * 4) }, (_, k) => (rnd() < 0.2 ? 0 : k));
+    const items = shape < 0.4 ? `, items: [${list.join(", ")}]` : shape < 0.5 ? ", items_from: { glob: \"nothing-here/*.none\" }" : "";
+    planned += hosts.length * (shape < 0.4 ? list.length : shape < 0.5 ? 0 : 1);
     const needs = i > 0 && rnd() < 0.4 ? `, needs: [${pick(tasks.map((t) => t.match(/name: (t\d+)/)![1]!))}]` : i > 0 && rnd() < 0.3 ? ", needs: []" : "";
     const fail = rnd() < 0.15;
     const flaky = !fail && rnd() < 0.2;
@@ -67,13 +91,13 @@ function randomPlan(seed: number): Generated {
   }
   const yaml = `version: 1\nhosts: [${hosts.join(", ")}]\nparallelism: ${forks}\nresources: { cpu_tokens: 2, io_tokens: 3 }\n` +
     `plugins: { scripted: ${SCRIPTED} }\ntasks:\n${tasks.join("\n")}\n`;
-  return { yaml, forks, capacities, amounts };
+  return { yaml, forks, capacities, amounts, limits, buckets, planned };
 }
 
 describe("Scheduler › properties over random plans", () => {
   for (let seed = 1; seed <= 25; seed++) {
     test(`seed ${seed}: guards, fork limit, one end per instance, skips only below failures`, async () => {
-      const { yaml, forks, capacities, amounts } = randomPlan(seed);
+      const { yaml, forks, capacities, amounts, limits, buckets, planned } = randomPlan(seed);
       const log = await runPlanText(yaml, { failFast: seed % 5 === 0 });
       const all = intervals(log.events);
       // The fork limit.
@@ -83,7 +107,7 @@ describe("Scheduler › properties over random plans", () => {
       for (const i of all) for (const g of i.start_event.guards) byGuard.set(g, [...(byGuard.get(g) ?? []), i]);
       for (const [guard, list] of byGuard) {
         const capacity = guard.startsWith("host:") && guard !== "host:pool" ? 1 : capacities[guard];
-        if (guard.startsWith("bucket:")) continue; // buckets bound rates, checked elsewhere
+        if (guard.startsWith("bucket:") || guard === "host:pool") continue; // checked below
         if (guard === "cpu" || guard === "io") continue; // amounts differ per task: checked next
         expect({ guard, overlap: maxOverlap(list) <= capacity! }).toEqual({ guard, overlap: true });
       }
@@ -100,20 +124,37 @@ describe("Scheduler › properties over random plans", () => {
         for (const [, d] of points) most = Math.max(most, (held += d));
         expect({ pool, most: most <= capacities[pool]! }).toEqual({ pool, most: true });
       }
-      // One task_end per instance, and the summary agrees.
+      // The shared keyed lock: whenever holders overlap, there are no more of them than any holder's own limit.
+      const pool = all.filter((i) => i.start_event.guards.includes("host:pool")).sort((a, b) => a.start - b.start);
+      for (const i of pool) {
+        const together = pool.filter((j) => j.start <= i.start && j.end > i.start);
+        const strictest = Math.min(...together.map((j) => limits[j.start_event.task]!));
+        expect({ at: i.id, holders: together.length <= strictest }).toEqual({ at: i.id, holders: true });
+      }
+      // Each bucket, at its strictest declaration: in any window of w ms at most burst + rate × w starts.
+      for (const [name, { perSecond, burst }] of Object.entries(buckets)) {
+        const starts = all.filter((i) => i.start_event.guards.includes(name)).map((i) => i.start);
+        for (const w of [1, 50, 100]) {
+          // t_ms is rounded to 0.01 ms: allow that much slack in the window.
+          expect({ name, w, within: maxStartsInWindow(starts, w - 0.02) <= burst + Math.floor(perSecond * w / 1000) }).toEqual({ name, w, within: true });
+        }
+      }
+      // One task_end per planned instance (counted from the plan, not the scheduler), and the summary agrees.
       const ids = log.ends.map((e) => e.id);
       expect(new Set(ids).size).toBe(ids.length);
-      expect(log.end.summary.total).toBe(ids.length);
-      expect((log.events[0] as { instances: number }).instances).toBe(ids.length);
+      expect(ids.length).toBe(planned);
+      expect(log.end.summary.total).toBe(planned);
+      expect((log.events[0] as { instances: number }).instances).toBe(planned);
       // A skip names an instance that did not succeed.
       const status = new Map(log.ends.map((e: TaskEndEvent) => [e.id, e.status]));
       for (const e of log.ends.filter((e) => e.status === "skipped")) {
         const cause = /^skipped: (.+) did not succeed$/.exec(e.error ?? "")?.[1];
         expect(cause && status.get(cause) !== "ok").toBe(true);
       }
-      // Without fail-fast nothing is cancelled; the exit code matches the outcome.
+      // Without fail-fast nothing is cancelled; the exit code matches the outcome; run_end closes the log.
       if (seed % 5 !== 0) expect(log.ends.some((e) => e.status === "cancelled")).toBe(false);
       expect(log.exitCode).toBe(log.ends.every((e) => e.status === "ok") ? 0 : 1);
+      expect(log.events.at(-1)!.type).toBe("run_end");
     });
   }
 });
