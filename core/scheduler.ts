@@ -10,12 +10,18 @@
  *   and instances behind it do not wait (no head-of-line blocking).
  * - Ready instances start in plan order (lowest sequence number first).
  * - A parked instance is woken when its guard has room again: after a
- *   release, or at the guard's readyAt (a bucket refill) via one timer.
- * - Every permit taken is given back when the attempt ends, on every path; a
- *   retry's backoff holds nothing.
+ *   release, or at the guard's readyAt (a bucket refill) via one timer
+ *   (core/guard_queues.ts).
+ * - Every permit taken is given back when the attempt ends — once its module
+ *   has returned and its processes are gone (core/attempt.ts) — on every
+ *   path but one: a stuck call keeps its permits for good. A retry's backoff
+ *   holds nothing.
+ * - Every planned instance gets exactly one task_end; when no event can
+ *   ever start the instances left, they are ended, never left hanging.
  */
 import { Attempt } from "./attempt.ts";
 import type { Graph, Group, Instance } from "./graph.ts";
+import { GuardQueues } from "./guard_queues.ts";
 import { GuardRequests } from "./guard_requests.ts";
 import type { Guard } from "./guards/guard.ts";
 import { type GuardSet, tryAcquireAll } from "./guards/guard_set.ts";
@@ -83,7 +89,6 @@ const MAX_BACKOFF_MS = 60_000;
 /** The reason given to instances the scheduler could never reach (a bug of ours, never a silent success). */
 export const UNREACHABLE = "internal: unreachable instance";
 
-const bySeq = (a: Attempt, b: Attempt) => a.inst.seq < b.inst.seq;
 const readyOrder = (a: Ready, b: Ready) => seqOf(a) < seqOf(b);
 
 export class Scheduler {
@@ -92,13 +97,8 @@ export class Scheduler {
   private readonly ready = new Heap<Ready>(readyOrder);
   /** Instances waiting in the ready queue (a cursor counts for all it has left). */
   private readyCount = 0;
-  private readonly parked = new Map<Guard, Heap<Attempt>>();
-  /** Amounts woken instances will take that they have not tried for yet, per guard: room already spoken for. */
-  private readonly pendingWakes = new Map<Guard, number>();
-  /** Guards with waiters whose room grows back with time (buckets, memory): the timer watches these. */
-  private readonly timed = new Set<Guard>();
-  /** Guards whose room may have grown since the last look. */
-  private readonly touched = new Set<Guard>();
+  /** Instances refused by a guard, parked on it until it has room. */
+  private readonly waiting = new GuardQueues((guard, length) => this.usageOf(guard).queued(length));
   /** Retries waiting out their backoff, by due time. */
   private readonly backoff = new Heap<{ due: number; attempt: Attempt }>((a, b) => a.due < b.due);
   private readonly running = new Set<Attempt>();
@@ -128,7 +128,7 @@ export class Scheduler {
     o.guards.attach({
       wake: (guard) =>
         this.guarded(() => {
-          this.touched.add(guard);
+          this.waiting.touch(guard);
           this.pump();
           this.checkFinished();
         }),
@@ -206,24 +206,20 @@ export class Scheduler {
 
   private pump(): void {
     const now = this.clock.now();
-    this.wakeTouched(now);
+    const ready = (a: Attempt) => this.pushReady(a);
+    this.waiting.wake(now, ready);
     while (!this.stopping && this.forksInUse() < this.o.forks && this.ready.size > 0) {
       const a = this.takeReady();
       a.forkWaitMs += now - a.queuedAt;
-      if (a.wokenFrom) {
-        this.pendingWakes.set(a.wokenFrom, this.pendingWakes.get(a.wokenFrom)! - a.wokenAmount);
-        // Had it been refused elsewhere, the room it was woken for is still there.
-        this.touched.add(a.wokenFrom);
-        a.wokenFrom = undefined;
-      }
+      this.waiting.tried(a);
       if (a.setupError !== undefined) {
         this.finish(a.inst, a.n, failed(a.setupError), now, 0);
         continue;
       }
       const refused = tryAcquireAll(a.requests, now);
-      if (refused) this.park(a, refused, now);
+      if (refused) this.waiting.park(a, refused, now);
       else this.start(a, now);
-      if (this.touched.size > 0) this.wakeTouched(now);
+      if (this.waiting.anyTouched) this.waiting.wake(now, ready);
     }
     this.forkUsage.queued(this.readyCount);
     this.armTimer(now);
@@ -248,63 +244,9 @@ export class Scheduler {
     return new Attempt(inst, n, now, this.requests, this.o.plan.vars);
   }
 
-  private park(a: Attempt, guard: Guard, now: number): void {
-    let queue = this.parked.get(guard);
-    if (!queue) this.parked.set(guard, (queue = new Heap<Attempt>(bySeq)));
-    a.queuedAt = now;
-    queue.push(a);
-    this.usageOf(guard).queued(queue.size);
-    // Room in a bucket or a memory guard comes back with time; in the others only with a release.
-    if (guard.readyAt(a.amountOf(guard), now, a.limitOf(guard)) < Infinity) this.timed.add(guard);
-  }
-
-  /**
-   * Moves parked instances back to ready, in order, while each touched guard
-   * has room for the next one's need. Room promised to woken instances that
-   * have not tried yet is not given twice.
-   */
-  private wakeTouched(now: number): void {
-    for (const guard of this.touched) {
-      this.touched.delete(guard);
-      const queue = this.parked.get(guard);
-      if (!queue || queue.size === 0) continue;
-      let promised = this.pendingWakes.get(guard) ?? 0;
-      while (queue.size > 0) {
-        const next = queue.peek()!;
-        const amount = next.amountOf(guard);
-        if (guard.available(now, next.limitOf(guard)) - promised < amount) break;
-        queue.pop();
-        next.leftQueueOf(guard, now);
-        next.wokenFrom = guard;
-        next.wokenAmount = amount;
-        promised += amount;
-        this.pushReady(next);
-      }
-      this.pendingWakes.set(guard, promised);
-    }
-  }
-
   /** One timer, at the earliest of: a backoff ending, a time-based guard with waiters refilling. */
   private armTimer(now: number): void {
-    let at = this.backoff.peek()?.due ?? Infinity;
-    for (const guard of this.timed) {
-      const queue = this.parked.get(guard)!;
-      if (queue.size === 0) {
-        this.timed.delete(guard);
-        continue;
-      }
-      const head = queue.peek()!;
-      const amount = head.amountOf(guard);
-      const when = guard.readyAt(amount, now, head.limitOf(guard));
-      if (when > now) {
-        if (when < at) at = when;
-      } else if (guard.available(now, head.limitOf(guard)) - (this.pendingWakes.get(guard) ?? 0) >= amount) {
-        // Room appeared without a release (a refill between two looks): wake on the next turn.
-        this.touched.add(guard);
-        at = now;
-      }
-      // Otherwise instances already woken from this guard will use the room, and re-touch it.
-    }
+    const at = Math.min(this.backoff.peek()?.due ?? Infinity, this.waiting.nextDue(now));
     if (at === this.timerAt) return;
     if (this.timer !== undefined) this.clock.clearTimer(this.timer);
     this.timer = undefined;
@@ -332,11 +274,7 @@ export class Scheduler {
       attempt.readySince = attempt.queuedAt = now;
       this.pushReady(attempt);
     }
-    for (const guard of this.timed) {
-      const queue = this.parked.get(guard)!;
-      const head = queue.peek();
-      if (head && guard.readyAt(head.amountOf(guard), now, head.limitOf(guard)) <= now) this.touched.add(guard);
-    }
+    this.waiting.touchDue(now);
     this.pump();
     this.checkFinished();
   }
@@ -374,7 +312,7 @@ export class Scheduler {
       this.forkUsage.released(1, now);
       for (const r of a.requests) {
         this.usageOf(r.guard).released(r.amount, now);
-        this.touched.add(r.guard);
+        this.waiting.touch(r.guard);
       }
     }
     const retry = outcome.status !== "ok" && outcome.status !== "cancelled" && !outcome.stuck && a.n <= a.inst.task.retries && !this.stopping;
@@ -476,7 +414,7 @@ export class Scheduler {
     const waiting: Attempt[] = this.ready.drain().filter(isAttempt);
     this.readyCount = 0;
     waiting.push(...this.backoff.drain().map((b) => b.attempt));
-    for (const queue of this.parked.values()) waiting.push(...queue.drain());
+    this.waiting.drain((a) => waiting.push(a));
     for (const a of waiting) this.endUnstarted(a.inst, a.n, "cancelled", error, now);
     const runningSeqs = new Set([...this.running].map((a) => a.inst.seq));
     for (const g of this.o.graph.groups) {
@@ -498,18 +436,12 @@ export class Scheduler {
   private checkFinished(): void {
     if (this.running.size > 0) return;
     if (this.finished < this.o.graph.instanceCount) {
-      if (this.timerAt < Infinity || this.backoff.size > 0 || this.touched.size > 0) return;
+      if (this.timerAt < Infinity || this.backoff.size > 0 || this.waiting.anyTouched) return;
       if (this.readyCount > 0 && this.forksInUse() < this.o.forks) return;
-      if (this.waitsOnExternalGuard()) return;
+      if (this.waiting.waitsOnExternalGuard()) return;
       this.endUnreachable();
     }
     this.resolveRun?.();
-  }
-
-  /** True when an instance is parked on a guard whose room can appear from outside the run. */
-  private waitsOnExternalGuard(): boolean {
-    for (const [guard, queue] of this.parked) if (guard.external && queue.size > 0) return true;
-    return false;
   }
 
   private endUnreachable(): void {
@@ -517,12 +449,10 @@ export class Scheduler {
     const holders = new Map<Guard, string>();
     for (const a of this.stuck) for (const r of a.requests) holders.set(r.guard, a.inst.id);
     const anyStuck = [...this.stuck][0]?.inst.id;
-    for (const [guard, queue] of this.parked) {
+    this.waiting.drain((a, guard) => {
       const holder = holders.get(guard);
-      for (const a of queue.drain()) {
-        if (holder) this.endUnstarted(a.inst, a.n, "skipped", `skipped: ${guard.name} is held by ${holder}, which is stuck`, now);
-      }
-    }
+      if (holder) this.endUnstarted(a.inst, a.n, "skipped", `skipped: ${guard.name} is held by ${holder}, which is stuck`, now);
+    });
     if (anyStuck !== undefined) {
       const why = `skipped: every fork slot is held by a stuck instance (${anyStuck})`;
       for (const r of this.ready.drain()) {
