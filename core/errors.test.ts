@@ -9,10 +9,10 @@ import { describeError } from "./errors.ts";
 import { PLUGIN_FIXTURES } from "./runtime/plugin_fixtures.ts";
 import { runPlanText } from "./test_helpers.ts";
 
-const KINDS = ["cycle", "self", "message_getter", "to_string"];
+const KINDS = ["cycle", "self", "message_getter", "to_string", "proxy"];
 
 describe("describeError › thrown by a plugin in a real run", () => {
-  test("a looping cause chain, a throwing message getter, a throwing toString: each instance fails, the run ends", async () => {
+  test("a looping cause chain, a throwing message getter, a throwing toString, a hostile Proxy: each instance fails, the run ends", async () => {
     const plan = `version: 1
 plugins: { hostile: ${join(PLUGIN_FIXTURES, "hostile_errors.ts")} }
 tasks:
@@ -27,6 +27,7 @@ tasks:
       self: ["failed", "itself (cause: [Circular])"],
       message_getter: ["failed", "an error whose message could not be read (its getter threw Error: message getter exploded)"],
       to_string: ["failed", "[object Object] (its toString threw)"],
+      proxy: ["failed", "an unprintable value (its toString threw)"],
     });
   });
 });
