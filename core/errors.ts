@@ -38,12 +38,24 @@ export class PlanErrors extends Error {
   }
 }
 
-/** A module file could not be loaded, or its exports are not a valid module. */
+/**
+ * A module file could not be loaded, or its exports are not a valid module.
+ * With a position (a syntax error), the message leads with file:line:col,
+ * and names the plugin too when the error is in a file it imports.
+ */
 export class PluginError extends Error {
   override name = "PluginError";
-  constructor(readonly pluginPath: string, detail: string, options?: { cause?: unknown }) {
-    super(`${pluginPath}: ${detail}`, options);
+  readonly position: SourcePosition | undefined;
+  constructor(readonly pluginPath: string, detail: string, options: { cause?: unknown; position?: SourcePosition } = {}) {
+    super(formatPluginMessage(pluginPath, detail, options.position), "cause" in options ? { cause: options.cause } : undefined);
+    this.position = options.position;
   }
+}
+
+function formatPluginMessage(pluginPath: string, detail: string, pos: SourcePosition | undefined): string {
+  if (!pos) return `${pluginPath}: ${detail}`;
+  const importedBy = pos.file === pluginPath ? "" : ` (imported by plugin ${pluginPath})`;
+  return `${pos.file}:${pos.line}:${pos.col}: ${detail}${importedBy}`;
 }
 
 /** The command line itself is wrong (unknown flag, bad value). */
