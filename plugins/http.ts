@@ -6,7 +6,7 @@
  * URL without its credentials or query string: all of them often carry tokens.
  */
 import { defineModule, TaskFailure, v } from "../core/mod.ts";
-import { readBodyCut } from "./lib/read_body.ts";
+import { type CutBody, readBodyCut } from "./lib/read_body.ts";
 import { fetchErrorText, redactUrl } from "./lib/redact_url.ts";
 
 const MAX_BODY_BYTES = 64 * 1024;
@@ -44,7 +44,7 @@ export default defineModule<v.InferOutput<typeof HttpInput>>({
       if (!headers.has("content-type")) headers.set("content-type", "application/json");
     }
     let status: number;
-    let cut: Awaited<ReturnType<typeof readBodyCut>>;
+    let cut: CutBody;
     try {
       const res = await fetch(url, { method: input.method, headers, body, signal: ctx.signal });
       status = res.status;
