@@ -10,6 +10,7 @@ import { describeError, PlanError, PlanErrors, PluginError, UsageError } from ".
 import { EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_INVALID } from "./core/exit_codes.ts";
 import { killAllChildren, settleChildren } from "./core/runtime/spawn.ts";
 import { guardStdout, writeStdout } from "./core/runtime/stdout.ts";
+import type { ProbeFlags } from "./core/commands/probe.ts";
 import type { RunFlags } from "./core/commands/run_action.ts";
 import { VERSION } from "./core/version.ts";
 
@@ -20,24 +21,8 @@ function run(planFile: string, flags: RunFlags): Promise<number> {
   return import("./core/commands/run_action.ts").then((m) => m.runAction(planFile, flags, root.signal));
 }
 
-interface ProbeFlags {
-  json?: boolean;
-  calibrate?: boolean;
-  budget?: unknown;
-}
-
-async function probe(target: string | undefined, flags: ProbeFlags): Promise<number> {
-  let budgetMs: number | undefined;
-  if (flags.budget !== undefined) {
-    const { parseDuration } = await import("./core/units.ts");
-    budgetMs = parseDuration(String(flags.budget));
-    if (budgetMs === undefined) throw new UsageError(`--budget: expected a duration like 300ms or 2s, got ${JSON.stringify(flags.budget)}`);
-  }
-  const { probeCommand } = await import("./core/commands/probe.ts");
-  const { printProbe } = await import("./core/commands/probe_output.ts");
-  const report = await probeCommand(target, { calibrate: Boolean(flags.calibrate), budgetMs, signal: root.signal });
-  printProbe(report, Boolean(flags.json), (s) => writeStdout(s));
-  return 0;
+function probe(target: string | undefined, flags: ProbeFlags): Promise<number> {
+  return import("./core/commands/probe.ts").then((m) => m.probeAction(target, flags, root.signal));
 }
 
 async function types(dir: string | undefined): Promise<number> {

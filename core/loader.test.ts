@@ -35,6 +35,19 @@ describe("loadPlugin › rejects", () => {
     expect(e.message).toBe(`${fixture("throws_at_import.ts")}: could not be loaded: cannot start: missing configuration`);
   });
 
+  test("a syntax error, as file:line:col with the parser's words, and the position on the error", async () => {
+    const file = fixture("broken/syntax_error.ts");
+    const e = await loadError(file);
+    expect(e.message).toStartWith(`${file}:7:22: syntax error: Expected "}" but found "b"`);
+    expect(e.position).toEqual({ file, line: 7, col: 22 });
+    expect(e.pluginPath).toBe(file);
+  });
+
+  test("a syntax error in a file the plugin imports names that file, and the plugin", async () => {
+    const e = await loadError(fixture("broken/imports_syntax_error.ts"));
+    expect(e.message).toBe(`${fixture("broken/syntax_error_helper.js")}:4:7: syntax error: "a" has already been declared (imported by plugin ${fixture("broken/imports_syntax_error.ts")})`);
+  });
+
   test("a file that does not exist", async () => {
     expect((await loadError(join(ROOT, "fixtures/plugins/nope.ts"))).message).toEndWith("nope.ts: file not found");
   });

@@ -11,6 +11,7 @@ import { describeError, PluginError } from "./errors.ts";
 import { issueText } from "./issue_text.ts";
 import { type LoadedModule, type ModuleDefinition, ModuleExportsSchema } from "./module.ts";
 import { importPlugin } from "./runtime/import_plugin.ts";
+import { syntaxProblemOf } from "./runtime/syntax_error.ts";
 
 export const BUILTIN_NAMES = Object.keys(builtinModules);
 
@@ -33,6 +34,12 @@ export async function loadPlugin(name: string, absolutePath: string): Promise<Lo
   try {
     exports = await importPlugin(absolutePath);
   } catch (cause) {
+    const syntax = syntaxProblemOf(cause);
+    if (syntax) {
+      const { file, line, col, message, more } = syntax;
+      const others = more > 0 ? ` (and ${more} more)` : "";
+      throw new PluginError(absolutePath, `syntax error: ${message}${others}`, { position: { file, line, col } });
+    }
     // The cause's text goes into the message itself; attaching it too would print it twice.
     throw new PluginError(absolutePath, `could not be loaded: ${describeError(cause)}`);
   }

@@ -5,11 +5,10 @@
  * task failures are values, so the scheduler never unwinds through a plugin.
  */
 import { v } from "./deps.ts";
-import { describeError } from "./errors.ts";
 import { issueText } from "./issue_text.ts";
 import type { Instance } from "./graph.ts";
-import { TaskFailure } from "./mod.ts";
-import type { Logger, TaskContext, TaskExecOptions, TaskResult } from "./module.ts";
+import type { Logger, TaskContext, TaskExecOptions } from "./module.ts";
+import { fromResult, thrownText } from "./module_result.ts";
 import type { TemplateScope } from "./plan/template.ts";
 import type { Clock } from "./runtime/clock.ts";
 import { exec } from "./runtime/spawn.ts";
@@ -92,7 +91,12 @@ export async function runAttempt(inst: Instance, attempt: number, controller: Ab
       .then(() => task.module.run(input, ctx))
       .then((value) => ({ value }), (error: unknown) => ({ error }));
     const first = await Promise.race([work, aborted(signal)]);
-    if (first !== undefined && !signal.aborted) return "error" in first ? failed(thrownText(first.error)) : fromResult(first.value);
+    if (first !== undefined && !signal.aborted) {
+      if ("error" in first) return failed(thrownText(first.error));
+      const { outcome, warnings } = fromResult(first.value);
+      for (const w of warnings) env.log("warn", inst.id, w);
+      return outcome;
+    }
     // Cancelled: the module has been told; wait for it to return, within bounds.
     const settled = first ?? await within(work, graceMs + SETTLE_MARGIN_MS, env.clock);
     const outcome = fromAbort(signal.reason);
@@ -121,17 +125,6 @@ function within<T>(work: Promise<T>, ms: number, clock: Clock): Promise<T | unde
   return Promise.race([work, timeout]).finally(() => clock.clearTimer(timer));
 }
 
-/**
- * A TaskFailure is an expected failure: its message (and causes) alone.
- * Any other error class a module throws is named ("TypeError: …"): it is
- * likely a bug, and the class says where to look.
- */
-function thrownText(error: unknown): string {
-  const text = describeError(error);
-  if (error instanceof TaskFailure || !(error instanceof Error) || error.name === "Error") return text;
-  return `${error.name}: ${text}`;
-}
-
 /** An outcome without a result: failed, or ended without running (skipped, cancelled). */
 export function failed(error: string, status: Status = "failed"): Outcome {
   return { status, changed: false, error, data: EMPTY, bytes: 0 };
@@ -141,23 +134,6 @@ function fromAbort(reason: unknown): Outcome {
   if (reason instanceof TimeoutReason) return failed(reason.message, "timed_out");
   if (reason instanceof FaultReason) return failed(reason.message);
   return failed(reason instanceof Error ? reason.message : "cancelled", "cancelled");
-}
-
-function fromResult(result: TaskResult | void | unknown): Outcome {
-  if (result === undefined || result === null) return { status: "ok", changed: false, error: null, data: EMPTY, bytes: 0 };
-  if (typeof result !== "object") return { status: "ok", changed: false, error: null, data: { value: result }, bytes: 0 };
-  const r = result as TaskResult;
-  const data = r.data && typeof r.data === "object" ? r.data : EMPTY;
-  if (data !== EMPTY) {
-    try {
-      JSON.stringify(data);
-    } catch (e) {
-      return failed(`the module returned data that is not JSON-serialisable: ${describeError(e)}`);
-    }
-  }
-  const bytes = typeof r.bytes === "number" && Number.isFinite(r.bytes) ? r.bytes : 0;
-  if (r.failed) return { status: "failed", changed: Boolean(r.changed), error: r.error ?? "the module reported failure", data, bytes };
-  return { status: "ok", changed: Boolean(r.changed), error: null, data, bytes };
 }
 
 function makeContext(inst: Instance, attempt: number, signal: AbortSignal, killGraceMs: number, env: AttemptEnv): TaskContext {

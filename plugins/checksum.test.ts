@@ -7,7 +7,7 @@ import { loadPlan } from "../core/plan/load.ts";
 import type { FanoutEvent, RunEndEvent, TaskEndEvent } from "../core/telemetry/events.ts";
 import checksum from "./checksum.ts";
 import { idleBuffers } from "./lib/buffer_pool.ts";
-import { bareContext, EDGE_SIZES, removeScratchDirs, runPlanIn, scratchDir, toolDigest, writeRandomFiles } from "./lib/test_files.ts";
+import { bareContext, EDGE_SIZES, releaseFifoReaders, removeScratchDirs, runPlanIn, scratchDir, specialFiles, toolDigest, within, writeRandomFiles } from "./lib/test_files.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 
@@ -102,4 +102,23 @@ describe("checksum module", () => {
     writeFileSync(join(dir, "plan.yml"), GLOB_PLAN("sha3"));
     await expect(loadPlan(join(dir, "plan.yml"))).rejects.toThrow("expected algorithm one of sha256, sha512, blake2b512, sha1, md5");
   });
+
+  test("a FIFO, a socket and a device fail at once with 'not a regular file': nothing blocks", async () => {
+    const dir = scratchDir();
+    const special = await specialFiles(dir);
+    try {
+      const plan = `version: 1\ntasks:\n  - { name: sum, module: checksum, items: ${JSON.stringify([special.fifo, special.socket, special.device])}, with: { path: "{{ item }}" } }\n`;
+      const { code, ends, end } = await within(10_000, "checksum of a FIFO, a socket and a device", runPlanIn(dir, plan));
+      expect(code).toBe(1);
+      expect(Object.fromEntries(ends.map((e) => [e.item, [e.status, e.error]]))).toEqual({
+        [special.fifo]: ["failed", `${special.fifo}: not a regular file (a FIFO)`],
+        [special.socket]: ["failed", `${special.socket}: not a regular file (a socket)`],
+        [special.device]: ["failed", "/dev/zero: not a regular file (a device)"],
+      });
+      expect(end.summary.failed).toBe(3);
+    } finally {
+      releaseFifoReaders(special.fifo);
+      special.close();
+    }
+  }, 20_000);
 });

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { chmodSync, closeSync, mkdirSync, ftruncateSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import copy from "./copy.ts";
-import { bareContext, EDGE_SIZES, removeScratchDirs, runPlanIn, scratchDir, toolDigest, writeRandomFiles } from "./lib/test_files.ts";
+import { bareContext, EDGE_SIZES, releaseFifoReaders, removeScratchDirs, runPlanIn, scratchDir, specialFiles, toolDigest, within, writeRandomFiles } from "./lib/test_files.ts";
 
 afterAll(removeScratchDirs);
 
@@ -109,4 +109,23 @@ tasks:
     const { f } = writeRandomFiles(dir, { f: 10 });
     await expect(copy.run(input(f!, dir), bareContext(dir))).rejects.toThrow("dest_dir is the file's own directory");
   });
+
+  test("a FIFO, a socket or a device as src fails at once with 'not a regular file', creating nothing", async () => {
+    const dir = scratchDir();
+    const special = await specialFiles(dir);
+    try {
+      const plan = `version: 1\ntasks:\n  - { name: cp, module: copy, items: ${JSON.stringify([special.fifo, special.socket, special.device])}, with: { src: "{{ item }}", dest_dir: out } }\n`;
+      const { code, ends } = await within(10_000, "copy of a FIFO, a socket and a device", runPlanIn(dir, plan));
+      expect(code).toBe(1);
+      expect(Object.fromEntries(ends.map((e) => [e.item, [e.status, e.error]]))).toEqual({
+        [special.fifo]: ["failed", `${special.fifo}: not a regular file (a FIFO)`],
+        [special.socket]: ["failed", `${special.socket}: not a regular file (a socket)`],
+        [special.device]: ["failed", "/dev/zero: not a regular file (a device)"],
+      });
+      expect(readdirSync(dir)).not.toContain("out");
+    } finally {
+      releaseFifoReaders(special.fifo);
+      special.close();
+    }
+  }, 20_000);
 });

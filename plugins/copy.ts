@@ -11,7 +11,7 @@ import { link, mkdir, rename, rm, stat } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import { defineModule, TaskFailure, v } from "../core/mod.ts";
 import { AlgorithmSchema } from "./lib/hash.ts";
-import { readChunks } from "./lib/read_chunks.ts";
+import { readChunks, statRegularFile } from "./lib/read_chunks.ts";
 import { fsyncDir, writeAll } from "./lib/write.ts";
 
 const CopyInput = v.strictObject({
@@ -33,11 +33,12 @@ export default defineModule<v.InferOutput<typeof CopyInput>>({
     const destDir = resolve(ctx.planDir, input.dest_dir);
     const path = join(destDir, basename(src));
     if (path === src) throw new TaskFailure(`copy ${src}: dest_dir is the file's own directory`);
+    // Before anything is created in dest_dir: a FIFO or a device is refused at once.
+    // Permission bits only: like cp, a copy does not inherit setuid/setgid.
+    const mode = (await statRegularFile(src)).mode & 0o777;
     const skipped = { changed: false, bytes: 0, data: { path, src, bytes: 0, digest: null, algorithm: input.algorithm, skipped: "exists" } };
     if (!input.overwrite && (await exists(path))) return skipped;
 
-    // Permission bits only: like cp, a copy does not inherit setuid/setgid.
-    const mode = (await stat(src)).mode & 0o777;
     await mkdir(destDir, { recursive: true });
     // A dot name in the same directory: hidden from `ls`, and rename stays within one filesystem.
     const temp = join(destDir, `.${basename(src)}.${randomUUID().slice(0, 8)}.partial`);

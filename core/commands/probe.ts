@@ -7,6 +7,10 @@
 import fs from "node:fs";
 import path from "node:path";
 import { UsageError } from "../errors.ts";
+import { EXIT_INTERRUPTED, EXIT_OK } from "../exit_codes.ts";
+import { writeStdout } from "../runtime/stdout.ts";
+import { parseDuration } from "../units.ts";
+import { printProbe } from "./probe_output.ts";
 import { type CalibrateResult, calibrate } from "../probe/calibrate.ts";
 import { type CoreDetails, coreDetails } from "../probe/cores.ts";
 import { type DeviceProbe, probeDevice } from "../probe/device_probe.ts";
@@ -26,6 +30,34 @@ export interface ProbeReport {
   memory: MemoryAvailable;
   /** Present when --calibrate ran in this invocation. */
   calibrated?: CalibrateResult;
+}
+
+export interface ProbeFlags {
+  json?: boolean;
+  calibrate?: boolean;
+  budget?: unknown;
+}
+
+/**
+ * `fanout probe` from its command-line flags: prints the report and
+ * resolves with the exit code. Interrupted (Ctrl-C aborts `signal`), it
+ * prints nothing and resolves with 130, the calibration's scratch file gone.
+ */
+export async function probeAction(target: string | undefined, flags: ProbeFlags, signal: AbortSignal): Promise<number> {
+  let budgetMs: number | undefined;
+  if (flags.budget !== undefined) {
+    budgetMs = parseDuration(String(flags.budget));
+    if (budgetMs === undefined) throw new UsageError(`--budget: expected a duration like 300ms or 2s, got ${JSON.stringify(flags.budget)}`);
+  }
+  let report: ProbeReport;
+  try {
+    report = await probeCommand(target, { calibrate: Boolean(flags.calibrate), budgetMs, signal });
+  } catch (error) {
+    if (signal.aborted) return EXIT_INTERRUPTED;
+    throw error;
+  }
+  printProbe(report, Boolean(flags.json), (s) => writeStdout(s));
+  return EXIT_OK;
 }
 
 /** The longest a calibration may take: the sweep must not become a benchmark run. */

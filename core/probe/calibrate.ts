@@ -3,7 +3,8 @@
  * file next to the target (so it lands on the same device), then sweeps
  * random positioned reads at depths 1, 2, 4 … 32 within a small time budget,
  * and reports the knee: the smallest depth within 10% of the best throughput.
- * The file is deleted on every path out.
+ * The file is deleted on every path out, an abort (Ctrl-C) or a forced exit
+ * included; the signal is checked before every write and every read.
  */
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
@@ -51,12 +52,15 @@ function fileSizeFor(budgetMs: number, block: number): number {
   return Math.floor(bytes / block) * block;
 }
 
-async function writeFile(file: string, bytes: number): Promise<void> {
+async function writeFile(file: string, bytes: number, signal: AbortSignal | undefined): Promise<void> {
   // Random content: compressing or deduplicating storage (zram, ZFS, cloud disks) would flatter zeros.
   const chunk = randomBytes(Math.min(bytes, MIB));
   const fh = await fs.promises.open(file, "wx", 0o600);
   try {
-    for (let done = 0; done < bytes; done += chunk.length) await fh.write(chunk, 0, Math.min(chunk.length, bytes - done), done);
+    for (let done = 0; done < bytes; done += chunk.length) {
+      signal?.throwIfAborted();
+      await fh.write(chunk, 0, Math.min(chunk.length, bytes - done), done);
+    }
     await fh.sync();
   } finally {
     await fh.close();
@@ -79,7 +83,7 @@ async function openForReads(file: string, block: number): Promise<{ fh: fs.promi
   return { fh: await fs.promises.open(file, "r"), direct: false };
 }
 
-async function sweepDepth(fh: fs.promises.FileHandle, depth: number, ms: number, fileBytes: number, block: number, clock: Clock): Promise<CalibrationPoint> {
+async function sweepDepth(fh: fs.promises.FileHandle, depth: number, ms: number, fileBytes: number, block: number, clock: Clock, signal: AbortSignal | undefined): Promise<CalibrationPoint> {
   const blocks = fileBytes / block;
   const start = clock.now();
   const deadline = start + ms;
@@ -88,6 +92,7 @@ async function sweepDepth(fh: fs.promises.FileHandle, depth: number, ms: number,
   const worker = async () => {
     const buf = Buffer.allocUnsafeSlow(block);
     while (clock.now() < deadline) {
+      signal?.throwIfAborted();
       const { bytesRead } = await fh.read(buf, 0, block, Math.floor(Math.random() * blocks) * block);
       bytes += bytesRead;
       reads++;
@@ -113,22 +118,32 @@ export async function calibrate(target = ".", options: CalibrateOptions = {}): P
   const started = clock.now();
   const points: CalibrationPoint[] = [];
   let direct = false;
+  // A forced exit (a second Ctrl-C) skips the finally below; the exit hook still removes the file.
+  const removeOnExit = () => {
+    try {
+      fs.rmSync(file, { force: true });
+    } catch {
+      // Exiting anyway: nothing more to be done.
+    }
+  };
+  process.once("exit", removeOnExit);
   try {
-    await writeFile(file, fileBytes);
+    await writeFile(file, fileBytes, options.signal);
     const opened = await openForReads(file, block);
     direct = opened.direct;
     try {
       // Whatever the write took, every depth still gets a fair slice (at least 20 ms).
       const slice = Math.max(20, (budgetMs - (clock.now() - started)) / depths.length);
       for (const depth of depths) {
-        if (options.signal?.aborted) throw options.signal.reason;
-        points.push(await sweepDepth(opened.fh, depth, slice, fileBytes, block, clock));
+        options.signal?.throwIfAborted();
+        points.push(await sweepDepth(opened.fh, depth, slice, fileBytes, block, clock, options.signal));
       }
     } finally {
       await opened.fh.close();
     }
   } finally {
     await fs.promises.rm(file, { force: true });
+    process.off("exit", removeOnExit);
   }
   const { knee, best } = findKnee(points);
   const notes: string[] = [];

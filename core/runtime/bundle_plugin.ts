@@ -54,8 +54,9 @@ export async function bundlePlugin(pluginPath: string): Promise<string> {
     throw: false,
   });
   if (!result.success) {
-    const messages = result.logs.filter((l) => l.level === "error").map((l) => l.message);
-    throw new Error(messages.join("; ") || "bundling failed");
+    const errors = result.logs.filter((l) => l.level === "error");
+    // The same shape Bun throws when it imports a file with a syntax error, so syntax_error.ts reads both.
+    throw new AggregateError(errors, errors.map((l) => l.message).join("; ") || "bundling failed");
   }
   const [output] = result.outputs;
   if (!output) throw new Error("Internal error: Bun.build succeeded without an output");

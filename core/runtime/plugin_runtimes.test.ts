@@ -36,6 +36,18 @@ function expectWithDepPlan(r: ReturnType<typeof run>) {
   expect(ends["scalar[localhost]"]).toMatchObject({ status: "failed", error: 'expected a YAML mapping, got "just text"' });
 }
 
+/** Both broken fixtures through `runPlan(planFile)`: exit 2, nothing run, the position first. */
+function expectSyntaxErrors(runPlan: (plan: string) => ReturnType<typeof run>) {
+  const broken = join(PLUGIN_FIXTURES, "broken");
+  for (const [plugin, where] of [["syntax_error.ts", "syntax_error.ts:7:22"], ["imports_syntax_error.ts", "syntax_error_helper.js:4:7"]]) {
+    const plan = join(tempDir(), "plan.yml");
+    writeFileSync(plan, `version: 1\nplugins: { p: ${join(broken, plugin!)} }\ntasks:\n  - { name: a, module: p }\n`);
+    const r = runPlan(plan);
+    expect([plugin, r.code, r.stdout]).toEqual([plugin, 2, ""]);
+    expect(r.stderr).toStartWith(`error: ${join(broken, where!)}: syntax error: `);
+  }
+}
+
 describe("plugins › the compiled binary", () => {
   let bin = "";
   beforeAll(() => {
@@ -85,6 +97,10 @@ describe("plugins › the compiled binary", () => {
     expect(r.stderr).not.toContain("PRELOADED");
   });
 
+  test("a syntax error in a plugin, or in a file it imports, is a plugin error at file:line:col (exit 2)", () => {
+    expectSyntaxErrors((plan) => run([bin, "run", plan]));
+  });
+
   test("a plugin that throws at import is a plugin error (exit 2)", () => {
     const plan = join(tempDir(), "plan.yml");
     writeFileSync(plan, `version: 1\nplugins: { t: ${join(PLUGIN_FIXTURES, "throws_at_import.ts")} }\ntasks:\n  - { name: a, module: t }\n`);
@@ -103,5 +119,9 @@ describe("plugins › deno run -A cli.ts, from another directory", () => {
 
   test("a plugin outside the project with its own npm dependency runs", () => {
     expectWithDepPlan(deno(join(copyPluginFolder("with_dep", ["yaml"]), "plan.yml")));
+  });
+
+  test("a syntax error in a plugin, or in a file it imports, is a plugin error at file:line:col (exit 2)", () => {
+    expectSyntaxErrors(deno);
   });
 });

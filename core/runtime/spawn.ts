@@ -14,6 +14,7 @@ import { groupAlive, killGroup, terminateGroup } from "./process_group.ts";
 import { OutputBuffer } from "./output_buffer.ts";
 import type { ExecOptions, ExecResult } from "./exec_types.ts";
 import { isBun } from "./runtime.ts";
+import { describeSpawnError } from "./spawn_errors.ts";
 
 export type { ExecOptions, ExecResult };
 
@@ -106,7 +107,12 @@ async function execBun(argv: readonly string[], options: ExecOptions): Promise<E
     maxOutputBytes: options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT,
   };
   // Bun.spawn returns once the child has exec'd; a failure to start throws here.
-  const started = spawnWithBun(req);
+  let started: ReturnType<typeof spawnWithBun>;
+  try {
+    started = spawnWithBun(req);
+  } catch (e) {
+    throw await describeSpawnError(e, argv, options.cwd, { ...process.env, ...options.env });
+  }
   const group = watchGroup(started.pid, options);
   // Once the leader has exited, what is left of its group is ended; only then
   // can its pipes reach their end (a leftover may hold them open).
@@ -132,7 +138,7 @@ function execNode(argv: readonly string[], options: ExecOptions): Promise<ExecRe
     let group: ReturnType<typeof watchGroup> | undefined;
     child.once("error", (e) => {
       if (group) group.finish().then(() => reject(e), reject);
-      else reject(e);
+      else void describeSpawnError(e, argv, options.cwd, { ...process.env, ...options.env }).then(reject);
     });
     child.once("spawn", () => {
       group = watchGroup(child.pid!, options);
@@ -144,6 +150,7 @@ function execNode(argv: readonly string[], options: ExecOptions): Promise<ExecRe
     let ending: Promise<boolean> | undefined;
     child.once("exit", () => (ending = group!.finish()));
     child.once("close", async (code, sig) => {
+      if (!group) return; // never started (Deno emits "close" after "error"): the error settles it
       const lingered = await (ending ?? group!.finish());
       if (options.signal?.aborted) return reject(options.signal.reason);
       resolve({

@@ -5,9 +5,54 @@
  * and the buffer returned however the loop ends.
  */
 import type { Buffer } from "node:buffer";
-import { open } from "node:fs/promises";
+import { constants, type Stats } from "node:fs";
+import { type FileHandle, open, stat } from "node:fs/promises";
 import { TaskFailure } from "../../core/mod.ts";
 import { acquireBuffer, releaseBuffer } from "./buffer_pool.ts";
+
+/**
+ * The file's stats, or a TaskFailure when `path` is not a regular file.
+ * Checked before anything opens it: opening a FIFO for reading blocks until
+ * a writer comes, and opening a device can have effects of its own (a tape
+ * rewinds); positioned reads need a regular file anyway.
+ */
+export async function statRegularFile(path: string): Promise<Stats> {
+  const stats = await stat(path);
+  if (!stats.isFile()) throw notRegular(path, stats);
+  return stats;
+}
+
+function notRegular(path: string, stats: Stats): TaskFailure {
+  const kind = stats.isDirectory()
+    ? "a directory"
+    : stats.isFIFO()
+    ? "a FIFO"
+    : stats.isSocket()
+    ? "a socket"
+    : stats.isCharacterDevice() || stats.isBlockDevice()
+    ? "a device"
+    : "not a file";
+  return new TaskFailure(`${path}: not a regular file (${kind})`);
+}
+
+/**
+ * Opens a regular file for reading without ever blocking: O_NONBLOCK makes
+ * the open of a FIFO return at once should `path` be swapped for one after
+ * the stat, and fstat on the handle then refuses it. O_NONBLOCK does not
+ * change reads of a regular file.
+ */
+async function openRegularFile(path: string): Promise<FileHandle> {
+  await statRegularFile(path);
+  const file = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const stats = await file.stat();
+    if (!stats.isFile()) throw notRegular(path, stats);
+    return file;
+  } catch (error) {
+    await file.close();
+    throw error;
+  }
+}
 
 /**
  * Calls `onChunk` with each chunk in order and resolves with the byte count.
@@ -20,11 +65,9 @@ export async function readChunks(
   onChunk: (chunk: Buffer, position: number) => void | Promise<void>,
 ): Promise<number> {
   signal.throwIfAborted();
-  const file = await open(path, "r");
+  const file = await openRegularFile(path);
   let buffer: Buffer | undefined;
   try {
-    // Positioned reads need a regular file; say so instead of a bare EISDIR or ESPIPE.
-    if (!(await file.stat()).isFile()) throw new TaskFailure(`${path}: not a regular file`);
     buffer = acquireBuffer();
     let position = 0;
     for (;;) {

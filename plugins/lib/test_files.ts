@@ -5,7 +5,8 @@
  */
 import { execFileSync } from "node:child_process";
 import { randomFillSync } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, constants, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runPlan } from "../../core/commands/run.ts";
@@ -82,4 +83,38 @@ export async function runPlanIn(dir: string, yaml: string): Promise<{ code: numb
     ends: sink.events.filter((e): e is TaskEndEvent => e.type === "task_end"),
     end: sink.events.find((e): e is RunEndEvent => e.type === "run_end")!,
   };
+}
+
+/** A FIFO, a listening unix socket and a device, none of which may be read as a file; `close` ends the socket's server. */
+export async function specialFiles(dir: string): Promise<{ fifo: string; socket: string; device: string; close(): void }> {
+  const fifo = join(dir, "a.fifo");
+  execFileSync("mkfifo", [fifo]);
+  const socket = join(dir, "a.sock");
+  const server: Server = createServer();
+  await new Promise<void>((resolve) => server.listen(socket, resolve));
+  return { fifo, socket, device: "/dev/zero", close: () => server.close() };
+}
+
+/**
+ * Opens `fifo` for writing and closes it, which lets a reader blocked in
+ * open() go on. A test calls it on its way out, so that a regression fails
+ * the test instead of leaving a thread blocked forever. No reader: ENXIO, ignored.
+ */
+export function releaseFifoReaders(fifo: string): void {
+  try {
+    closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
+  } catch {
+    // Nobody is waiting on it.
+  }
+}
+
+/** `work`, or a rejection naming `what` once `ms` have passed: a hang fails the test. */
+export async function within<T>(ms: number, what: string, work: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: still running after ${ms}ms`)), ms)));
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
