@@ -6,6 +6,7 @@ import process from "node:process";
 import { UsageError } from "../errors.ts";
 import type { PoolOverrides, StorageType } from "../machine.ts";
 import type { EventSink } from "../telemetry/events.ts";
+import { writeStderr } from "../runtime/stderr.ts";
 import { writeStdout } from "../runtime/stdout.ts";
 import { parseSize } from "../units.ts";
 
@@ -84,7 +85,7 @@ export async function runAction(planFile: string, flags: RunFlags, signal: Abort
   if (flags.dryRun) {
     const { printDryRun } = await import("./dry_run_output.ts");
     const result = await dryRunCommand(planFile, common);
-    for (const warning of result.plan.warnings) process.stderr.write(`warning: ${warning}\n`);
+    for (const warning of result.plan.warnings) writeStderr(`warning: ${warning}\n`);
     printDryRun(result, Boolean(flags.json), (s) => writeStdout(s));
     return 0;
   }
@@ -96,7 +97,7 @@ export async function runAction(planFile: string, flags: RunFlags, signal: Abort
   if (!flags.quiet) {
     const { HumanSink } = await import("../telemetry/human.ts");
     const color = flags.color !== false && Boolean(process.stderr.isTTY) && !process.env.NO_COLOR;
-    sinks.push(new HumanSink((s) => process.stderr.write(s), { color, verbose: flags.verbose }));
+    sinks.push(new HumanSink(writeStderr, { color, verbose: flags.verbose }));
   }
   return await runCommand(planFile, { ...common, failFast: Boolean(flags.failFast), sinks, signal });
 }
