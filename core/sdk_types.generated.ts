@@ -261,6 +261,8 @@ declare module "fanout/internal/telemetry/events" {
         type: "run_start";
         schema: number;
         version: string;
+        /** The commit fanout was built from (full hash), or "unknown". */
+        commit: string;
         runtime: string;
         plan: string;
         t_ms: number;

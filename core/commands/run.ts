@@ -20,7 +20,7 @@ import { Scheduler } from "../scheduler.ts";
 import { round } from "../stats.ts";
 import { type EventSink, type FanoutEvent, type ParallelismInfo, SCHEMA_VERSION } from "../telemetry/events.ts";
 import { SummaryFolder } from "../telemetry/summary.ts";
-import { VERSION } from "../version.ts";
+import { commit, VERSION } from "../version.ts";
 
 
 export interface RunOptions extends PoolOverrides {
@@ -75,6 +75,7 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<number> 
     type: "run_start",
     schema: SCHEMA_VERSION,
     version: VERSION,
+    commit: commit(),
     runtime: runtimeVersion(),
     plan: plan.name,
     t_ms: 0,

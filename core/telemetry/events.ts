@@ -21,6 +21,8 @@ export interface RunStartEvent {
   type: "run_start";
   schema: number;
   version: string;
+  /** The commit fanout was built from (full hash), or "unknown". */
+  commit: string;
   runtime: string;
   plan: string;
   t_ms: number;
