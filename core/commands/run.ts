@@ -10,7 +10,6 @@ import { GuardRequests } from "../guards/requests.ts";
 import { MemFreeGuard } from "../guards/mem_free.ts";
 import { type MachineFacts, machineFacts, type PoolOverrides } from "../machine.ts";
 import { resolveParallelism } from "../parallelism.ts";
-import { loadPlan } from "../plan/load.ts";
 import type { Plan } from "../plan/plan.ts";
 import { memoryAvailable } from "../probe/memory.ts";
 import { type Clock, realClock } from "../runtime/clock.ts";
@@ -21,6 +20,7 @@ import { round } from "../stats.ts";
 import { type EventSink, type FanoutEvent, type ParallelismInfo, SCHEMA_VERSION } from "../telemetry/events.ts";
 import { SummaryFolder } from "../telemetry/summary.ts";
 import { commit, VERSION } from "../version.ts";
+import { loadPlanArg } from "./plan_arg.ts";
 
 
 export interface RunOptions extends PoolOverrides {
@@ -58,7 +58,7 @@ function prepare(plan: Plan, options: Omit<RunOptions, "sinks">): Prepared {
 }
 
 export async function runCommand(file: string, options: RunOptions): Promise<number> {
-  const plan = await loadPlan(file, { vars: options.vars });
+  const plan = await loadPlanArg(file, { vars: options.vars });
   return await runPlan(plan, options);
 }
 
@@ -128,7 +128,7 @@ export interface DryRunLine {
 }
 
 export async function dryRunCommand(file: string, options: Omit<RunOptions, "sinks">): Promise<{ plan: Plan; graph: Graph; lines: DryRunLine[]; forks: number; reason: string }> {
-  const plan = await loadPlan(file, { vars: options.vars });
+  const plan = await loadPlanArg(file, { vars: options.vars });
   const { graph, requests, parallelism } = prepare(plan, options);
   const lines: DryRunLine[] = [];
   for (const g of graph.groups) {
