@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawn, spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { buildBinary } from "./scripts/build.ts";
 import { tempDir, writeFiles } from "./core/test_helpers.ts";
@@ -22,11 +22,14 @@ const runners: Record<string, string[]> = {
   binary: [],
 };
 
+const binDir = tempDir("fanout-bin-");
 beforeAll(() => {
-  const out = join(tempDir("fanout-bin-"), "fanout");
+  const out = join(binDir, "fanout");
   buildBinary(out, { quiet: true });
   runners.binary = [out];
 }, 120_000);
+// The binary is over 100 MiB: not left behind in /tmp.
+afterAll(() => rmSync(binDir, { recursive: true, force: true }));
 
 const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 const shellLine = (argv: string[]) => argv.map(quote).join(" ");
