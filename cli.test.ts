@@ -22,14 +22,34 @@ function ndjson(text: string): Record<string, unknown>[] {
 }
 
 describe("fanout CLI", () => {
-  test("--version and --help", () => {
-    const v = fanout(["--version"]);
-    expect(v.code).toBe(0);
-    expect(v.stdout).toContain(VERSION);
-    const h = fanout(["run", "--help"]);
-    expect(h.code).toBe(0);
-    expect(h.stdout).toContain("--parallelism");
-    expect(h.stdout).toContain("--dry-run");
+  test("--version: fanout's version, the commit of this checkout, the runtime; run_start carries the same commit", () => {
+    const head = spawnSync("git", ["rev-parse", "HEAD"], { cwd: ROOT, encoding: "utf8" }).stdout.trim();
+    expect(head).toMatch(/^[0-9a-f]{40}$/);
+    for (const flag of ["--version", "-v"]) {
+      expect(fanout([flag])).toEqual({ code: 0, stdout: `fanout ${VERSION} (${head.slice(0, 7)}) bun ${Bun.version}\n`, stderr: "" });
+    }
+    const start = ndjson(fanout(["run", "examples/hello.yml", "--json", "-q"]).stdout)[0]!;
+    expect([start.type, start.version, start.commit]).toEqual(["run_start", VERSION, head]);
+  });
+
+  test("help: `fanout help`, `help <command>` and --help print to stdout and exit 0; bare `fanout` is exit 2 with the overview on stderr", () => {
+    const overview = fanout(["help"]);
+    expect(overview.code).toBe(0);
+    for (const name of ["run <plan>", "probe [path]", "types [dir]", "help [command]", "-v, --version"]) expect(overview.stdout).toContain(name);
+    expect(fanout(["--help"]).stdout).toBe(overview.stdout);
+    const run = fanout(["help", "run"]);
+    expect(run.code).toBe(0);
+    for (const flag of ["--parallelism <n>", "--dry-run", "--no-color", "-h, --help"]) expect(run.stdout).toContain(flag);
+    expect(run.stdout).not.toContain("--version");
+    expect(fanout(["run", "--help"]).stdout).toBe(run.stdout);
+    expect(fanout(["run", "-h"]).stdout).toBe(run.stdout);
+    expect(fanout(["help", "probe"]).stdout).toContain("--calibrate");
+    expect(fanout(["help", "types"]).stdout).toContain("fanout types plugins/");
+    expect(fanout(["help", "help"]).code).toBe(0);
+    const bare = fanout([]);
+    expect([bare.code, bare.stdout, bare.stderr]).toEqual([2, "", overview.stdout]);
+    const unknown = fanout(["help", "rum"]);
+    expect([unknown.code, unknown.stderr]).toEqual([2, `error: unknown command "rum" (did you mean "run"?); expected one of: run, probe, types, help\nRun "fanout help" for usage.\n`]);
   });
 
   test("exit 0 when every instance succeeds; --json writes only NDJSON to stdout", () => {
@@ -68,7 +88,7 @@ describe("fanout CLI", () => {
     });
     const r = fanout(["run", "plan.yml", "--json"], dir);
     expect(r.code).toBe(2);
-    expect(r.stdout).toBe("");
+    expect(ndjson(r.stdout).map((e) => e.type)).toEqual(["error"]);
     expect(r.stderr).toContain(`plan.yml:7:13: tasks[1].module: unknown module "aptt"`);
     expect(spawnSync("test", ["-e", join(dir, "ran")]).status).toBe(1);
   });
@@ -79,6 +99,79 @@ describe("fanout CLI", () => {
     expect([p.code, p.stderr.includes("--parallelism")]).toEqual([2, true]);
     expect(fanout(["run", "examples/hello.yml", "--var", "novalue"]).code).toBe(2);
     expect(fanout(["launch"]).code).toBe(2);
+  });
+
+  test("an option the command does not have is exit 2 with a message naming it; nothing runs, nothing is written", () => {
+    const dir = writeFiles({ "plan.yml": "version: 1\ntasks:\n  - { name: marker, module: shell, with: { argv: [touch, ran] } }\n" });
+    const cases: [string[], string][] = [
+      [["run", "plan.yml", "-v"], "unknown option -v (did you mean --verbose?)"],
+      [["-v", "run", "plan.yml"], "unknown option -v (did you mean --verbose?)"],
+      [["run", "plan.yml", "--version"], "unknown option --version (fanout's version: fanout --version)"],
+      [["run", "plan.yml", "--dry-rnu"], "unknown option --dry-rnu (did you mean --dry-run?)"],
+      [["run", "plan.yml", "--no-colour"], "unknown option --no-colour (did you mean --no-color?)"],
+      [["run", "plan.yml", "-j", "4"], "unknown option -j (did you mean --parallelism?)"],
+      [["probe", "-v"], "unknown option -v (fanout's version: fanout --version)"],
+      [["types", "-v"], "unknown option -v (fanout's version: fanout --version)"],
+      [["types", "--json"], "unknown option --json"],
+      [["--bogus"], "unknown option --bogus"],
+    ];
+    for (const [args, message] of cases) {
+      const r = fanout(args, dir);
+      const command = ["run", "probe", "types"].find((c) => args.includes(c));
+      const hint = `Run "fanout help${command ? ` ${command}` : ""}" for usage.\n`;
+      expect([args, r.code, r.stdout, r.stderr]).toEqual([args, 2, "", `error: ${message}\n${hint}`]);
+    }
+    expect(readdirSync(dir)).toEqual(["plan.yml"]);
+    // The negation of a declared flag is still the flag.
+    expect(fanout(["run", "plan.yml", "--no-color", "-q"], dir).code).toBe(0);
+    expect(readdirSync(dir).sort()).toEqual(["plan.yml", "ran"]);
+  });
+
+  test("`run -` reads the plan from stdin: paths resolve against the current directory, errors say <stdin>:line:col", () => {
+    const dir = writeFiles({ "data.txt": "hello\n" });
+    const plan = "version: 1\ntasks:\n  - { name: sum, module: checksum, with: { path: data.txt } }\n";
+    const r = spawnSync(BUN, ["--no-install", join(ROOT, "cli.ts"), "run", "-", "--json", "-q"], { cwd: dir, input: plan, encoding: "utf8" });
+    expect(r.status).toBe(0);
+    const events = ndjson(r.stdout);
+    expect(events[0]).toMatchObject({ type: "run_start", plan: "<stdin>" });
+    expect(events.find((e) => e.type === "task_end")).toMatchObject({ status: "ok", bytes: 6 });
+    const dry = spawnSync(BUN, ["--no-install", join(ROOT, "cli.ts"), "run", "--dry-run", "-"], { cwd: dir, input: plan, encoding: "utf8" });
+    expect([dry.status, dry.stdout.includes("sum[localhost]")]).toEqual([0, true]);
+    const bad = spawnSync(BUN, ["--no-install", join(ROOT, "cli.ts"), "run", "-"], { cwd: dir, input: "version: 1\ntasks:\n  - name: x\n    module: aptt\n", encoding: "utf8" });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toStartWith(`error: <stdin>:4:13: tasks[0].module: unknown module "aptt"`);
+  });
+
+  test("with --json, an error that stops the run before it starts is also an error event on stdout, one per problem", () => {
+    const dir = writeFiles({
+      "plan.yml": "version: 1\ntasks:\n  - name: x\n    module: aptt\n  - name: y\n    module: shelll\n",
+      "plugin.yml": "version: 1\nplugins: { mine: ./missing.ts }\ntasks:\n  - { name: x, module: mine }\n",
+    });
+    const plan = fanout(["run", "plan.yml", "--json"], dir);
+    expect(plan.code).toBe(2);
+    const events = ndjson(plan.stdout);
+    expect(events.map((e) => [e.type, e.kind, e.exit_code, e.file, e.line, e.col, e.path])).toEqual([
+      ["error", "plan", 2, "plan.yml", 4, 13, "tasks[0].module"],
+      ["error", "plan", 2, "plan.yml", 6, 13, "tasks[1].module"],
+    ]);
+    // stderr keeps the human text, line for line the same messages.
+    expect(plan.stderr).toBe(events.map((e) => `error: ${e.message}\n`).join(""));
+    const plugin = ndjson(fanout(["run", "plugin.yml", "--json"], dir).stdout);
+    expect(plugin).toEqual([{ type: "error", kind: "plugin", exit_code: 2, file: join(dir, "missing.ts"), line: null, col: null, path: null, message: `${join(dir, "missing.ts")}: file not found` }]);
+    for (const args of [["run", "plan.yml", "--json", "-p", "0"], ["run", "plan.yml", "--json", "-v"]]) {
+      const r = fanout(args, dir);
+      expect([r.code, ndjson(r.stdout).map((e) => [e.type, e.kind, e.exit_code])]).toEqual([2, [["error", "usage", 2]]]);
+    }
+    // Without --json stdout stays empty.
+    expect(fanout(["run", "plan.yml"], dir).stdout).toBe("");
+  });
+
+  test("`fanout types` into a path that is not a writable directory is exit 2 with a message naming it", () => {
+    const dir = writeFiles({ "some-file.txt": "x" });
+    for (const target of ["some-file.txt", "some-file.txt/sub"]) {
+      const r = fanout(["types", target], dir);
+      expect([r.code, r.stdout, r.stderr]).toEqual([2, "", `error: cannot write fanout.d.ts into ${target}: it is not a directory\nRun "fanout help types" for usage.\n`]);
+    }
   });
 
   test("every example plan is valid (dry run) and the plugin and file examples run", () => {

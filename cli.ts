@@ -2,18 +2,25 @@
 /**
  * fanout's command line: a table of commands, each lazily importing its
  * implementation. This file is the one place where errors become messages
- * and exit codes, and where Ctrl-C becomes the root abort.
+ * and exit codes, and where a signal (or a stdout that cannot be written)
+ * becomes the root abort. `fanout --version` loads none of the command
+ * machinery (cac, yaml, valibot, process spawning).
  */
 import process from "node:process";
-import { cac } from "./core/deps.ts";
-import { describeError, PlanError, PlanErrors, PluginError, UsageError } from "./core/errors.ts";
-import { EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_INVALID } from "./core/exit_codes.ts";
-import { killAllChildren, settleChildren } from "./core/runtime/spawn.ts";
-import { guardStdout, writeStdout } from "./core/runtime/stdout.ts";
 import type { ProbeFlags } from "./core/commands/probe.ts";
 import type { RunFlags } from "./core/commands/run_action.ts";
-import { VERSION } from "./core/version.ts";
+import { checkOptions } from "./core/commands/check_options.ts";
+import { fromCacArgs, toCacArgv } from "./core/commands/cli_argv.ts";
+import { commandHelp, HELP_OPTION, programHelp, TOP_OPTIONS } from "./core/commands/help.ts";
+import { UsageError } from "./core/errors.ts";
+import { EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_INVALID, EXIT_IO } from "./core/exit_codes.ts";
+import { guardStderr, writeStderr } from "./core/runtime/stderr.ts";
+import { guardStdout, onStdoutFailure, stdoutDrained, stdoutFailure, writeStdout } from "./core/runtime/stdout.ts";
+import { didYouMean } from "./core/suggest.ts";
+import { errorEvents, errorKind } from "./core/telemetry/error_event.ts";
+import { versionLine } from "./core/version.ts";
 
+const SUMMARY = "fanout: a parallel task runner that enforces each module's parallelization hint";
 
 const root = new AbortController();
 
@@ -31,10 +38,11 @@ async function types(dir: string | undefined): Promise<number> {
   return 0;
 }
 
-function buildCli() {
+async function buildCli() {
+  const { cac } = await import("./core/deps.ts");
   const cli = cac("fanout");
   cli
-    .command("run <plan>", "Run a plan: every task over its hosts and items, as its hints allow")
+    .command("run <plan>", "Run a plan (a file, or - for stdin): every task over its hosts and items, as its hints allow")
     .option("--json", "Write NDJSON events to stdout (human progress stays on stderr)")
     .option("-p, --parallelism <n>", "Fork limit: a whole number, or auto (overrides the plan)")
     .option("--fail-fast", "On the first failure start nothing more and cancel what runs")
@@ -46,10 +54,12 @@ function buildCli() {
     .option("--io-qdepth <n>", "Alias of --io-tokens")
     .option("--storage-type <type>", "Size I/O for this storage: auto, nvme, ssd or hdd")
     .option("--mem-free <size>", "Start nothing while less memory than this is available (e.g. 1GiB)")
+    .option("--kill-grace <duration>", "SIGTERM to SIGKILL for a cancelled command's process group, where the task sets no kill_grace (default 5s)")
     .option("-q, --quiet", "No human progress on stderr")
     .option("--verbose", "Show modules' info and debug logs too")
     .option("--no-color", "No colours in human output")
     .example("fanout run deploy.yml --json | jq 'select(.type==\"task_end\")'")
+    .example("generate-plan | fanout run - --dry-run")
     .action(run);
   cli
     .command("probe [path]", "Show the disk under a path (default: .), its class and I/O depths, cores and memory")
@@ -62,61 +72,115 @@ function buildCli() {
     .command("types [dir]", "Write fanout.d.ts into a folder (default: .), for editors to type-check plugins")
     .example("fanout types plugins/")
     .action(types);
-  cli.help();
-  cli.version(VERSION);
-  return cli;
+  cli
+    .command("help [command]", "Show the options of a command, or this overview")
+    .action((name: string | undefined) => (writeStdout(helpText(name)), 0));
+  // Declared so that cac parses them as flags (`fanout -v run` is not -v="run");
+  // checkOptions decides where they may appear.
+  for (const option of TOP_OPTIONS) cli.option(option.rawName, option.description);
+
+  function helpText(name?: string): string {
+    if (name === undefined) return programHelp(SUMMARY, cli.commands);
+    const command = cli.commands.find((c) => c.name === name);
+    if (!command) throw unknownCommand(name, cli.commands);
+    return commandHelp(command);
+  }
+  return { cli, helpText };
+}
+
+function unknownCommand(name: string, commands: { name: string }[]): UsageError {
+  return new UsageError(`unknown command "${name}"${didYouMean(name, commands.map((c) => c.name))}; expected one of: ${commands.map((c) => c.name).join(", ")}`);
+}
+
+/** What the command line turned out to say, for report(). */
+interface Invocation {
+  /** --json was given to a command that has it: errors are also events on stdout. */
+  json: boolean;
+  /** The command named, for the "fanout help <command>" hint. */
+  command?: string;
+}
+
+/** Parses argv and runs the command it names; returns the exit code. */
+async function route(argv: string[], invocation: Invocation): Promise<number> {
+  const { cli, helpText } = await buildCli();
+  cli.parse(["node", "fanout", ...toCacArgv(argv)], { run: false });
+  cli.args = fromCacArgs(cli.args);
+  const command = cli.matchedCommand;
+  if (command) {
+    if (command.name !== "help") invocation.command = command.name;
+    invocation.json = command.options.some((o) => o.name === "json") && cli.options.json === true;
+    checkOptions(cli.options, [...command.options, HELP_OPTION], argv, command.name);
+    if (cli.options.help) return writeStdout(helpText(command.name)), 0;
+    const code = await cli.runMatchedCommand();
+    return typeof code === "number" ? code : 0;
+  }
+  checkOptions(cli.options, TOP_OPTIONS, argv);
+  if (cli.args.length > 0) throw unknownCommand(String(cli.args[0]), cli.commands);
+  if (cli.options.help) return writeStdout(helpText()), 0;
+  if (cli.options.version) return writeStdout(`${versionLine()}\n`), 0;
+  // Bare `fanout` is a usage error: the overview goes to stderr, stdout stays empty.
+  writeStderr(helpText());
+  return EXIT_INVALID;
 }
 
 /** Message and exit code for anything thrown: the only place this happens. */
-function report(error: unknown): number {
-  if (error instanceof PlanErrors) {
-    for (const e of error.errors) process.stderr.write(`error: ${e.message}\n`);
-    return EXIT_INVALID;
+function report(error: unknown, invocation: Invocation): number {
+  const kind = errorKind(error);
+  const code = kind === "internal" ? EXIT_INTERNAL : EXIT_INVALID;
+  const events = errorEvents(error, code);
+  if (kind === "internal") {
+    writeStderr(`fanout: internal error: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+  } else {
+    for (const e of events) writeStderr(`error: ${e.message}\n`);
   }
-  if (error instanceof PlanError || error instanceof PluginError || error instanceof UsageError) {
-    process.stderr.write(`error: ${describeError(error)}\n`);
-    return EXIT_INVALID;
-  }
-  if (error instanceof Error && error.name === "CACError") {
-    process.stderr.write(`error: ${error.message}\nRun fanout --help for usage.\n`);
-    return EXIT_INVALID;
-  }
-  process.stderr.write(`fanout: internal error: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
-  return EXIT_INTERNAL;
+  if (kind === "usage") writeStderr(`Run "fanout help${invocation.command ? ` ${invocation.command}` : ""}" for usage.\n`);
+  if (invocation.json) for (const e of events) writeStdout(`${JSON.stringify(e)}\n`);
+  return code;
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // A stdout that fails (a full disk, EIO; not a reader that left) ends the
+  // run the way a signal does: cancel what runs, then exit EXIT_IO.
+  onStdoutFailure((error) => {
+    writeStderr(`error: cannot write to stdout (${error.message}): stopping\n`);
+    root.abort(error);
+  });
+  const code = await mainCode(argv);
+  await stdoutDrained();
+  return stdoutFailure() ? EXIT_IO : code;
+}
+
+async function mainCode(argv: string[]): Promise<number> {
+  // The fast path: no command table, no plan machinery.
+  if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) return writeStdout(`${versionLine()}\n`), 0;
+  // From here on a plugin's console.log or a runtime's own message may write too.
+  guardStdout();
+  guardStderr();
+  const { killAllChildren, settleChildren } = await import("./core/runtime/spawn.ts");
   let interrupts = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     interrupts++;
     if (interrupts === 1) {
-      process.stderr.write(`\nfanout: ${signal}: cancelling running instances (again to exit now)\n`);
+      writeStderr(`\nfanout: ${signal}: cancelling running instances (again to exit now)\n`);
       root.abort(new Error(signal));
     } else {
       killAllChildren("SIGKILL");
       process.exit(EXIT_INTERRUPTED);
     }
   };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
-  guardStdout();
+  // SIGHUP too: children run in their own sessions, so a closed terminal or
+  // a dropped SSH connection reaches only fanout, which must pass it on.
+  const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+  for (const s of signals) process.on(s, onSignal);
+  const invocation: Invocation = { json: false };
   try {
-    const cli = buildCli();
-    cli.parse(["node", "fanout", ...argv], { run: false });
-    if (cli.options.help || cli.options.version) return 0;
-    if (!cli.matchedCommand) {
-      if (cli.args.length > 0) throw new UsageError(`unknown command "${cli.args[0]}"; expected one of: ${cli.commands.map((c) => c.name).join(", ")}`);
-      cli.outputHelp();
-      return EXIT_INVALID;
-    }
-    const code = await cli.runMatchedCommand();
+    const code = await route(argv, invocation);
     await settleChildren();
-    return typeof code === "number" ? code : 0;
+    return code;
   } catch (error) {
-    return report(error);
+    return report(error, invocation);
   } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    for (const s of signals) process.off(s, onSignal);
   }
 }
 

@@ -6,5 +6,7 @@ export const EXIT_FAILED = 1;
 export const EXIT_INVALID = 2;
 /** A bug in fanout itself (EX_SOFTWARE). */
 export const EXIT_INTERNAL = 70;
-/** Interrupted by SIGINT or SIGTERM. */
+/** fanout could not write its output to stdout (a full disk, EIO; not a closed pipe): EX_IOERR. */
+export const EXIT_IO = 74;
+/** Interrupted by SIGINT, SIGTERM or SIGHUP. */
 export const EXIT_INTERRUPTED = 130;

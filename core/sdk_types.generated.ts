@@ -267,6 +267,8 @@ declare module "fanout/internal/telemetry/events" {
         type: "run_start";
         schema: number;
         version: string;
+        /** The commit fanout was built from (full hash), or "unknown". */
+        commit: string;
         runtime: string;
         plan: string;
         t_ms: number;
@@ -373,6 +375,24 @@ declare module "fanout/internal/telemetry/events" {
     export type EventOf<K extends EventType> = Extract<FanoutEvent, {
         type: K;
     }>;
+    /**
+     * Not a run event: with --json, fanout writes one per problem on stdout when
+     * it stops on an error instead of running a plan to its end (an invalid
+     * plan, plugin or command line; a bug in fanout). Positions are null when
+     * the problem has none.
+     */
+    export interface ErrorEvent {
+        type: "error";
+        kind: "plan" | "plugin" | "usage" | "internal";
+        exit_code: number;
+        file: string | null;
+        line: number | null;
+        col: number | null;
+        /** Where in the plan (\`tasks[1].module\`), for plan errors. */
+        path: string | null;
+        /** The same text as the \`error:\` line on stderr. */
+        message: string;
+    }
     /** One handler per event kind; a missing kind is a compile error. */
     export type EventFormatters<R> = {
         [K in EventType]: (event: EventOf<K>) => R;

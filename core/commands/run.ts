@@ -11,7 +11,6 @@ import { GuardSet } from "../guards/guard_set.ts";
 import { MemFreeGuard } from "../guards/mem_free.ts";
 import { type MachineFacts, machineFacts, type PoolOverrides } from "../machine.ts";
 import { resolveParallelism } from "../parallelism.ts";
-import { loadPlan } from "../plan/load.ts";
 import type { Plan } from "../plan/plan.ts";
 import { memoryAvailable } from "../probe/memory.ts";
 import { type Clock, realClock } from "../runtime/clock.ts";
@@ -22,7 +21,8 @@ import { Scheduler } from "../scheduler.ts";
 import { round } from "../stats.ts";
 import { type EventSink, type FanoutEvent, type ParallelismInfo, SCHEMA_VERSION } from "../telemetry/events.ts";
 import { SummaryFolder } from "../telemetry/summary.ts";
-import { VERSION } from "../version.ts";
+import { commit, VERSION } from "../version.ts";
+import { loadPlanArg } from "./plan_arg.ts";
 
 
 export interface RunOptions extends PoolOverrides {
@@ -66,7 +66,7 @@ function prepare(plan: Plan, options: Omit<RunOptions, "sinks">): Prepared {
 }
 
 export async function runCommand(file: string, options: RunOptions): Promise<number> {
-  const plan = await loadPlan(file, { vars: options.vars });
+  const plan = await loadPlanArg(file, { vars: options.vars });
   return await runPlan(plan, options);
 }
 
@@ -83,6 +83,7 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<number> 
     type: "run_start",
     schema: SCHEMA_VERSION,
     version: VERSION,
+    commit: commit(),
     runtime: runtimeVersion(),
     plan: plan.name,
     t_ms: 0,
@@ -149,7 +150,7 @@ export async function dryRunCommand(
   file: string,
   options: Omit<RunOptions, "sinks">,
 ): Promise<{ plan: Plan; graph: Graph; lines: DryRunLine[]; forks: number; reason: string; warnings: string[] }> {
-  const plan = await loadPlan(file, { vars: options.vars });
+  const plan = await loadPlanArg(file, { vars: options.vars });
   const { graph, requests, parallelism, warnings } = prepare(plan, options);
   const lines: DryRunLine[] = [];
   for (const g of graph.groups) {

@@ -6,8 +6,9 @@ import process from "node:process";
 import { UsageError } from "../errors.ts";
 import type { PoolOverrides, StorageType } from "../machine.ts";
 import type { EventSink } from "../telemetry/events.ts";
+import { writeStderr } from "../runtime/stderr.ts";
 import { writeStdout } from "../runtime/stdout.ts";
-import { parseSize } from "../units.ts";
+import { parseDuration, parseSize } from "../units.ts";
 
 export interface RunFlags {
   json?: boolean;
@@ -24,6 +25,7 @@ export interface RunFlags {
   ioQdepth?: unknown;
   storageType?: unknown;
   memFree?: unknown;
+  killGrace?: unknown;
 }
 
 const STORAGE_TYPES: readonly StorageType[] = ["auto", "nvme", "ssd", "hdd"];
@@ -70,8 +72,16 @@ function parseMemFree(value: unknown): number | undefined {
   return bytes;
 }
 
+function parseKillGrace(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = parseDuration(String(value));
+  if (ms === undefined || !(ms > 0)) throw new UsageError(`--kill-grace: expected a duration > 0 like 500ms or 5s, ${got(value)}`);
+  return ms;
+}
+
 export async function runAction(planFile: string, flags: RunFlags, signal: AbortSignal): Promise<number> {
   if (flags.failFast && flags.keepGoing) throw new UsageError("--fail-fast and --keep-going contradict each other: give one");
+  const killGraceMs = parseKillGrace(flags.killGrace);
   const common: PoolOverrides & { parallelism?: number | "auto"; vars: Record<string, string> } = {
     parallelism: parseParallelism(flags.parallelism),
     vars: parseVars(flags.var),
@@ -84,7 +94,7 @@ export async function runAction(planFile: string, flags: RunFlags, signal: Abort
   if (flags.dryRun) {
     const { printDryRun } = await import("./dry_run_output.ts");
     const result = await dryRunCommand(planFile, common);
-    for (const warning of result.warnings) process.stderr.write(`warning: ${warning}\n`);
+    for (const warning of result.warnings) writeStderr(`warning: ${warning}\n`);
     printDryRun(result, Boolean(flags.json), (s) => writeStdout(s));
     return 0;
   }
@@ -96,7 +106,7 @@ export async function runAction(planFile: string, flags: RunFlags, signal: Abort
   if (!flags.quiet) {
     const { HumanSink } = await import("../telemetry/human.ts");
     const color = flags.color !== false && Boolean(process.stderr.isTTY) && !process.env.NO_COLOR;
-    sinks.push(new HumanSink((s) => process.stderr.write(s), { color, verbose: flags.verbose }));
+    sinks.push(new HumanSink(writeStderr, { color, verbose: flags.verbose }));
   }
-  return await runCommand(planFile, { ...common, failFast: Boolean(flags.failFast), sinks, signal });
+  return await runCommand(planFile, { ...common, failFast: Boolean(flags.failFast), killGraceMs, sinks, signal });
 }

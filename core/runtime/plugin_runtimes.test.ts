@@ -10,7 +10,7 @@ import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { compiledBinary, tempDir } from "../test_helpers.ts";
-import { copyPluginFolder, endsById, PLUGIN_FIXTURES, ROOT } from "./plugin_fixtures.ts";
+import { copyPluginFolder, endsById, ndjson, PLUGIN_FIXTURES, ROOT } from "./plugin_fixtures.ts";
 
 const SDK_PLAN = join(ROOT, "fixtures/sdk_plugin.yml");
 const DENO = join(ROOT, "node_modules/.bin/deno");
@@ -67,7 +67,7 @@ describe("plugins › the compiled binary", () => {
     const dir = copyPluginFolder("with_dep");
     const r = run([bin, "run", join(dir, "plan.yml"), "--json"]);
     expect(r.code).toBe(2);
-    expect(r.stdout).toBe("");
+    expect(ndjson(r.stdout).map((e) => [e.type, e.kind])).toEqual([["error", "plugin"]]);
     expect(r.stderr).toContain(`error: ${join(dir, "plugin.ts")}: could not be loaded: cannot find package "yaml"`);
     expect(r.stderr).toContain(`run \`npm install yaml\` in ${dir}`);
   });

@@ -1,42 +1,39 @@
 /**
- * Writing a command's output to stdout when stdout may be a pipe that closes
- * early (`fanout run plan.yml --dry-run | head`). A closed pipe ends the
- * output quietly; it is not an error of the command. Bun reports it as an
- * 'error' event, Deno by throwing from write(): both are handled here.
+ * fanout's stdout: command output and NDJSON events. A reader that closes
+ * the pipe early (`fanout run plan.yml --dry-run | head`) ends the output
+ * quietly; it is not an error of the command. Any other write error (a full
+ * disk, EIO) is one: it reaches the handler set with onStdoutFailure, and
+ * cli.ts stops the run and exits non-zero.
  */
 import process from "node:process";
+import { GuardedOutput } from "./guarded_output.ts";
 
-let closed = false;
-let listening = false;
+const stdout = new GuardedOutput(() => process.stdout, true);
 
-function isClosedPipe(error: unknown): boolean {
-  const code = (error as { code?: string } | null)?.code;
-  return code === "EPIPE" || code === "ERR_STREAM_DESTROYED" || /EPIPE|broken pipe/i.test(String(error));
-}
-
-/** Stops a closed stdout from crashing the program; other errors still surface. */
+/** Catches stdout's error events from now on, so none can crash the program. */
 export function guardStdout(): void {
-  if (listening) return;
-  listening = true;
-  process.stdout.on("error", (error) => {
-    if (isClosedPipe(error)) closed = true;
-    else throw error;
-  });
+  stdout.guard();
 }
 
 /**
- * Writes to stdout, silently dropping output once the reader has gone.
- * `done` is called when the text has been handed to the OS (or dropped), so a
- * caller can wait for its output to drain before the program exits.
+ * Writes to stdout; drops the text once stdout has stopped. `done` is called
+ * when the text has been handed to the OS (or dropped).
  */
 export function writeStdout(text: string, done?: () => void): void {
-  if (closed) return done?.();
-  guardStdout();
-  try {
-    process.stdout.write(text, () => done?.());
-  } catch (error) {
-    if (!isClosedPipe(error)) throw error;
-    closed = true;
-    done?.();
-  }
+  stdout.write(text, done);
+}
+
+/** `handler` is called once, with the first write error that is not a closed pipe. */
+export function onStdoutFailure(handler: (error: Error) => void): void {
+  stdout.onFailure = handler;
+}
+
+/** The write error that stopped stdout, unless it was a closed pipe. */
+export function stdoutFailure(): Error | undefined {
+  return stdout.failure;
+}
+
+/** Resolves once everything written so far has reached the OS (or stdout has stopped). */
+export function stdoutDrained(): Promise<void> {
+  return stdout.drained();
 }

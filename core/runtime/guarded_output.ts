@@ -1,0 +1,105 @@
+/**
+ * One of fanout's own output streams (stdout, stderr), written so that a
+ * fault of the stream cannot take the program down. Bun and Deno report a
+ * failed write as an 'error' event or a write callback error; Deno also
+ * throws from write() (a full disk). All three end up in fail() here.
+ *
+ * A reader that went away (EPIPE: `| head`) closes the stream quietly. Any
+ * other error (ENOSPC, EIO) also stops the stream, and is handed to
+ * `onFailure` when the stream is one whose loss the caller must hear about.
+ */
+
+interface Stream {
+  write(text: string, callback?: (error?: Error | null) => void): boolean;
+  on(event: "error", listener: (error: Error) => void): unknown;
+}
+
+export function isClosedPipe(error: unknown): boolean {
+  const code = (error as { code?: string } | null)?.code;
+  return code === "EPIPE" || code === "ERR_STREAM_DESTROYED" || /EPIPE|broken pipe/i.test(String(error));
+}
+
+export class GuardedOutput {
+  private stopped = false;
+  private error: Error | undefined;
+  private listening = false;
+  /** Writes handed to the stream whose callback has not come yet. */
+  private readonly pending = new Set<() => void>();
+  private idle: (() => void)[] = [];
+
+  /**
+   * @param open gives the stream; called on first use (creating
+   *   process.stderr has a cost `fanout --version` need not pay).
+   * @param failLoudly false: every error just silences the stream (stderr:
+   *   there is nowhere left to report it). true: errors other than a closed
+   *   pipe are kept in `failure` and passed to `onFailure`.
+   */
+  constructor(private readonly open: () => Stream, private readonly failLoudly: boolean) {}
+
+  /** Called once, with the first write error that is not a closed pipe. */
+  onFailure: ((error: Error) => void) | undefined;
+
+  /** The write error that stopped the stream, unless it was a closed pipe. */
+  get failure(): Error | undefined {
+    return this.error;
+  }
+
+  /** Catches the stream's error events; idempotent. */
+  guard(): void {
+    if (this.listening) return;
+    this.listening = true;
+    this.open().on("error", (error) => this.fail(error));
+  }
+
+  /**
+   * Writes `text`, or drops it once the stream has stopped. `done` is called
+   * when the text has been handed to the OS or dropped, so a caller can wait
+   * for its output before the program exits; it is always called.
+   */
+  write(text: string, done?: () => void): void {
+    if (this.stopped) return done?.();
+    this.guard();
+    let called = false;
+    const finish = () => {
+      if (called) return;
+      called = true;
+      this.pending.delete(finish);
+      done?.();
+      if (this.pending.size === 0) this.wakeIdle();
+    };
+    this.pending.add(finish);
+    try {
+      this.open().write(text, (error) => {
+        if (error) this.fail(error);
+        finish();
+      });
+    } catch (error) {
+      this.fail(error);
+      finish();
+    }
+  }
+
+  /** Resolves when every write so far has reached the OS, or the stream has stopped. */
+  drained(): Promise<void> {
+    if (this.pending.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  private fail(error: unknown): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.failLoudly && !isClosedPipe(error)) {
+      this.error = error instanceof Error ? error : new Error(String(error));
+      this.onFailure?.(this.error);
+    }
+    // A stream that failed may never call back for the writes it still holds
+    // (Deno does not): release everyone waiting on them.
+    for (const finish of [...this.pending]) finish();
+  }
+
+  private wakeIdle(): void {
+    const waiting = this.idle;
+    this.idle = [];
+    for (const resolve of waiting) resolve();
+  }
+}

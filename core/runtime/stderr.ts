@@ -1,0 +1,25 @@
+/**
+ * fanout's stderr: human progress, warnings and error messages. When stderr
+ * goes away (its reader closed the pipe, the terminal hung up, the disk is
+ * full) human output stops and nothing else does: the run goes on, its
+ * events still reach stdout, and the exit code still tells how it went.
+ */
+import process from "node:process";
+import { GuardedOutput } from "./guarded_output.ts";
+
+const stderr = new GuardedOutput(() => process.stderr, false);
+
+/** Catches stderr's error events from now on, so none can crash the program. */
+export function guardStderr(): void {
+  stderr.guard();
+}
+
+/** Writes to stderr; drops the text once stderr has stopped. */
+export function writeStderr(text: string): void {
+  stderr.write(text);
+}
+
+/** Resolves once everything written so far has reached the OS (or stderr has stopped). */
+export function stderrDrained(): Promise<void> {
+  return stderr.drained();
+}

@@ -1,0 +1,36 @@
+/**
+ * Builds the single-file executable (`npm run build` → dist/fanout):
+ *   bun --no-install scripts/build.ts --outfile dist/fanout
+ * The commit the source is at is baked in as FANOUT_COMMIT, so the binary's
+ * `--version` and run_start name it without a .git to read. Tests import
+ * buildBinary() to build into a folder of their own.
+ */
+import { spawnSync } from "node:child_process";
+import { resolve } from "node:path";
+import process from "node:process";
+import { parseArgs } from "node:util";
+
+const ROOT = resolve(import.meta.dirname, "..");
+
+/** Compiles cli.ts into `outfile`; throws with bun's output if the build fails. */
+export function buildBinary(outfile: string, options: { quiet?: boolean } = {}): void {
+  const git = spawnSync("git", ["rev-parse", "HEAD"], { cwd: ROOT, encoding: "utf8" });
+  const commit = git.status === 0 ? git.stdout.trim() : "unknown";
+  const args = [
+    "--no-install", "build", "cli.ts", "--compile",
+    // Bytecode starts faster (it needs ESM, and cli.ts has no top-level await);
+    // --sourcemap makes traces point at .ts lines.
+    "--minify", "--sourcemap", "--bytecode", "--format=esm",
+    // A user's .env or bunfig.toml must not change how fanout itself behaves.
+    "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig",
+    "--define", `FANOUT_COMMIT=${JSON.stringify(commit)}`,
+    "--outfile", outfile,
+  ];
+  const r = spawnSync(process.execPath, args, { cwd: ROOT, encoding: "utf8", stdio: options.quiet ? "pipe" : "inherit" });
+  if (r.status !== 0) throw new Error(`bun build failed (exit ${r.status}): ${r.stderr ?? ""}`);
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({ options: { outfile: { type: "string", default: "dist/fanout" } } });
+  buildBinary(resolve(values.outfile!));
+}
