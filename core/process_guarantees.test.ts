@@ -137,7 +137,7 @@ tasks:
 });
 
 describe("signals to fanout", () => {
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
     test(`${signal}: running commands (ignoring SIGTERM) are killed, run_end is written, exit 130`, async () => {
       const dir = writeFiles({});
       const sleep = markedSleep(dir);
@@ -148,7 +148,7 @@ tasks:
 `;
       const planFile = join(dir, "plan.yml");
       await Bun.write(planFile, plan);
-      const child = spawn(process.execPath, ["--no-install", join(ROOT, "cli.ts"), "run", planFile, "--json", "-q"], { cwd: dir });
+      const child = spawn(process.execPath, ["--no-install", join(ROOT, "cli.ts"), "run", planFile, "--json", "-q", "--kill-grace", "300ms"], { cwd: dir });
       let stdout = "";
       child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
       const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));

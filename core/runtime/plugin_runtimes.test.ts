@@ -37,14 +37,20 @@ function expectWithDepPlan(r: ReturnType<typeof run>) {
 }
 
 /** Both broken fixtures through `runPlan(planFile)`: exit 2, nothing run, the position first. */
-function expectSyntaxErrors(runPlan: (plan: string) => ReturnType<typeof run>) {
+function expectSyntaxErrors(runPlan: (plan: string) => ReturnType<typeof run>, json: boolean) {
   const broken = join(PLUGIN_FIXTURES, "broken");
   for (const [plugin, where] of [["syntax_error.ts", "syntax_error.ts:7:22"], ["imports_syntax_error.ts", "syntax_error_helper.js:4:7"]]) {
     const plan = join(tempDir(), "plan.yml");
     writeFileSync(plan, `version: 1\nplugins: { p: ${join(broken, plugin!)} }\ntasks:\n  - { name: a, module: p }\n`);
     const r = runPlan(plan);
-    expect([plugin, r.code, r.stdout]).toEqual([plugin, 2, ""]);
+    expect([plugin, r.code]).toEqual([plugin, 2]);
     expect(r.stderr).toStartWith(`error: ${join(broken, where!)}: syntax error: `);
+    // With --json the error is an event too, and nothing else is written; without, stdout stays empty.
+    const events = ndjson(r.stdout);
+    if (json) {
+      expect(events.map((e) => [e.type, e.kind, e.exit_code])).toEqual([["error", "plugin", 2]]);
+      expect(String(events[0]!.message)).toStartWith(`${join(broken, where!)}: syntax error: `);
+    } else expect(r.stdout).toBe("");
   }
 }
 
@@ -98,7 +104,7 @@ describe("plugins › the compiled binary", () => {
   });
 
   test("a syntax error in a plugin, or in a file it imports, is a plugin error at file:line:col (exit 2)", () => {
-    expectSyntaxErrors((plan) => run([bin, "run", plan]));
+    expectSyntaxErrors((plan) => run([bin, "run", plan]), false);
   });
 
   test("a plugin that throws at import is a plugin error (exit 2)", () => {
@@ -122,6 +128,6 @@ describe("plugins › deno run -A cli.ts, from another directory", () => {
   });
 
   test("a syntax error in a plugin, or in a file it imports, is a plugin error at file:line:col (exit 2)", () => {
-    expectSyntaxErrors(deno);
+    expectSyntaxErrors(deno, true);
   });
 });
