@@ -37,6 +37,8 @@ export default defineModule<v.InferOutput<typeof ShellInput>>({
   description: "Run a program from an argv list, or a command line through /bin/sh",
   parallelizationHint: "fully_parallel",
   input: ShellInput,
+  // Template values in cmd are quoted for /bin/sh; argv needs none (no shell).
+  shellCode: ["cmd"],
   async run(input, ctx) {
     const argv = input.cmd !== undefined ? ["/bin/sh", "-c", input.cmd] : input.argv!;
     const r = await ctx.exec(argv, { cwd: input.cwd ?? ctx.planDir, env: input.env, input: input.input, output: input.output });
