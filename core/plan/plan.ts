@@ -18,6 +18,8 @@ export interface Task {
   timeoutMs: number | undefined;
   retries: number;
   retryDelayMs: number;
+  /** `kill_grace:`: SIGTERM to SIGKILL for the task's process groups; undefined = the run's default. */
+  killGraceMs: number | undefined;
   /** Tasks this one waits for; undefined = the previous task on the same host. */
   needs: string[] | undefined;
   /** undefined: one instance per host; otherwise one per host and item. */
