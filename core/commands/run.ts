@@ -27,6 +27,8 @@ export interface RunOptions extends PoolOverrides {
   parallelism?: number | "auto";
   failFast?: boolean;
   vars?: Record<string, string>;
+  /** --strict: plan warnings are errors. */
+  strict?: boolean;
   sinks: EventSink[];
   signal?: AbortSignal;
   clock?: Clock;
@@ -58,7 +60,7 @@ function prepare(plan: Plan, options: Omit<RunOptions, "sinks">): Prepared {
 }
 
 export async function runCommand(file: string, options: RunOptions): Promise<number> {
-  const plan = await loadPlan(file, { vars: options.vars });
+  const plan = await loadPlan(file, { vars: options.vars, strict: options.strict });
   return await runPlan(plan, options);
 }
 
@@ -127,7 +129,7 @@ export interface DryRunLine {
 }
 
 export async function dryRunCommand(file: string, options: Omit<RunOptions, "sinks">): Promise<{ plan: Plan; graph: Graph; lines: DryRunLine[]; forks: number; reason: string }> {
-  const plan = await loadPlan(file, { vars: options.vars });
+  const plan = await loadPlan(file, { vars: options.vars, strict: options.strict });
   const { graph, requests, parallelism } = prepare(plan, options);
   const lines: DryRunLine[] = [];
   for (const g of graph.groups) {
