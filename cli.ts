@@ -48,6 +48,7 @@ async function buildCli() {
     .option("--fail-fast", "On the first failure start nothing more and cancel what runs")
     .option("--keep-going", "Run everything that does not depend on a failure (default)")
     .option("--dry-run", "List every instance with the guards it would take; run nothing")
+    .option("--strict", "Treat plan warnings (a glob that matches nothing) as errors")
     .option("--var <key=value>", "Set a plan variable (repeatable)")
     .option("--cpu-tokens <n>", "CPU token pool size (default: cores - 1)")
     .option("--io-tokens <n>", "I/O token pool size (default: from the storage device)")

@@ -84,6 +84,12 @@ export interface ModuleDefinition<I = Record<string, unknown>> {
   input?: v.GenericSchema<unknown, I>;
   /** One line for `--help`-style listings. */
   description?: string;
+  /**
+   * The inputs (keys of `with:`) that are shell code, like the shell
+   * module's `cmd`: every template value substituted into them is quoted
+   * for POSIX sh, unless written `{{ x | raw }}`.
+   */
+  shellCode?: readonly string[];
   run: RunFunction<I>;
 }
 
@@ -95,6 +101,8 @@ export interface LoadedModule {
   hint: Hint;
   resources: Resources;
   input?: v.GenericSchema;
+  /** Inputs whose template values are quoted for the shell. */
+  shellCode: readonly string[];
   run: RunFunction<unknown>;
 }
 
@@ -104,5 +112,6 @@ export const ModuleExportsSchema = v.object({
   resources: v.optional(ResourcesSchema),
   input: v.optional(v.custom<v.GenericSchema>((s) => typeof s === "object" && s !== null && "~standard" in s, "expected input to be a valibot schema")),
   description: v.optional(v.string()),
+  shellCode: v.optional(v.array(v.string("expected each of shellCode to be an input name"), "expected shellCode as a list of input names")),
   run: v.function("expected a run function: `export default async function run(input, ctx) {…}`"),
 });

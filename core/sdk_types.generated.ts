@@ -207,6 +207,12 @@ declare module "fanout/internal/module" {
         input?: v.GenericSchema<unknown, I>;
         /** One line for \`--help\`-style listings. */
         description?: string;
+        /**
+         * The inputs (keys of \`with:\`) that are shell code, like the shell
+         * module's \`cmd\`: every template value substituted into them is quoted
+         * for POSIX sh, unless written \`{{ x | raw }}\`.
+         */
+        shellCode?: readonly string[];
         run: RunFunction<I>;
     }
     /** A module after its exports were validated. */
@@ -217,6 +223,8 @@ declare module "fanout/internal/module" {
         hint: Hint;
         resources: Resources;
         input?: v.GenericSchema;
+        /** Inputs whose template values are quoted for the shell. */
+        shellCode: readonly string[];
         run: RunFunction<unknown>;
     }
     /** Shape check for a plugin file's exports (named or default). */
@@ -244,6 +252,7 @@ declare module "fanout/internal/module" {
         }, undefined>, undefined>;
         readonly input: v.OptionalSchema<v.CustomSchema<v.GenericSchema, v.ErrorMessage<v.CustomIssue>>, undefined>;
         readonly description: v.OptionalSchema<v.StringSchema<undefined>, undefined>;
+        readonly shellCode: v.OptionalSchema<v.ArraySchema<v.StringSchema<"expected each of shellCode to be an input name">, "expected shellCode as a list of input names">, undefined>;
         readonly run: v.FunctionSchema<"expected a run function: \`export default async function run(input, ctx) {…}\`">;
     }, undefined>;
 }

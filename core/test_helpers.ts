@@ -3,11 +3,12 @@
  * read facts (overlaps, windows) off that log.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { type RunOptions, runPlan } from "./commands/run.ts";
-import { loadPlan } from "./plan/load.ts";
+import { PlanErrors } from "./errors.ts";
+import { type LoadOptions, loadPlan } from "./plan/load.ts";
 import type { FanoutEvent, RunEndEvent, TaskEndEvent, TaskStartEvent } from "./telemetry/events.ts";
 import { MemorySink } from "./telemetry/ndjson.ts";
 
@@ -32,11 +33,30 @@ export function tempDir(prefix = "fanout-test-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-/** Writes `files` (name → text) into a fresh directory; returns its path. */
+/** Writes `files` (path → text, subdirectories made as needed) into a fresh directory; returns its path. */
 export function writeFiles(files: Record<string, string>): string {
   const dir = tempDir();
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, name)), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  }
   return dir;
+}
+
+/**
+ * Loads plan YAML (plus side files) that must be refused; returns its error
+ * messages with the temporary path shortened to "plan.yml".
+ */
+export async function planErrors(yaml: string, files: Record<string, string> = {}, options: LoadOptions = {}): Promise<string[]> {
+  const dir = writeFiles({ "plan.yml": yaml, ...files });
+  const file = join(dir, "plan.yml");
+  try {
+    await loadPlan(file, options);
+  } catch (e) {
+    if (e instanceof PlanErrors) return e.errors.map((x) => x.message.replaceAll(file, "plan.yml").replaceAll(dir, "DIR"));
+    throw e;
+  }
+  throw new Error("expected the plan to be rejected");
 }
 
 export interface RunLog {

@@ -53,3 +53,12 @@ test("shell module › numbers from templates are taken as text in argv and env"
   const log = await runPlanText(`version: 1\ntasks:\n  - { name: a, module: shell, items: [7], with: { argv: [sh, -c, 'echo "$1 $N"', sh, "{{ item }}"], env: { N: "{{ item }}" } } }\n`);
   expect(log.ends[0]!.data.stdout).toBe("7 7\n");
 });
+
+test("shell module › a relative cwd is relative to the plan's directory, not fanout's", async () => {
+  const log = await runPlanText(`version: 1
+tasks:
+  - { name: a, module: shell, with: { argv: [pwd], cwd: sub } }
+  - { name: b, module: shell, with: { argv: [pwd], cwd: /tmp } }
+`, {}, { "sub/.keep": "" });
+  expect(log.ends.map((e) => e.data.stdout)).toEqual([`${log.dir}/sub\n`, "/tmp\n"]);
+});

@@ -6,6 +6,7 @@
  * status is all that matters). It takes no CPU or I/O
  * token unless the task's `resources:` says so: a command may be latency-bound.
  */
+import { resolve } from "node:path";
 import { defineModule, v } from "../core/mod.ts";
 
 /**
@@ -37,9 +38,11 @@ export default defineModule<v.InferOutput<typeof ShellInput>>({
   description: "Run a program from an argv list, or a command line through /bin/sh",
   parallelizationHint: "fully_parallel",
   input: ShellInput,
+  // Template values in cmd are quoted for /bin/sh; argv needs none (no shell).
+  shellCode: ["cmd"],
   async run(input, ctx) {
     const argv = input.cmd !== undefined ? ["/bin/sh", "-c", input.cmd] : input.argv!;
-    const r = await ctx.exec(argv, { cwd: input.cwd ?? ctx.planDir, env: input.env, input: input.input, output: input.output });
+    const r = await ctx.exec(argv, { cwd: resolve(ctx.planDir, input.cwd ?? "."), env: input.env, input: input.input, output: input.output });
     const data = input.output === "discard"
       ? { exit_code: r.code, signal: r.signal }
       : { exit_code: r.code, signal: r.signal, stdout: r.stdout, stderr: r.stderr };

@@ -31,6 +31,8 @@ export interface RunOptions extends PoolOverrides {
   vars?: Record<string, string>;
   /** SIGTERM → SIGKILL for tasks that set no kill_grace. */
   killGraceMs?: number;
+  /** --strict: plan warnings are errors. */
+  strict?: boolean;
   sinks: EventSink[];
   signal?: AbortSignal;
   clock?: Clock;
@@ -66,7 +68,7 @@ function prepare(plan: Plan, options: Omit<RunOptions, "sinks">): Prepared {
 }
 
 export async function runCommand(file: string, options: RunOptions): Promise<number> {
-  const plan = await loadPlanArg(file, { vars: options.vars });
+  const plan = await loadPlanArg(file, { vars: options.vars, strict: options.strict });
   return await runPlan(plan, options);
 }
 
@@ -150,7 +152,7 @@ export async function dryRunCommand(
   file: string,
   options: Omit<RunOptions, "sinks">,
 ): Promise<{ plan: Plan; graph: Graph; lines: DryRunLine[]; forks: number; reason: string; warnings: string[] }> {
-  const plan = await loadPlanArg(file, { vars: options.vars });
+  const plan = await loadPlanArg(file, { vars: options.vars, strict: options.strict });
   const { graph, requests, parallelism, warnings } = prepare(plan, options);
   const lines: DryRunLine[] = [];
   for (const g of graph.groups) {

@@ -16,6 +16,7 @@ export interface RunFlags {
   failFast?: boolean;
   keepGoing?: boolean;
   dryRun?: boolean;
+  strict?: boolean;
   var?: unknown;
   quiet?: boolean;
   verbose?: boolean;
@@ -82,7 +83,8 @@ function parseKillGrace(value: unknown): number | undefined {
 export async function runAction(planFile: string, flags: RunFlags, signal: AbortSignal): Promise<number> {
   if (flags.failFast && flags.keepGoing) throw new UsageError("--fail-fast and --keep-going contradict each other: give one");
   const killGraceMs = parseKillGrace(flags.killGrace);
-  const common: PoolOverrides & { parallelism?: number | "auto"; vars: Record<string, string> } = {
+  const common: PoolOverrides & { parallelism?: number | "auto"; vars: Record<string, string>; strict: boolean } = {
+    strict: Boolean(flags.strict),
     parallelism: parseParallelism(flags.parallelism),
     vars: parseVars(flags.var),
     cpuTokens: parseCount("--cpu-tokens", flags.cpuTokens),

@@ -1,22 +1,28 @@
 /**
- * Checks that a schema cannot express: names that must exist, cycles in
- * `needs`, template references. Each returns PlanErrors with positions; the
- * loader reports all of them at once.
+ * Checks that a schema cannot express: names that must exist and be unique,
+ * cycles in `needs`, template references. Each returns PlanErrors with
+ * positions; the loader reports all of them at once. A task is given as the
+ * fields that passed the schema (`Partial<TaskInput>`): a check skips what it
+ * cannot see, so one malformed field hides no other problem.
  */
 import { PlanError } from "../errors.ts";
 import { didYouMean } from "../suggest.ts";
 import type { TaskInput } from "./schema.ts";
+import { shellPlaceProblem, shellPlaces } from "./shell_quote.ts";
 import { formatPath, type PathKey, type YamlSource } from "./source.ts";
-import { eachString, scanReferences, TEMPLATE_ROOTS } from "./template.ts";
+import { eachString, followPath, missText, type Reference, scanReferences, TEMPLATE_ROOTS } from "./template.ts";
+
+export type TaskParts = Partial<TaskInput>;
 
 function errorAt(source: YamlSource, path: PathKey[], detail: string, key = false): PlanError {
   return new PlanError(detail, source.positionOf(path, { key }), formatPath(path));
 }
 
-export function checkTaskNames(tasks: TaskInput[], source: YamlSource): PlanError[] {
+export function checkTaskNames(tasks: readonly TaskParts[], source: YamlSource): PlanError[] {
   const seen = new Map<string, number>();
   const errors: PlanError[] = [];
   tasks.forEach((t, i) => {
+    if (t.name === undefined) return;
     const first = seen.get(t.name);
     if (first !== undefined) errors.push(errorAt(source, ["tasks", i, "name"], `duplicate task name "${t.name}" (first used by tasks[${first}])`));
     else seen.set(t.name, i);
@@ -24,20 +30,37 @@ export function checkTaskNames(tasks: TaskInput[], source: YamlSource): PlanErro
   return errors;
 }
 
-export function checkHosts(tasks: TaskInput[], planHosts: string[], source: YamlSource): PlanError[] {
-  const known = new Set(planHosts);
-  const errors: PlanError[] = [];
-  tasks.forEach((t, i) =>
-    t.hosts?.forEach((h, j) => {
+/**
+ * Hosts are unique where they are listed (a repeated host would run every
+ * instance twice under one id), and a task's hosts are among the plan's.
+ * `planHosts` is undefined when the plan's own list is malformed.
+ */
+export function checkHosts(tasks: readonly TaskParts[], planHosts: string[] | undefined, source: YamlSource): PlanError[] {
+  const errors = planHosts ? duplicates(planHosts, ["hosts"], source) : [];
+  tasks.forEach((t, i) => {
+    if (!t.hosts) return;
+    errors.push(...duplicates(t.hosts, ["tasks", i, "hosts"], source));
+    if (!planHosts) return;
+    const known = new Set(planHosts);
+    t.hosts.forEach((h, j) => {
       if (!known.has(h)) {
         errors.push(errorAt(source, ["tasks", i, "hosts", j], `unknown host "${h}"${didYouMean(h, planHosts)}; expected one of the plan's hosts: ${planHosts.join(", ")}`));
       }
-    })
-  );
+    });
+  });
   return errors;
 }
 
-export function checkItems(tasks: TaskInput[], source: YamlSource): PlanError[] {
+function duplicates(hosts: string[], path: PathKey[], source: YamlSource): PlanError[] {
+  const errors: PlanError[] = [];
+  hosts.forEach((h, j) => {
+    const first = hosts.indexOf(h);
+    if (first < j) errors.push(errorAt(source, [...path, j], `duplicate host "${h}" (already ${formatPath([...path, first])}); list each host once`));
+  });
+  return errors;
+}
+
+export function checkItems(tasks: readonly TaskParts[], source: YamlSource): PlanError[] {
   return tasks.flatMap((t, i) =>
     t.items !== undefined && t.items_from !== undefined
       ? [errorAt(source, ["tasks", i, "items_from"], "give either items or items_from, not both", true)]
@@ -45,8 +68,8 @@ export function checkItems(tasks: TaskInput[], source: YamlSource): PlanError[] 
   );
 }
 
-export function checkNeeds(tasks: TaskInput[], source: YamlSource): PlanError[] {
-  const names = [...new Set(tasks.map((t) => t.name))];
+/** `names`: every task name written in the plan, valid or not, so a typo in one name is not reported twice. */
+export function checkNeeds(tasks: readonly TaskParts[], names: readonly string[], source: YamlSource): PlanError[] {
   const errors: PlanError[] = [];
   tasks.forEach((t, i) =>
     t.needs?.forEach((n, j) => {
@@ -63,7 +86,7 @@ export function checkNeeds(tasks: TaskInput[], source: YamlSource): PlanError[] 
  * Cycles among tasks, through explicit `needs` and the default "previous task
  * on the same host". Each cycle is reported once, with its members in order.
  */
-export function checkCycles(edges: Map<string, string[]>, tasks: TaskInput[], source: YamlSource): PlanError[] {
+export function checkCycles(edges: Map<string, string[]>, tasks: readonly TaskInput[], source: YamlSource): PlanError[] {
   const state = new Map<string, "visiting" | "done">();
   const stack: string[] = [];
   const errors: PlanError[] = [];
@@ -85,39 +108,86 @@ export function checkCycles(edges: Map<string, string[]>, tasks: TaskInput[], so
   return errors;
 }
 
+/** What a template check knows about a task beyond its fields. */
+export interface TemplateContext {
+  /** The plan's vars with --var applied; undefined when `vars:` is malformed. */
+  vars: Record<string, unknown> | undefined;
+  /**
+   * The items a reference to `item` is checked against: a literal list,
+   * "strings" for items_from, "none" without items, "unknown" when the
+   * task's items are malformed.
+   */
+  items: unknown[] | "strings" | "none" | "unknown";
+  /** The `with:` fields that are shell code (the module's `shellCode`). */
+  shellCode: readonly string[];
+}
+
 /**
- * Every `{{ … }}` in a task names a known root; `vars.x` names a defined
- * variable; `item` is only used where the task has items.
+ * Every `{{ … }}` in a task is closed, names a known root, and a path that
+ * exists through own properties: in vars (known at load), in every literal
+ * item, never in a string. In shell code it stands where a quoted word can.
  */
-export function checkTemplates(
-  task: TaskInput,
-  index: number,
-  vars: Record<string, unknown>,
-  source: YamlSource,
-): PlanError[] {
+export function checkTemplates(task: TaskParts, index: number, ctx: TemplateContext, source: YamlSource): PlanError[] {
   const errors: PlanError[] = [];
-  const hasItems = task.items !== undefined || task.items_from !== undefined;
   const visit = (text: string, path: PathKey[]) => {
     const { refs, error } = scanReferences(text);
     if (error) return errors.push(errorAt(source, path, error));
     for (const ref of refs) {
-      if (!(TEMPLATE_ROOTS as readonly string[]).includes(ref.root)) {
-        errors.push(errorAt(source, path, `unknown template root "${ref.root}" in ${ref.text}${didYouMean(ref.root, TEMPLATE_ROOTS)}; expected host, item, vars or task`));
-      } else if (ref.root === "vars") {
-        const name = ref.path[0];
-        if (name === undefined) errors.push(errorAt(source, path, `${ref.text}: name a variable, e.g. {{ vars.pkg }}`));
-        else if (!(name in vars)) {
-          const known = Object.keys(vars);
-          errors.push(errorAt(source, path, `${ref.text}: no variable "${name}"${didYouMean(name, known)}; defined: ${known.join(", ") || "none"}`));
-        }
-      } else if (ref.root === "item" && !hasItems) {
-        errors.push(errorAt(source, path, `${ref.text}: task "${task.name}" has no items (add items: or items_from:)`));
-      }
+      const problem = referenceProblem(ref, task, ctx);
+      if (problem) errors.push(errorAt(source, path, problem));
+    }
+    if (path[2] === "with" && ctx.shellCode.includes(String(path[3]))) {
+      const quoted = refs.filter((r) => !r.raw);
+      shellPlaces(text, quoted.map((r) => ({ start: r.start, length: r.text.length }))).forEach((place, k) => {
+        const problem = shellPlaceProblem(place);
+        if (problem) errors.push(errorAt(source, path, `${quoted[k]!.text} ${problem}`));
+      });
     }
   };
-  eachString(task.with, ["tasks", index, "with"], visit);
+  eachString(task.with ?? {}, ["tasks", index, "with"], visit);
   if (task.hint && typeof task.hint === "object" && "key" in task.hint && task.hint.key) {
     visit(task.hint.key, ["tasks", index, "hint", "key"]);
   }
   return errors;
+}
+
+function referenceProblem(ref: Reference, task: TaskParts, ctx: TemplateContext): string | undefined {
+  switch (ref.root) {
+    case "vars": {
+      const name = ref.path[0];
+      if (name === undefined) return `${ref.text}: name a variable, e.g. {{ vars.pkg }}`;
+      if (!ctx.vars) return undefined;
+      if (!Object.hasOwn(ctx.vars, name)) {
+        const known = Object.keys(ctx.vars);
+        return `${ref.text}: no variable "${name}"${didYouMean(name, known)}; defined: ${known.join(", ") || "none"}`;
+      }
+      return pathProblem(ref, ctx.vars[name], `vars.${name}`, 1);
+    }
+    case "item":
+      if (ctx.items === "none") return `${ref.text}: task "${task.name}" has no items (add items: or items_from:)`;
+      if (ctx.items === "unknown" || ref.path.length === 0) return undefined;
+      if (ctx.items === "strings") return `${ref.text}: items from items_from are strings (file paths or lines), not mappings with "${ref.path[0]}"`;
+      for (const [i, item] of ctx.items.entries()) {
+        const problem = pathProblem(ref, item, `items[${i}]`, 0);
+        if (problem) return problem;
+      }
+      return undefined;
+    case "host":
+    case "task":
+      return ref.path.length > 0 ? `${ref.text}: ${ref.root} is a string, not a mapping with "${ref.path[0]}"` : undefined;
+    default:
+      return `unknown template root "${ref.root}" in ${ref.text}${didYouMean(ref.root, TEMPLATE_ROOTS)}; expected host, item, vars or task`;
+  }
+}
+
+/** Follows the reference's path from `from` (`value` is the value at `where`). */
+function pathProblem(ref: Reference, value: unknown, where: string, from: number): string | undefined {
+  const rest = ref.path.slice(from);
+  const found = followPath(value, rest);
+  if (found.ok) return undefined;
+  const at = [where, ...rest.slice(0, found.depth)].join(".");
+  const key = rest[found.depth]!;
+  // Suggest field names, not list indexes ("5" is no typo of "0").
+  const keys = found.holder !== null && typeof found.holder === "object" && !Array.isArray(found.holder) ? Object.keys(found.holder) : [];
+  return `${ref.text}: ${missText(at, key, found.holder, didYouMean(key, keys))}`;
 }

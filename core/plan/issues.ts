@@ -3,26 +3,52 @@
  * say what was expected, and suggest the key that was probably meant.
  */
 import { v } from "../deps.ts";
-import { PlanError, PlanErrors } from "../errors.ts";
+import { PlanError } from "../errors.ts";
 import { didYouMean } from "../suggest.ts";
-import { formatPath, type PathKey, YamlSource } from "./source.ts";
+import { formatPath, type PathKey, type YamlSource } from "./source.ts";
 
 type Issue = v.BaseIssue<unknown>;
 type AnySchema = v.GenericSchema;
 
 /**
- * Validates `value` (found at `base` inside `source`) against `schema`.
- * Returns the parsed output, or throws PlanErrors naming every problem.
+ * Validates a mapping field by field against `entries` (a strict object's
+ * schemas), so that one bad field does not hide the others: every unknown
+ * key, every missing required key and every malformed value is reported,
+ * and `parts` holds the fields that passed (defaults applied). `complete` is
+ * true when nothing was wrong.
  */
-export function parseAt<S extends AnySchema>(
-  schema: S,
+export function parseFields(
+  entries: Readonly<Record<string, AnySchema>>,
   value: unknown,
   source: YamlSource,
-  base: readonly PathKey[] = [],
-): v.InferOutput<S> {
-  const result = v.safeParse(schema, value, { abortPipeEarly: true });
-  if (result.success) return result.output;
-  throw new PlanErrors(issuesToErrors(result.issues, schema, source, base));
+  base: readonly PathKey[],
+  what: string,
+): { parts: Record<string, unknown>; errors: PlanError[]; complete: boolean } {
+  const at = (path: PathKey[], detail: string, key = false) => new PlanError(detail, source.positionOf(path, { key }), formatPath(path));
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    const got = value === null ? "null" : Array.isArray(value) ? "a list" : JSON.stringify(value);
+    return { parts: {}, errors: [at([...base], `expected ${what}, got ${got}`)], complete: false };
+  }
+  const raw = value as Record<string, unknown>;
+  const allowed = Object.keys(entries);
+  const errors: PlanError[] = [];
+  for (const key of Object.keys(raw)) {
+    if (!Object.hasOwn(entries, key)) {
+      errors.push(at([...base, key], `unknown key "${key}"${didYouMean(key, allowed)}; expected one of: ${allowed.join(", ")}`, true));
+    }
+  }
+  const parts: Record<string, unknown> = {};
+  for (const [key, schema] of Object.entries(entries)) {
+    const result = v.safeParse(schema, raw[key], { abortPipeEarly: true });
+    if (result.success) {
+      if (result.output !== undefined) parts[key] = result.output;
+    } else if (!Object.hasOwn(raw, key)) {
+      errors.push(at([...base, key], `missing required key "${key}"`));
+    } else {
+      errors.push(...issuesToErrors(result.issues, schema, source, [...base, key]));
+    }
+  }
+  return { parts, errors, complete: errors.length === 0 };
 }
 
 export function issuesToErrors(

@@ -1,29 +1,35 @@
 /**
- * Plan file → Plan: parse with positions, validate against the schema, check
- * names, cycles and templates, load every module and check each task's
- * inputs against its module's schema. Every problem found is reported at
- * once; nothing runs unless the whole plan is valid.
+ * Plan file → Plan: parse with positions, validate against the schema field
+ * by field, check names, hosts, needs, items, templates, modules and each
+ * task's inputs against its module's schema, and report every problem found
+ * in one pass (the first MAX_ERRORS, in file order). Nothing runs unless the
+ * whole plan is valid.
  */
 import { readFileSync } from "node:fs";
 import { basename, dirname, extname, resolve } from "node:path";
-import { v } from "../deps.ts";
-import { describeError, PlanError, PlanErrors, PluginError } from "../errors.ts";
+import { PlanError, PlanErrors } from "../errors.ts";
 import type { Resources } from "../hints.ts";
-import { BUILTIN_NAMES, loadBuiltin, loadPlugin, pluginPath } from "../loader.ts";
 import type { LoadedModule } from "../module.ts";
-import { didYouMean } from "../suggest.ts";
-import { checkCycles, checkHosts, checkItems, checkNeeds, checkTaskNames, checkTemplates } from "./checks.ts";
-import { globBase, globFiles } from "./glob.ts";
-import { issuesToErrors, parseAt } from "./issues.ts";
+import { checkCycles, checkHosts, checkItems, checkNeeds, checkTaskNames, checkTemplates, type TaskParts } from "./checks.ts";
+import { globBase } from "./glob.ts";
+import { parseFields } from "./issues.ts";
+import { itemShape, resolveItems } from "./items.ts";
+import { checkInputs, loadModules } from "./modules.ts";
 import type { Plan, Task } from "./plan.ts";
-import { PlanSchema, type TaskInput } from "./schema.ts";
+import { PlanHeadEntries, type PlanInput, type TaskInput, TaskSchema } from "./schema.ts";
+import { shellQuote } from "./shell_quote.ts";
 import { formatPath, YamlSource } from "./source.ts";
-import { compile, scanReferences } from "./template.ts";
+import { compileFields } from "./template.ts";
 
 export interface LoadOptions {
   /** `--var key=value`, applied over the plan's vars. */
   vars?: Record<string, string>;
+  /** `--strict`: every warning (an items_from that yields nothing) is an error. */
+  strict?: boolean;
 }
+
+/** More than this many problems are summed up as "… and N more". */
+export const MAX_ERRORS = 20;
 
 /** Reads and validates a plan file. Throws PlanErrors or PluginError. */
 export async function loadPlan(file: string, options: LoadOptions = {}): Promise<Plan> {
@@ -43,62 +49,94 @@ export async function loadPlanText(text: string, file: string, options: LoadOpti
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
     throw new PlanErrors([new PlanError("expected a mapping with version and tasks", source.positionOf([]))]);
   }
-  const input = parseAt(PlanSchema, raw, source);
   const dir = dirname(resolve(file));
+  const head = parseFields(PlanHeadEntries, raw, source, [], "a mapping with version and tasks");
+  const top = head.parts as Partial<Omit<PlanInput, "tasks">>;
+  const written = (raw as Record<string, unknown>).tasks;
+  const rawTasks: unknown[] = Array.isArray(written) ? written : [];
+  const parsed = rawTasks.map((t, i) => parseFields(TaskSchema.entries, t, source, ["tasks", i], "a task as a mapping with name and module"));
+  const tasks = parsed.map((p) => p.parts as TaskParts);
+  const errors = [...head.errors, ...parsed.flatMap((p) => p.errors)];
   // Shared by every instance: frozen, so one module cannot change what the next one sees.
-  const vars = deepFreeze({ ...input.vars, ...options.vars });
+  const vars = top.vars ? deepFreeze({ ...top.vars, ...options.vars }) : undefined;
 
-  const errors = [
-    ...checkTaskNames(input.tasks, source),
-    ...checkHosts(input.tasks, input.hosts, source),
-    ...checkItems(input.tasks, source),
-    ...checkNeeds(input.tasks, source),
-    ...input.tasks.flatMap((t, i) => checkTemplates(t, i, vars, source)),
+  const graphErrors = [
+    ...checkTaskNames(tasks, source),
+    ...checkHosts(tasks, top.hosts, source),
+    ...checkNeeds(tasks, writtenNames(rawTasks), source),
   ];
-  if (errors.length === 0) errors.push(...checkCycles(taskEdges(input.tasks, input.hosts), input.tasks, source));
-  if (errors.length > 0) throw new PlanErrors(inFileOrder(errors));
+  errors.push(...graphErrors, ...checkItems(tasks, source));
+  // Cycles need every task whole and every name, host and need sound.
+  if (top.hosts && parsed.every((p) => p.complete) && graphErrors.length === 0) {
+    errors.push(...checkCycles(taskEdges(tasks as TaskInput[], top.hosts), tasks as TaskInput[], source));
+  }
 
-  const modules = await loadModules(input.tasks, input.plugins, dir, source);
-  const tasks = input.tasks.map((t, index): Task => {
-    const module = modules.get(t.module)!;
-    return {
-      index,
-      name: t.name,
-      module,
-      hosts: t.hosts ?? input.hosts,
-      input: compile(t.with),
-      hint: t.hint ?? module.hint,
-      resources: mergeResources(module.resources, t.resources),
-      timeoutMs: t.timeout,
-      killGraceMs: undefined,
-      retries: t.retries,
-      retryDelayMs: t.retry_delay,
-      needs: t.needs,
-      items: freezeItems(resolveItems(t, index, dir, source)),
-      dataDir: t.items_from && "glob" in t.items_from ? globBase(t.items_from.glob, dir) : undefined,
-      position: source.positionOf(["tasks", index]),
-    };
+  const found = await loadModules(tasks, top.plugins, dir, source);
+  errors.push(...found.errors);
+  const warnings: PlanError[] = [];
+  const items = tasks.map((t, i) => {
+    const module = t.module !== undefined ? found.modules.get(t.module) : undefined;
+    errors.push(...checkTemplates(t, i, { vars, items: itemShape(rawTasks[i], t), shellCode: module?.shellCode ?? [] }, source));
+    if (module && t.with) errors.push(...checkInputs(module, i, t.with, source));
+    const result = resolveItems(t, i, dir, source);
+    if (result.error) errors.push(result.error);
+    if (result.warning) warnings.push(result.warning);
+    return result.items;
   });
-  const inputErrors = tasks.flatMap((task, i) => checkInputs(task, input.tasks[i]!.with, source));
-  if (inputErrors.length > 0) throw new PlanErrors(inputErrors);
-  const warnings = tasks.flatMap((task, i) => {
-    const from = input.tasks[i]!.items_from;
-    if (task.items?.length !== 0 || !from) return [];
-    const what = "glob" in from ? `glob ${JSON.stringify(from.glob)} matched no files` : `file ${from.file} lists no items`;
-    return [new PlanError(`${what}: task "${task.name}" has no instances`, source.positionOf(["tasks", i, "items_from"]), formatPath(["tasks", i, "items_from"])).message];
-  });
+  if (options.strict) {
+    errors.push(...warnings.splice(0).map((w) => new PlanError(`${w.detail} (an error with --strict)`, w.position, w.path)));
+  }
+  if (found.pluginFailure) {
+    // Alone, a broken plugin is the plugin's error; among plan errors, one more line of the list.
+    const { name, error } = found.pluginFailure;
+    if (errors.length === 0) throw error;
+    errors.push(new PlanError(error.message, source.positionOf(["plugins", name]), formatPath(["plugins", name])));
+  }
+  if (errors.length > 0) throw new PlanErrors(capped(inFileOrder(errors)));
 
+  const plan = head.parts as Omit<PlanInput, "tasks">;
   return {
     file,
     dir,
-    name: input.name ?? basename(file, extname(file)),
-    hosts: input.hosts,
-    parallelism: input.parallelism,
-    vars,
-    resources: input.resources,
-    tasks,
-    warnings,
+    name: plan.name ?? basename(file, extname(file)),
+    hosts: plan.hosts,
+    parallelism: plan.parallelism,
+    vars: vars!,
+    resources: plan.resources,
+    tasks: (tasks as TaskInput[]).map((t, index) => toTask(t, index, found.modules.get(t.module)!, items[index], plan.hosts, dir, source)),
+    warnings: warnings.map((w) => w.message),
   };
+}
+
+function toTask(t: TaskInput, index: number, module: LoadedModule, items: unknown[] | undefined, planHosts: string[], dir: string, source: YamlSource): Task {
+  return {
+    index,
+    name: t.name,
+    module,
+    hosts: t.hosts ?? planHosts,
+    input: compileFields(t.with, (key) => (module.shellCode.includes(key) ? shellQuote : undefined)),
+    hint: t.hint ?? module.hint,
+    resources: mergeResources(module.resources, t.resources),
+    timeoutMs: t.timeout,
+    retries: t.retries,
+    retryDelayMs: t.retry_delay,
+    killGraceMs: t.kill_grace,
+    needs: t.needs,
+    items: freezeItems(items),
+    dataDir: t.items_from && "glob" in t.items_from ? globBase(t.items_from.glob, dir) : undefined,
+    position: source.positionOf(["tasks", index]),
+  };
+}
+
+/** Every task name as written, valid or not: a need that names a malformed one is not "unknown". */
+function writtenNames(rawTasks: unknown[]): string[] {
+  const names = rawTasks.map((t) => (t !== null && typeof t === "object" ? (t as Record<string, unknown>).name : undefined));
+  return [...new Set(names.filter((n): n is string => typeof n === "string"))];
+}
+
+function capped(errors: PlanError[]): PlanError[] {
+  if (errors.length <= MAX_ERRORS) return errors;
+  return [...errors.slice(0, MAX_ERRORS), new PlanError(`… and ${errors.length - MAX_ERRORS} more problems`, undefined)];
 }
 
 function deepFreeze<T>(value: T): T {
@@ -141,92 +179,6 @@ export function taskEdges(tasks: TaskInput[], planHosts: string[]): Map<string, 
   return edges;
 }
 
-async function loadModules(
-  tasks: TaskInput[],
-  plugins: Record<string, string>,
-  dir: string,
-  source: YamlSource,
-): Promise<Map<string, LoadedModule>> {
-  const modules = new Map<string, LoadedModule>();
-  const known = [...BUILTIN_NAMES, ...Object.keys(plugins)];
-  const errors: PlanError[] = [];
-  for (const [i, t] of tasks.entries()) {
-    if (modules.has(t.module)) continue;
-    const path = plugins[t.module];
-    if (path !== undefined) {
-      // A PluginError names the plugin file; it is not a position in the plan.
-      modules.set(t.module, await loadPlugin(t.module, pluginPath(path, dir)));
-      continue;
-    }
-    const builtin = loadBuiltin(t.module);
-    if (builtin) modules.set(t.module, builtin);
-    else {
-      errors.push(new PlanError(
-        `unknown module "${t.module}"${didYouMean(t.module, known)}; expected a built-in (${BUILTIN_NAMES.join(", ")}) or a name from plugins:`,
-        source.positionOf(["tasks", i, "module"]),
-        formatPath(["tasks", i, "module"]),
-      ));
-    }
-  }
-  if (errors.length > 0) throw new PlanErrors(errors);
-  return modules;
-}
-
 function mergeResources(module: Resources, task: Resources | undefined): Resources {
   return { ...module, ...task };
-}
-
-function resolveItems(t: TaskInput, index: number, dir: string, source: YamlSource): unknown[] | undefined {
-  if (t.items) return t.items;
-  const from = t.items_from;
-  if (!from) return undefined;
-  if ("glob" in from) return globFiles(from.glob, dir);
-  const listPath = resolve(dir, from.file);
-  try {
-    return readFileSync(listPath, "utf8").split("\n").map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#"));
-  } catch (e) {
-    throw new PlanErrors([new PlanError(
-      `cannot read items file ${listPath} (${(e as NodeJS.ErrnoException).code ?? e})`,
-      source.positionOf(["tasks", index, "items_from", "file"]),
-      formatPath(["tasks", index, "items_from", "file"]),
-    )]);
-  }
-}
-
-/**
- * Checks `with:` against the module's input schema before anything runs.
- * Values that are still templates are checked again per instance, after
- * rendering, so issues on them are not errors yet.
- */
-function checkInputs(task: Task, rawWith: Record<string, unknown>, source: YamlSource): PlanError[] {
-  const schema = task.module.input;
-  if (!schema) return [];
-  let result: v.SafeParseResult<v.GenericSchema>;
-  try {
-    result = v.safeParse(schema, rawWith);
-  } catch (cause) {
-    // A plugin's schema with a check that throws is the plugin's fault, not the plan's.
-    throw new PluginError(task.module.source, `its input schema threw while checking tasks[${task.index}].with: ${describeError(cause)}`);
-  }
-  if (result.success) return [];
-  const concrete = result.issues.filter((issue) => !touchesTemplate(rawWith, issue.path?.map((p) => p.key as string | number) ?? []));
-  const errors = issuesToErrors(concrete, schema, source, ["tasks", task.index, "with"]);
-  return errors.map((e) => new PlanError(`${e.detail} (module ${task.module.name})`, e.position, e.path));
-}
-
-function touchesTemplate(value: unknown, path: (string | number)[]): boolean {
-  let node: unknown = value;
-  for (const key of path) {
-    if (typeof node === "string") break;
-    if (node === null || typeof node !== "object") return false;
-    node = (node as Record<string | number, unknown>)[key];
-  }
-  return containsTemplate(node);
-}
-
-function containsTemplate(value: unknown): boolean {
-  if (typeof value === "string") return scanReferences(value).refs.length > 0;
-  if (Array.isArray(value)) return value.some(containsTemplate);
-  if (value !== null && typeof value === "object") return Object.values(value).some(containsTemplate);
-  return false;
 }

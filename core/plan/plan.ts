@@ -16,10 +16,10 @@ export interface Task {
   /** The module's resources, overridden key by key by the task's. */
   resources: Resources;
   timeoutMs: number | undefined;
-  /** SIGTERM → SIGKILL for the task's process groups; undefined = the run's default. */
-  killGraceMs: number | undefined;
   retries: number;
   retryDelayMs: number;
+  /** `kill_grace:`: SIGTERM to SIGKILL for the task's process groups; undefined = the run's default. */
+  killGraceMs: number | undefined;
   /** Tasks this one waits for; undefined = the previous task on the same host. */
   needs: string[] | undefined;
   /** undefined: one instance per host; otherwise one per host and item. */

@@ -8,11 +8,21 @@ import { parseDuration, parseSize } from "../units.ts";
 
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.:-]*$/;
 
-const duration = (what: string) =>
+/** Milliseconds from "500ms", "30s", "2m"; `positive` refuses 0 (a timeout of 0 would fail every attempt at once). */
+const duration = (what: string, { positive }: { positive: boolean }) =>
   v.pipe(
     v.string(`expected ${what} as a duration like 500ms, 30s or 2m`),
     v.check((s) => parseDuration(s) !== undefined, `expected ${what} as a duration like 500ms, 30s or 2m`),
+    v.check((s) => !positive || parseDuration(s)! > 0, `expected ${what} > 0, like 500ms, 30s or 2m`),
     v.transform((s) => parseDuration(s)!),
+  );
+
+/** A YAML mapping (valibot's record alone would take a list as a mapping of indexes). */
+const mapping = (message: string) =>
+  v.pipe(
+    v.unknown(),
+    v.check((x) => x !== null && typeof x === "object" && !Array.isArray(x), message),
+    v.record(v.string(), v.unknown(), message),
   );
 
 const name = (what: string) =>
@@ -23,30 +33,38 @@ const name = (what: string) =>
 
 const stringList = (what: string) => v.array(v.string(`expected each of ${what} to be a string`), `expected ${what} as a list`);
 
+/** `required: true`: no items is an error, not a warning. */
+const required = v.optional(v.boolean("expected required: true or false"), false);
+
 export const ItemsFromSchema = v.union(
   [
-    v.strictObject({ glob: v.string("expected glob as a string pattern like data/*.csv") }),
-    v.strictObject({ file: v.string("expected file as a path to a list, one item per line") }),
+    v.strictObject({
+      glob: v.pipe(v.string("expected glob as a string pattern like data/*.csv"), v.minLength(1, "expected glob as a pattern like data/*.csv, got an empty string")),
+      required,
+    }),
+    v.strictObject({ file: v.string("expected file as a path to a list, one item per line"), required }),
   ],
-  "expected items_from as { glob: \"data/*.csv\" } or { file: list.txt }",
+  "expected items_from as { glob: \"data/*.csv\" } or { file: list.txt }, each with an optional required: true",
 );
 
 export const TaskSchema = v.strictObject({
   name: name("name"),
   module: v.string("expected module as a built-in name or a name from plugins:"),
-  with: v.optional(v.record(v.string(), v.unknown(), "expected with as a mapping of inputs"), {}),
+  with: v.optional(mapping("expected with as a mapping of inputs"), {}),
   hosts: v.optional(v.pipe(stringList("hosts"), v.minLength(1, "expected at least one host"))),
   items: v.optional(v.array(v.unknown(), "expected items as a list")),
   items_from: v.optional(ItemsFromSchema),
   needs: v.optional(stringList("needs")),
   hint: v.optional(HintSchema),
   resources: v.optional(ResourcesSchema),
-  timeout: v.optional(duration("timeout")),
+  timeout: v.optional(duration("timeout", { positive: true })),
   retries: v.optional(
     v.pipe(v.number("expected retries as a whole number >= 0"), v.integer("expected retries as a whole number"), v.minValue(0, "expected retries >= 0")),
     0,
   ),
-  retry_delay: v.optional(duration("retry_delay"), "200ms"),
+  // 0ms is allowed: retry at once.
+  retry_delay: v.optional(duration("retry_delay", { positive: false }), "200ms"),
+  kill_grace: v.optional(duration("kill_grace", { positive: true })),
 });
 
 export const STORAGE_TYPES = ["auto", "nvme", "ssd", "hdd"] as const;
@@ -93,11 +111,17 @@ export const PlanSchema = v.strictObject({
     ),
     "auto",
   ),
-  vars: v.optional(v.record(v.string(), v.unknown(), "expected vars as a mapping"), {}),
+  vars: v.optional(mapping("expected vars as a mapping"), {}),
   plugins: v.optional(v.record(v.string(), v.string("expected a path to a .ts or .js module"), "expected plugins as a mapping of name: path"), {}),
   resources: v.optional(PlanResourcesSchema, {}),
   tasks: v.pipe(v.array(TaskSchema, "expected tasks as a list"), v.minLength(1, "expected at least one task")),
 });
+
+/** The plan's top level with its tasks as written: load.ts checks each task on its own. */
+export const PlanHeadEntries = {
+  ...PlanSchema.entries,
+  tasks: v.pipe(v.array(v.unknown(), "expected tasks as a list"), v.minLength(1, "expected at least one task")),
+};
 
 export type PlanInput = v.InferOutput<typeof PlanSchema>;
 export type TaskInput = v.InferOutput<typeof TaskSchema>;

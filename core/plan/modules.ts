@@ -1,0 +1,95 @@
+/**
+ * The modules a plan names: found (a built-in or a `plugins:` file, which is
+ * imported, so its top-level code runs), then each task's `with:` checked
+ * against its module's input schema.
+ */
+import { v } from "../deps.ts";
+import { describeError, PlanError, PluginError } from "../errors.ts";
+import { BUILTIN_NAMES, loadBuiltin, loadPlugin, pluginPath } from "../loader.ts";
+import type { LoadedModule } from "../module.ts";
+import { didYouMean } from "../suggest.ts";
+import type { TaskParts } from "./checks.ts";
+import { issuesToErrors } from "./issues.ts";
+import { formatPath, type YamlSource } from "./source.ts";
+import { scanReferences } from "./template.ts";
+
+export interface ModulesFound {
+  modules: Map<string, LoadedModule>;
+  /** Unknown module names, at each task that names one. */
+  errors: PlanError[];
+  /** The first plugin that failed to load, and its `plugins:` name. */
+  pluginFailure?: { name: string; error: PluginError };
+}
+
+/**
+ * `plugins` is undefined when the plan's `plugins:` is malformed: a name
+ * that is not a built-in then cannot be judged, and is left alone.
+ */
+export async function loadModules(tasks: readonly TaskParts[], plugins: Record<string, string> | undefined, dir: string, source: YamlSource): Promise<ModulesFound> {
+  const found: ModulesFound = { modules: new Map(), errors: [] };
+  const known = [...BUILTIN_NAMES, ...Object.keys(plugins ?? {})];
+  for (const [i, t] of tasks.entries()) {
+    const name = t.module;
+    if (name === undefined || found.modules.has(name)) continue;
+    const path = plugins && Object.hasOwn(plugins, name) ? plugins[name] : undefined;
+    if (path !== undefined) {
+      if (found.pluginFailure) continue;
+      try {
+        found.modules.set(name, await loadPlugin(name, pluginPath(path, dir)));
+      } catch (error) {
+        if (!(error instanceof PluginError)) throw error;
+        found.pluginFailure = { name, error };
+      }
+      continue;
+    }
+    // Never `constructor` or `toString` off the registry's prototype.
+    const builtin = BUILTIN_NAMES.includes(name) ? loadBuiltin(name) : undefined;
+    if (builtin) found.modules.set(name, builtin);
+    else if (plugins) {
+      found.errors.push(new PlanError(
+        `unknown module "${name}"${didYouMean(name, known)}; expected a built-in (${BUILTIN_NAMES.join(", ")}) or a name from plugins:`,
+        source.positionOf(["tasks", i, "module"]),
+        formatPath(["tasks", i, "module"]),
+      ));
+    }
+  }
+  return found;
+}
+
+/**
+ * Checks `with:` against the module's input schema before anything runs.
+ * Values that are still templates are checked again per instance, after
+ * rendering, so issues on them are not errors yet.
+ */
+export function checkInputs(module: LoadedModule, index: number, rawWith: Record<string, unknown>, source: YamlSource): PlanError[] {
+  const schema = module.input;
+  if (!schema) return [];
+  let result: v.SafeParseResult<v.GenericSchema>;
+  try {
+    result = v.safeParse(schema, rawWith);
+  } catch (cause) {
+    // A plugin's schema with a check that throws is the plugin's fault, not the plan's.
+    throw new PluginError(module.source, `its input schema threw while checking tasks[${index}].with: ${describeError(cause)}`);
+  }
+  if (result.success) return [];
+  const concrete = result.issues.filter((issue) => !touchesTemplate(rawWith, issue.path?.map((p) => p.key as string | number) ?? []));
+  const errors = issuesToErrors(concrete, schema, source, ["tasks", index, "with"]);
+  return errors.map((e) => new PlanError(`${e.detail} (module ${module.name})`, e.position, e.path));
+}
+
+function touchesTemplate(value: unknown, path: (string | number)[]): boolean {
+  let node: unknown = value;
+  for (const key of path) {
+    if (typeof node === "string") break;
+    if (node === null || typeof node !== "object") return false;
+    node = (node as Record<string | number, unknown>)[key];
+  }
+  return containsTemplate(node);
+}
+
+function containsTemplate(value: unknown): boolean {
+  if (typeof value === "string") return scanReferences(value).refs.length > 0;
+  if (Array.isArray(value)) return value.some(containsTemplate);
+  if (value !== null && typeof value === "object") return Object.values(value).some(containsTemplate);
+  return false;
+}
