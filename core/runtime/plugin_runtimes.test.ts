@@ -7,23 +7,13 @@
  */
 import { beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "../test_helpers.ts";
+import { compiledBinary, DENO } from "./fanout_runtimes.ts";
 import { copyPluginFolder, endsById, PLUGIN_FIXTURES, ROOT } from "./plugin_fixtures.ts";
 
 const SDK_PLAN = join(ROOT, "fixtures/sdk_plugin.yml");
-const DENO = join(ROOT, "node_modules/.bin/deno");
-
-/** Builds with package.json's own build command, into a temp dir (dist/ may be someone else's). */
-function buildBinary(): string {
-  const script = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).scripts.build as string;
-  const out = join(tempDir("fanout-bin-"), "fanout");
-  const args = script.replace("--outfile dist/fanout", `--outfile ${out}`).split(/\s+/).slice(1);
-  const r = spawnSync(process.execPath, args, { cwd: ROOT, encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`build failed: ${r.stderr}`);
-  return out;
-}
 
 function run(argv: string[]) {
   const r = spawnSync(argv[0]!, argv.slice(1), { cwd: tempDir("fanout-cwd-"), encoding: "utf8", timeout: 30_000 });
@@ -49,7 +39,7 @@ function expectWithDepPlan(r: ReturnType<typeof run>) {
 describe("plugins › the compiled binary", () => {
   let bin = "";
   beforeAll(() => {
-    bin = buildBinary();
+    bin = compiledBinary();
   }, 60_000);
 
   test("a plugin importing fanout at run time shares the binary's instance", () => {
