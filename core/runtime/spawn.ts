@@ -1,7 +1,9 @@
 /**
  * Starting child processes. Every child gets its own process group so that an
  * abort can take down everything it started (a shell's children included):
- * SIGTERM to the group, then SIGKILL once the grace period is over.
+ * SIGTERM to the group, then SIGKILL once the grace period is over. Each
+ * group is also told to the watchdog (watchdog.ts), which kills it if fanout
+ * itself dies first.
  *
  * Under Bun we use Bun.spawn (measurably cheaper per process, which is what
  * bounds dispatch of short commands on small machines); elsewhere
@@ -13,6 +15,7 @@ import { type SpawnRequest, spawnWithBun } from "./bun_spawn.ts";
 import { OutputBuffer } from "./output_buffer.ts";
 import type { ExecOptions, ExecResult } from "./exec_types.ts";
 import { isBun } from "./runtime.ts";
+import * as watchdog from "./watchdog.ts";
 
 export type { ExecOptions, ExecResult };
 
@@ -66,7 +69,13 @@ export function exec(argv: readonly string[], options: ExecOptions = {}): Promis
 function watchAbort(pid: number, options: ExecOptions): () => void {
   const { signal } = options;
   liveGroups.add(pid);
-  if (!signal) return () => liveGroups.delete(pid);
+  watchdog.track(pid);
+  if (!signal) {
+    return () => {
+      liveGroups.delete(pid);
+      watchdog.untrack(pid);
+    };
+  }
   let killTimer: ReturnType<typeof setTimeout> | undefined;
   const onAbort = () => {
     killGroup(pid, "SIGTERM");
@@ -76,6 +85,7 @@ function watchAbort(pid: number, options: ExecOptions): () => void {
   if (signal.aborted) onAbort();
   return () => {
     liveGroups.delete(pid);
+    watchdog.untrack(pid);
     signal.removeEventListener("abort", onAbort);
     if (killTimer !== undefined) clearTimeout(killTimer);
   };

@@ -1,14 +1,16 @@
 /**
  * The watchdog, checked from the processes: every process it should kill is
  * found (or not) with `pgrep -f` by a marker — the path of a `sleep` linked
- * into a fresh directory.
+ * into a fresh directory — first for a watchdog started here, then for fanout
+ * itself under Bun, Deno and the compiled binary, SIGKILLed mid-run.
  */
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "../test_helpers.ts";
-import { DENO } from "./fanout_runtimes.ts";
+import { compiledBinary, DENO, FANOUT_RUNTIMES, fanoutArgv } from "./fanout_runtimes.ts";
+import { endsById } from "./plugin_fixtures.ts";
 import { startWatchdog } from "./watchdog.ts";
 
 const markers: string[] = [];
@@ -34,6 +36,11 @@ function running(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Whether the watchdog of the fanout process `pid` is running. */
+function hasWatchdog(pid: number): boolean {
+  return spawnSync("pgrep", ["-f", `fanout-watchdog ${pid} [0-9]+$`]).status === 0;
 }
 
 async function waitUntil(ok: () => boolean, ms: number): Promise<boolean> {
@@ -109,4 +116,72 @@ process.kill(process.pid, "SIGKILL");
       for (let i = 0; i < 3; i++) w.track(2 ** 22 + i);
     }).not.toThrow();
   });
+});
+
+/** 4 sleeps run directly, 4 shells that ignore SIGTERM each with a sleep of their own: 12 marked processes. */
+function sleepersPlan(sleep: string): string {
+  const plan = join(tempDir(), "plan.yml");
+  writeFileSync(
+    plan,
+    `version: 1
+parallelism: 8
+tasks:
+  - { name: direct, module: shell, items: [1, 2, 3, 4], with: { argv: [${JSON.stringify(sleep)}, "30"] } }
+  - name: nested
+    module: shell
+    needs: []
+    items: [1, 2, 3, 4]
+    with: { cmd: ${JSON.stringify(`trap '' TERM; ${sleep} 30 & wait`)}, shell: true }
+`,
+  );
+  return plan;
+}
+
+function startFanout(argv: string[]): { child: ChildProcess; stdout: () => string; closed: Promise<number | null> } {
+  const child = spawn(argv[0]!, argv.slice(1), { cwd: tempDir("fanout-cwd-"), stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout!.on("data", (c: Buffer) => (out += c.toString()));
+  child.stderr!.resume();
+  const closed = new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)));
+  return { child, stdout: () => out, closed };
+}
+
+describe("fanout killed with SIGKILL", () => {
+  beforeAll(() => void compiledBinary(), 120_000);
+
+  for (const runtime of FANOUT_RUNTIMES) {
+    test(`${runtime}: every process group it started is gone within 3 s, grandchildren and SIGTERM-ignorers included`, async () => {
+      const { marker, sleep } = markedSleep();
+      const fanout = startFanout([...fanoutArgv(runtime), "run", sleepersPlan(sleep), "--json", "-q"]);
+      expect(await waitUntil(() => countMarked(marker) === 12, 30_000)).toBe(true);
+      expect(hasWatchdog(fanout.child.pid!)).toBe(true);
+      fanout.child.kill("SIGKILL");
+      await fanout.closed;
+      await waitUntil(() => countMarked(marker) === 0, 3000);
+      expect(countMarked(marker)).toBe(0);
+      expect(await waitUntil(() => !hasWatchdog(fanout.child.pid!), 10_000)).toBe(true);
+    }, 60_000);
+
+    test(`${runtime}: a clean run lets its commands finish, and leaves no watchdog behind`, async () => {
+      const { sleep } = markedSleep();
+      const plan = join(tempDir(), "plan.yml");
+      writeFileSync(plan, `version: 1\ntasks:\n  - { name: finish, module: shell, items: [a, b], with: { cmd: ${JSON.stringify(`${sleep} 1 && echo done`)}, shell: true } }\n`);
+      const fanout = startFanout([...fanoutArgv(runtime), "run", plan, "--json", "-q"]);
+      expect(await waitUntil(() => fanout.stdout().includes('"task_start"'), 30_000)).toBe(true);
+      expect(hasWatchdog(fanout.child.pid!)).toBe(true);
+      expect(await fanout.closed).toBe(0);
+      const ends = Object.values(endsById(fanout.stdout()));
+      expect(ends.map((e) => [e.status, e.data.stdout])).toEqual([["ok", "done\n"], ["ok", "done\n"]]);
+      expect(await waitUntil(() => !hasWatchdog(fanout.child.pid!), 10_000)).toBe(true);
+    }, 60_000);
+  }
+
+  test("a run that starts no process starts no watchdog", async () => {
+    const plan = join(tempDir(), "plan.yml");
+    writeFileSync(plan, "version: 1\ntasks:\n  - { name: wait, module: sleep, with: { duration: 1s } }\n");
+    const fanout = startFanout([...fanoutArgv("bun"), "run", plan, "--json", "-q"]);
+    expect(await waitUntil(() => fanout.stdout().includes('"task_start"'), 30_000)).toBe(true);
+    expect(hasWatchdog(fanout.child.pid!)).toBe(false);
+    expect(await fanout.closed).toBe(0);
+  }, 60_000);
 });
