@@ -109,13 +109,15 @@ process.kill(process.pid, "SIGKILL");
     }
   }, 60_000);
 
-  test("a watchdog killed by hand makes track() a no-op, not an error", () => {
+  test("a watchdog killed by hand makes track() a no-op, not an error", async () => {
     const w = startWatchdog();
     process.kill(-w.pid, "SIGKILL");
+    // Its shell and its awk (the reader) are both gone: writes now meet a closed pipe.
+    expect(await waitUntil(() => spawnSync("pgrep", ["-g", String(w.pid)]).status === 1, 10_000)).toBe(true);
     expect(() => {
       for (let i = 0; i < 3; i++) w.track(2 ** 22 + i);
     }).not.toThrow();
-  });
+  }, 30_000);
 });
 
 /** 4 sleeps run directly, 4 shells that ignore SIGTERM each with a sleep of their own: 12 marked processes. */
