@@ -3,8 +3,8 @@
  * without cleaning up (SIGKILL, the OOM killer). Children live in their own
  * process groups, so nothing else would stop them.
  *
- * A small POSIX shell + awk program (about 1 MB, started in about a
- * millisecond; a second fanout would cost tens of MB), started the first time
+ * A small POSIX shell + awk program (two processes under 2 MB resident each,
+ * where a second Bun process would take tens of MB), started the first time
  * a group is tracked, in its own session, ignoring INT, HUP and TERM. It reads
  * one line per group from a pipe whose only writer is fanout: `+PGID` as the
  * group starts, `-PGID` once it is gone. When the pipe closes — fanout exited,
