@@ -8,28 +8,14 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawn, spawnSync } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { buildBinary } from "./scripts/build.ts";
+import { fanoutArgv } from "./core/runtime/fanout_runtimes.ts";
 import { tempDir, writeFiles } from "./core/test_helpers.ts";
 
-const ROOT = import.meta.dir;
-const BUN = process.execPath;
-const DENO = join(ROOT, "node_modules/.bin/deno");
-
 /** Each way fanout runs, as the argv that starts it; the binary is filled in by beforeAll. */
-const runners: Record<string, string[]> = {
-  bun: [BUN, "--no-install", join(ROOT, "cli.ts")],
-  deno: [DENO, "run", "-A", join(ROOT, "cli.ts")],
-  binary: [],
-};
-
-const binDir = tempDir("fanout-bin-");
+const runners: Record<string, string[]> = { bun: fanoutArgv("bun"), deno: fanoutArgv("deno"), binary: [] };
 beforeAll(() => {
-  const out = join(binDir, "fanout");
-  buildBinary(out, { quiet: true });
-  runners.binary = [out];
+  runners.binary = fanoutArgv("binary");
 }, 120_000);
-// The binary is over 100 MiB: not left behind in /tmp.
-afterAll(() => rmSync(binDir, { recursive: true, force: true }));
 
 const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 const shellLine = (argv: string[]) => argv.map(quote).join(" ");

@@ -7,7 +7,8 @@ import { beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { compiledBinary, writeFiles } from "./test_helpers.ts";
+import { compiledBinary } from "./runtime/fanout_runtimes.ts";
+import { writeFiles } from "./test_helpers.ts";
 
 let bin = "";
 beforeAll(() => {

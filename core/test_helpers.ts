@@ -2,32 +2,15 @@
  * Shared by tests: run a real plan in-process and get its event log, and
  * read facts (overlaps, windows) off that log.
  */
-import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join } from "node:path";
 import { type RunOptions, runPlan } from "./commands/run.ts";
 import { PlanErrors } from "./errors.ts";
 import { type LoadOptions, loadPlan } from "./plan/load.ts";
 import type { FanoutEvent, RunEndEvent, TaskEndEvent, TaskStartEvent } from "./telemetry/events.ts";
 import { MemorySink } from "./telemetry/ndjson.ts";
-
-const ROOT = resolve(import.meta.dir, "..");
-let binary: string | undefined;
-
-/**
- * The compiled binary, built once per test process with package.json's own
- * build command into a temp dir (dist/ may be someone else's).
- */
-export function compiledBinary(): string {
-  if (binary) return binary;
-  const script = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).scripts.build as string;
-  const out = join(tempDir("fanout-bin-"), "fanout");
-  const args = script.replace("--outfile dist/fanout", `--outfile ${out}`).split(/\s+/).slice(1);
-  const r = spawnSync(process.execPath, args, { cwd: ROOT, encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`build failed: ${r.stderr}`);
-  return binary = out;
-}
 
 export function tempDir(prefix = "fanout-test-"): string {
   return mkdtempSync(join(tmpdir(), prefix));

@@ -9,11 +9,11 @@ import { beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { compiledBinary, tempDir } from "../test_helpers.ts";
+import { tempDir } from "../test_helpers.ts";
+import { compiledBinary, DENO } from "./fanout_runtimes.ts";
 import { copyPluginFolder, endsById, ndjson, PLUGIN_FIXTURES, ROOT } from "./plugin_fixtures.ts";
 
 const SDK_PLAN = join(ROOT, "fixtures/sdk_plugin.yml");
-const DENO = join(ROOT, "node_modules/.bin/deno");
 
 function run(argv: string[]) {
   const r = spawnSync(argv[0]!, argv.slice(1), { cwd: tempDir("fanout-cwd-"), encoding: "utf8", timeout: 30_000 });

@@ -1,7 +1,9 @@
 /**
  * Starting child processes. Every child gets its own process group so that an
  * abort can take down everything it started (a shell's children included):
- * SIGTERM to the group, then SIGKILL once the grace period is over.
+ * SIGTERM to the group, then SIGKILL once the grace period is over. Each
+ * group is also told to the watchdog (watchdog.ts), which kills it if fanout
+ * itself dies first.
  *
  * Under Bun we use Bun.spawn (measurably cheaper per process, which is what
  * bounds dispatch of short commands on small machines); elsewhere
@@ -15,6 +17,7 @@ import { OutputBuffer } from "./output_buffer.ts";
 import type { ExecOptions, ExecResult } from "./exec_types.ts";
 import { isBun } from "./runtime.ts";
 import { describeSpawnError } from "./spawn_errors.ts";
+import * as watchdog from "./watchdog.ts";
 
 export type { ExecOptions, ExecResult };
 
@@ -71,6 +74,7 @@ function watchGroup(pid: number, options: ExecOptions) {
   const { signal } = options;
   const graceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
   liveGroups.add(pid);
+  watchdog.track(pid);
   let termSentAt: number | undefined;
   let killTimer: ReturnType<typeof setTimeout> | undefined;
   const onAbort = () => {
@@ -91,6 +95,7 @@ function watchGroup(pid: number, options: ExecOptions) {
         signal?.removeEventListener("abort", onAbort);
         if (killTimer !== undefined) clearTimeout(killTimer);
         liveGroups.delete(pid);
+        watchdog.untrack(pid);
       }
       return lingered;
     },

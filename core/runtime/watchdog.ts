@@ -1,0 +1,163 @@
+/**
+ * The process that kills every process group fanout started when fanout dies
+ * without cleaning up (SIGKILL, the OOM killer). Children live in their own
+ * process groups, so nothing else would stop them.
+ *
+ * A small POSIX shell + awk program (two processes under 2 MB resident each,
+ * where a second Bun process would take tens of MB), started the first time
+ * a group is tracked, in its own session, ignoring INT, HUP and TERM. It reads
+ * one line per group from a pipe whose only writer is fanout: `+PGID` as the
+ * group starts, `-PGID` once it is gone. When the pipe closes — fanout exited,
+ * whichever way — it sends SIGTERM to every group still listed, waits up to
+ * 1 s for them to go, SIGKILLs the rest and exits. On a clean exit every group
+ * has been removed already, so it just exits.
+ *
+ * Writes are synchronous (fs.writeSync right after the spawn), so a group is
+ * known to the watchdog before fanout does anything else. The pipe: under
+ * Bun an extra stdio slot (`proc.stdio[3]`, a socket fd that is ours to
+ * write); elsewhere the child's stdin pipe, reopened for writing through
+ * /proc/PID/fd/0 because node:child_process streams write asynchronously.
+ */
+import { spawn as nodeSpawn } from "node:child_process";
+import { closeSync, constants, openSync, writeSync } from "node:fs";
+import process from "node:process";
+import { isBun } from "./runtime.ts";
+
+/**
+ * $1 is fanout's pid (only so that `ps` shows whose watchdog this is), $2 the
+ * fd to read. Groups 0 and 1 are never listed: `kill -TERM -1` would signal
+ * every process we may. A group that has gone during the grace is dropped
+ * before the SIGKILL, so a reused group id is not hit.
+ */
+const SCRIPT = `trap '' INT HUP TERM
+live=$(awk '
+  /^[+-][0-9]+$/ && substr($0, 2) + 0 > 1 {
+    if (substr($0, 1, 1) == "+") listed[substr($0, 2) + 0] = 1
+    else delete listed[substr($0, 2) + 0]
+  }
+  END { for (g in listed) print g }
+' <&"$2")
+[ -n "$live" ] || exit 0
+for g in $live; do kill -TERM -$g; done 2>/dev/null
+tries=10
+while [ -n "$live" ] && [ $tries -gt 0 ]; do
+  sleep 0.1
+  left=
+  for g in $live; do kill -0 -$g 2>/dev/null && left="$left $g"; done
+  live=$left
+  tries=$((tries - 1))
+done
+for g in $live; do kill -KILL -$g; done 2>/dev/null
+`;
+
+/** Where the watchdog program is and what it needs. */
+const SH = "/bin/sh";
+const ENV = { PATH: process.env.PATH || "/usr/bin:/bin", LC_ALL: "C" };
+
+/** A running watchdog: `close()` is what fanout's death looks like to it. */
+export interface Watchdog {
+  readonly pid: number;
+  /** Lists a process group: killed if the pipe closes before `untrack`. */
+  track(pgid: number): void;
+  /** Unlists a group that is gone, so that its id may be reused safely. */
+  untrack(pgid: number): void;
+  /** Closes our end of the pipe: the watchdog kills what is still listed and exits. */
+  close(): void;
+}
+
+/** Starts a watchdog; throws if it cannot be started. */
+export function startWatchdog(): Watchdog {
+  const { pid, fd } = isBun ? startWithBun() : startWithNode();
+  let out = fd;
+  const send = (line: string) => {
+    if (out >= 0 && !writeLine(out, line)) out = -1;
+  };
+  return {
+    pid,
+    track: (pgid) => send(`+${pgid}\n`),
+    untrack: (pgid) => send(`-${pgid}\n`),
+    close: () => {
+      if (out >= 0) closeSync(out);
+      out = -1;
+    },
+  };
+}
+
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Writes one line (a few bytes: one atomic write). Bun's end is non-blocking;
+ * a full pipe makes us wait, as a blocking write would. False when the
+ * watchdog is gone (killed by hand): there is nobody left to tell, and our
+ * end stays open — closing it is what would make a live watchdog kill.
+ */
+function writeLine(fd: number, line: string): boolean {
+  for (;;) {
+    try {
+      writeSync(fd, line);
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EAGAIN") return false;
+      Atomics.wait(pause, 0, 0, 1);
+    }
+  }
+}
+
+function startWithBun(): { pid: number; fd: number } {
+  const proc = Bun.spawn({
+    cmd: [SH, "-c", SCRIPT, "fanout-watchdog", String(process.pid), "3"],
+    cwd: "/",
+    env: ENV,
+    stdio: ["ignore", "ignore", "ignore", "pipe"],
+    detached: true,
+  });
+  proc.unref();
+  // Reading stdio[3] hands the parent's end to us: a raw fd the event loop does not watch.
+  const fd = proc.stdio[3];
+  if (typeof fd !== "number") throw new Error("Internal error: Bun.spawn gave no fd for the watchdog's pipe");
+  return { pid: proc.pid, fd };
+}
+
+function startWithNode(): { pid: number; fd: number } {
+  const child = nodeSpawn(SH, ["-c", SCRIPT, "fanout-watchdog", String(process.pid), "0"], {
+    cwd: "/",
+    env: ENV,
+    stdio: ["pipe", "ignore", "ignore"],
+    detached: true,
+  });
+  child.on("error", () => {});
+  if (child.pid === undefined) throw new Error(`cannot start ${SH}`);
+  let fd: number;
+  try {
+    // The child has exec'd, so its fd 0 is the pipe; opening it gives us a writer we can write synchronously.
+    fd = openSync(`/proc/${child.pid}/fd/0`, constants.O_WRONLY);
+  } finally {
+    child.stdin!.destroy();
+    child.unref();
+  }
+  return { pid: child.pid, fd };
+}
+
+let shared: Watchdog | null | undefined;
+
+/** This process's watchdog, started on first use; null when it cannot run here (no /bin/sh, no /proc). */
+function watchdog(): Watchdog | null {
+  if (shared === undefined) {
+    try {
+      shared = startWatchdog();
+    } catch {
+      shared = null;
+    }
+  }
+  return shared;
+}
+
+/** Tells the watchdog about a process group that just started. Call right after the spawn. */
+export function track(pgid: number): void {
+  watchdog()?.track(pgid);
+}
+
+/** Tells the watchdog a group is gone. Never starts one. */
+export function untrack(pgid: number): void {
+  shared?.untrack(pgid);
+}
