@@ -92,7 +92,7 @@ export function intervals(events: FanoutEvent[]): Interval[] {
 }
 
 /** The most intervals that overlap at any instant (touching ends do not overlap). */
-export function maxOverlap(list: Interval[]): number {
+export function maxOverlap(list: readonly { start: number; end: number }[]): number {
   const points: [number, number][] = [];
   for (const i of list) points.push([i.start, 1], [i.end, -1]);
   // Ends before starts at equal times: a slot freed at t can be reused at t.
