@@ -46,7 +46,9 @@ tasks:
 `, ["--json"]);
     expect(r.code).toBe(0);
     expect(r.events[0]!.warnings).toEqual([expect.stringContaining('plan.yml:3:47: tasks[0].items_from: glob "nothing/*.csv" matched no files: task "files" has no instances')]);
-    expect(r.stderr).toContain('glob "nothing/*.csv" matched no files');
+    // Said before the run, and again beside the summary; run_end carries it too.
+    expect(r.stderr.split('glob "nothing/*.csv" matched no files').length - 1).toBe(2);
+    expect(r.events.at(-1)!.summary.warnings).toEqual(r.events[0]!.warnings);
     expect(r.ends["after[localhost]"].status).toBe("ok");
     expect(existsSync(join(r.dir, "done"))).toBe(true);
   });

@@ -87,6 +87,31 @@ tasks:
     expect(first.duration_ms).toBeGreaterThanOrEqual(1000 + 300);
   }, 30_000);
 
+  test("a task's own kill_grace wins over the run's: a command ignoring SIGTERM keeps the lock that long, then is killed", async () => {
+    const log = await runPlanText(`
+version: 1
+parallelism: 4
+tasks:
+  - name: stubborn
+    module: shell
+    hint: host_exclusive
+    timeout: 300ms
+    kill_grace: 1500ms
+    with: { shell: true, cmd: "trap '' TERM; flock -n -E 99 lock -c 'sleep 10'; [ $? -ne 99 ] || echo stubborn >> conflicts" }
+  - name: next
+    module: shell
+    hint: host_exclusive
+    needs: []
+    with: { shell: true, cmd: "flock -n -E 99 lock -c true; [ $? -ne 99 ] || echo next >> conflicts" }
+`, { killGraceMs: 50 });
+    expect(lines(join(log.dir, "conflicts"))).toEqual([]);
+    const stubborn = log.ends.find((e) => e.id === "stubborn[localhost]")!;
+    expect(stubborn.status).toBe("timed_out");
+    // Killed no sooner than the task's grace after the timeout: the run's 50 ms did not apply.
+    expect(stubborn.duration_ms).toBeGreaterThanOrEqual(300 + 1500);
+    expect(log.ends.find((e) => e.id === "next[localhost]")!.status).toBe("ok");
+  }, 30_000);
+
   test("a command that exits leaving a process in its group: the lock waits for that process too", async () => {
     const log = await runPlanText(`
 version: 1

@@ -373,6 +373,8 @@ declare module "fanout/internal/telemetry/events" {
         peak_rss_bytes: number;
         guards: Record<string, GuardSummary>;
         interrupted: boolean;
+        /** run_start's warnings, repeated: what was worth saying before the run. */
+        warnings: string[];
     }
     export interface RunEndEvent {
         type: "run_end";

@@ -119,6 +119,8 @@ export interface RunSummary {
   peak_rss_bytes: number;
   guards: Record<string, GuardSummary>;
   interrupted: boolean;
+  /** run_start's warnings, repeated: what was worth saying before the run. */
+  warnings: string[];
 }
 
 export interface RunEndEvent {

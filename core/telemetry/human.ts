@@ -64,10 +64,14 @@ export class HumanSink implements EventSink {
         if (s.timed_out) parts.push(`${s.timed_out} timed out`);
         if (s.skipped) parts.push(`${s.skipped} skipped`);
         if (s.cancelled) parts.push(`${s.cancelled} cancelled`);
+        if (s.stuck) parts.push(`${s.stuck} stuck`);
         if (s.retries) parts.push(`${s.retries} retries`);
         const bytes = s.bytes > 0 ? `, ${formatBytes(s.bytes)} at ${formatBytes(s.bytes_per_s)}/s` : "";
         const bad = s.failed + s.timed_out + s.cancelled + s.skipped > 0;
-        return paint(bad ? "red" : "green", `${s.interrupted ? "interrupted: " : ""}${parts.join(", ")} of ${s.total} in ${formatDuration(s.makespan_ms)}${bytes}`);
+        const line = paint(bad ? "red" : "green", `${s.interrupted ? "interrupted: " : ""}${parts.join(", ")} of ${s.total} in ${formatDuration(s.makespan_ms)}${bytes}`);
+        // Said before the run; said again here, where a reader of a long log looks first.
+        const warnings = s.warnings.map((w) => `${paint("yellow", "warn ")} ${w}\n`).join("");
+        return warnings + line;
       },
     };
   }

@@ -10,9 +10,13 @@ export class SummaryFolder implements EventSink {
   private counts = { total: 0, ok: 0, failed: 0, timed_out: 0, skipped: 0, cancelled: 0, stuck: 0, changed: 0, retries: 0 };
   private readonly waits = new Samples();
   private bytes = 0;
+  private warnings: string[] = [];
 
   write(event: FanoutEvent): void {
     switch (event.type) {
+      case "run_start":
+        this.warnings = event.warnings;
+        break;
       case "task_start":
         this.waits.push(event.wait_ms);
         break;
@@ -41,6 +45,7 @@ export class SummaryFolder implements EventSink {
       peak_rss_bytes: extra.peakRssBytes,
       guards: extra.guards,
       interrupted: extra.interrupted,
+      warnings: this.warnings,
     };
   }
 }
