@@ -43,7 +43,7 @@ export function writeFile(dir: string, name: string, text: string): string {
 }
 
 /** The newest modification time among the sources the binary is built from. */
-function newestSource(): number {
+export function newestSource(): number {
   let newest = statSync(join(ROOT, "cli.ts")).mtimeMs;
   for (const dir of ["core", "plugins"]) {
     for (const entry of readdirSync(join(ROOT, dir), { recursive: true, withFileTypes: true })) {
