@@ -50,7 +50,7 @@ async function buildCli() {
     .option("--dry-run", "List every instance with the guards it would take; run nothing")
     .option("--strict", "Treat plan warnings (a glob that matches nothing) as errors")
     .option("--var <key=value>", "Set a plan variable (repeatable)")
-    .option("--cpu-tokens <n>", "CPU token pool size (default: cores - 1)")
+    .option("--cpu-tokens <n>", "CPU token pool size (default: the cores fanout may use)")
     .option("--io-tokens <n>", "I/O token pool size (default: from the storage device)")
     .option("--io-qdepth <n>", "Alias of --io-tokens")
     .option("--storage-type <type>", "Size I/O for this storage: auto, nvme, ssd or hdd")

@@ -39,6 +39,8 @@ export interface IoPool {
 export interface MachineFacts {
   cores: number;
   cpuTokens: number;
+  /** Where cpuTokens came from, in words (run_start.parallelism.cpu_reason). */
+  cpuReason: string;
   /** The plan directory's pool; tasks whose files live elsewhere may have their own. */
   io: IoPool;
   /** Every pool, `io` first. */
@@ -52,7 +54,13 @@ export interface MachineFacts {
 
 export function machineFacts(plan: Plan, o: PoolOverrides = {}): MachineFacts {
   const cores = availableCores();
-  const cpuTokens = o.cpuTokens ?? plan.resources.cpu_tokens ?? Math.max(1, cores - 1);
+  // fanout's own process sleeps while its children work: every core it may use goes to them, as make -jN does.
+  const cpuTokens = o.cpuTokens ?? plan.resources.cpu_tokens ?? cores;
+  const cpuReason = o.cpuTokens !== undefined
+    ? "--cpu-tokens"
+    : plan.resources.cpu_tokens !== undefined
+    ? "resources.cpu_tokens"
+    : `the ${cores} core${cores === 1 ? "" : "s"} fanout may use (cgroup and affinity aware); its own process sleeps while children run`;
   const memFree = o.memFree ?? plan.resources.mem_free;
   const declaresMem = plan.tasks.some((t) => t.resources.mem);
   const memBudget = declaresMem
@@ -60,7 +68,7 @@ export function machineFacts(plan: Plan, o: PoolOverrides = {}): MachineFacts {
     : undefined;
   const { main, byTask } = ioPools(plan, o);
   const pools = [main, ...new Set(byTask.values())];
-  return { cores, cpuTokens, io: main, ioPools: pools, ioPoolOf: (task) => byTask.get(task) ?? main, memFree, memBudget };
+  return { cores, cpuTokens, cpuReason, io: main, ioPools: pools, ioPoolOf: (task) => byTask.get(task) ?? main, memFree, memBudget };
 }
 
 /** One pool per storage device that I/O-using tasks read from. */

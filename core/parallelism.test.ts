@@ -8,7 +8,7 @@ import { loadPlan } from "./plan/load.ts";
 import { intervals, maxOverlap, runPlanText, writeFiles } from "./test_helpers.ts";
 
 const ssd = { name: "io", tokens: 12, sequentialIoWeight: 3, storageType: "ssd" as const, reason: "test" };
-const machine: MachineFacts = { cores: 4, cpuTokens: 3, io: ssd, ioPools: [ssd], ioPoolOf: () => ssd };
+const machine: MachineFacts = { cores: 4, cpuTokens: 3, cpuReason: "test", io: ssd, ioPools: [ssd], ioPoolOf: () => ssd };
 const items = (n: number) => `[${Array.from({ length: n }, (_, i) => i).join(",")}]`;
 
 async function autoFor(tasks: string, hosts = "[localhost]", m = machine) {

@@ -134,6 +134,8 @@ export function resolveParallelism(plan: Plan, graph: Graph, m: MachineFacts, ov
   const requested = override ?? plan.parallelism;
   const base = {
     available_cores: m.cores,
+    cpu_tokens: m.cpuTokens,
+    cpu_reason: m.cpuReason,
     io_depth: m.io.tokens,
     storage_type: m.io.storageType,
     io_reason: m.io.reason,

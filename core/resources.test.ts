@@ -4,12 +4,32 @@
  * memory admission holds new instances back.
  */
 import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { availableCores } from "./probe/cores.ts";
 import type { RunStartEvent } from "./telemetry/events.ts";
 import { intervals, maxOverlap, runPlanText } from "./test_helpers.ts";
 
 const sleeps = (n: number) => `[${Array.from({ length: n }, (_, i) => i).join(",")}]`;
 
 describe("resource pools", () => {
+  test("cpu tokens default to every core fanout may use: commands declared cpu: 1 run that many at once, by their own clocks", async () => {
+    const cores = availableCores();
+    const log = await runPlanText(`
+version: 1
+tasks:
+  - { name: cc, module: shell, resources: { cpu: 1 }, items: ${sleeps(4)}, with: { shell: true, cmd: 's=$(date +%s%N); sleep 0.3; echo "$s $(date +%s%N)" >> spans' } }
+`);
+    const start = log.events[0] as RunStartEvent;
+    expect(start.tokens.cpu).toBe(cores);
+    expect(start.parallelism).toMatchObject({ cpu_tokens: cores, cpu_reason: expect.stringContaining(`the ${cores} core`) });
+    const spans = readFileSync(join(log.dir, "spans"), "utf8").trim().split("\n").map((l) => {
+      const [a, b] = l.split(" ").map(Number);
+      return { start: a!, end: b! };
+    });
+    expect(maxOverlap(spans)).toBe(Math.min(cores, 4));
+  });
+
   test("cpu tokens bound instances that need them; others run beside them", async () => {
     const log = await runPlanText(`
 version: 1
