@@ -19,12 +19,13 @@
  * Goals are those of issue 8; `goal_met` is null when a figure is missing.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { fanoutArgv, have, newestSource, report, ROOT, scaled, scratchDir, writeFile } from "./lib.ts";
 import { atMost, type Figure, mb, median, per, ratio } from "./whole/figures.ts";
-import { commandLines, compileArgs, compileMakefile, cSource, itemLines, phonyMakefile, shellPlan } from "./whole/inputs.ts";
+import { buildBinary } from "../scripts/build.ts";
+import { commandLines, compileMakefile, cSource, itemLines, phonyMakefile, shellPlan } from "./whole/inputs.ts";
 import { type Command, runOnce } from "./whole/measure.ts";
 import { schedule } from "./whole/schedule.ts";
 
@@ -69,13 +70,10 @@ function ensureFanout(): { argv: string[]; runner: string; built: boolean } {
   return { ...fanoutArgv(), built };
 }
 
-/** Compiles bench/pool/<name>.ts into `dir` exactly as fanout is compiled; returns the binary's path. */
+/** Compiles bench/pool/<name>.ts into `dir` exactly as fanout is compiled (scripts/build.ts); returns the binary's path. */
 function compileLikeFanout(name: string, dir: string): string {
-  const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: { build: string } };
   const out = join(dir, name);
-  const args = compileArgs(pkg.scripts.build, join(ROOT, "bench", "pool", `${name}.ts`), out);
-  const res = spawnSync(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"], encoding: "utf8" });
-  if (res.status !== 0) throw new Error(`bun ${args.join(" ")}: exit ${res.status}: ${res.stderr.trim()}`);
+  buildBinary(out, { entry: join(ROOT, "bench", "pool", `${name}.ts`), quiet: true });
   return out;
 }
 

@@ -12,17 +12,30 @@ import { parseArgs } from "node:util";
 
 const ROOT = resolve(import.meta.dirname, "..");
 
-/** Compiles cli.ts into `outfile`; throws with bun's output if the build fails. */
-export function buildBinary(outfile: string, options: { quiet?: boolean } = {}): void {
+/**
+ * The flags every single-file executable of this project is compiled with;
+ * the whole-process benchmark compiles its floors (a minimal pool, a
+ * hello-world) with the same, so they compare like with like.
+ */
+export const COMPILE_FLAGS: readonly string[] = [
+  "--compile",
+  // Bytecode starts faster (it needs ESM, and cli.ts has no top-level await);
+  // --sourcemap makes traces point at .ts lines.
+  "--minify", "--sourcemap", "--bytecode", "--format=esm",
+  // A user's .env or bunfig.toml must not change how fanout itself behaves.
+  "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig",
+];
+
+/**
+ * Compiles `entry` (default cli.ts) into `outfile`; throws with bun's output
+ * if the build fails. fanout itself gets its commit baked in.
+ */
+export function buildBinary(outfile: string, options: { quiet?: boolean; entry?: string } = {}): void {
+  const entry = options.entry ?? "cli.ts";
   const git = spawnSync("git", ["rev-parse", "HEAD"], { cwd: ROOT, encoding: "utf8" });
   const commit = git.status === 0 ? git.stdout.trim() : "unknown";
   const args = [
-    "--no-install", "build", "cli.ts", "--compile",
-    // Bytecode starts faster (it needs ESM, and cli.ts has no top-level await);
-    // --sourcemap makes traces point at .ts lines.
-    "--minify", "--sourcemap", "--bytecode", "--format=esm",
-    // A user's .env or bunfig.toml must not change how fanout itself behaves.
-    "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig",
+    "--no-install", "build", entry, ...COMPILE_FLAGS,
     "--define", `FANOUT_COMMIT=${JSON.stringify(commit)}`,
     "--outfile", outfile,
   ];
