@@ -8,6 +8,7 @@
  */
 import process from "node:process";
 import { describeError } from "../errors.ts";
+import { writeStderr } from "./stderr.ts";
 
 export type FaultKind = "uncaught exception" | "unhandled rejection";
 export type FaultHandler = (error: unknown, kind: FaultKind) => void;
@@ -17,11 +18,7 @@ let installed = false;
 
 function report(error: unknown, kind: FaultKind): void {
   if (handler) return handler(error, kind);
-  try {
-    process.stderr.write(`fanout: warning: ${kind} outside any run: ${describeError(error)}\n`);
-  } catch {
-    // stderr is gone too: nothing left to tell.
-  }
+  writeStderr(`fanout: warning: ${kind} outside any run: ${describeError(error)}\n`);
 }
 
 /** Installs the process-wide handlers, once. */
