@@ -55,6 +55,12 @@ export interface SchedulerOptions {
   random?: () => number;
   /** SIGTERM → SIGKILL for tasks that set no kill_grace (default 5 s). */
   killGraceMs?: number;
+  /**
+   * False when nothing but the summary reads the events (a quiet run without
+   * --json): modules may then skip collecting output nobody will see
+   * (TaskContext.keepOutput). Default true.
+   */
+  keepOutput?: boolean;
 }
 
 export interface SchedulerResult {
@@ -141,6 +147,7 @@ export class Scheduler {
       planDir: o.plan.dir,
       vars: o.plan.vars,
       killGraceMs: o.killGraceMs ?? DEFAULT_KILL_GRACE_MS,
+      keepOutput: o.keepOutput ?? true,
       log: (level, id, message) => o.emit({ type: "log", id, level, message, t_ms: this.t() }),
     };
     this.progress = new GroupProgress(o.graph);

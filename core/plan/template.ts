@@ -85,7 +85,8 @@ function constant(value: unknown): Rendered {
   return fn;
 }
 
-function isConstant(fn: Rendered): boolean {
+/** True for a renderer with no template in it: it gives the same value for every instance. */
+export function isConstant(fn: Rendered): boolean {
   return (fn as unknown as Record<symbol, boolean>)[CONSTANT] === true;
 }
 
