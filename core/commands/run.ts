@@ -106,6 +106,8 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<number> 
     requests,
     failFast: options.failFast ?? false,
     killGraceMs: options.killGraceMs,
+    // With no sink but the summary (--quiet without --json), no one reads data or errors.
+    keepOutput: options.sinks.length > 0,
     signal: options.signal,
     emit,
     clock,
