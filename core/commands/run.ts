@@ -178,7 +178,7 @@ function effectivePrereqs(group: Group): Group[] {
   const out = new Set<Group>();
   const visit = (g: Group) => {
     for (const p of g.prereqs) {
-      if (p.instances.length > 0) out.add(p);
+      if (p.size > 0) out.add(p);
       else visit(p);
     }
   };
