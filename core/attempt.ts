@@ -38,7 +38,7 @@ export class Attempt {
   constructor(readonly inst: Instance, readonly n: number, now: number, requests: GuardRequests, vars: Record<string, unknown>) {
     this.readySince = this.queuedAt = now;
     try {
-      this.requests = requests.for(inst.task, { host: inst.host, item: inst.item, vars, task: inst.task.name });
+      this.requests = requests.of(inst, vars);
     } catch (e) {
       this.setupError = `cannot render the hint key: ${(e as TemplateError).message}`;
     }

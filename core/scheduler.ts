@@ -302,7 +302,7 @@ export class Scheduler {
       attempt: a.n,
       t_ms: this.t(now),
       wait_ms: round(now - a.readySince),
-      guards: a.requests.map((r) => r.guard.name),
+      guards: this.requests.namesOf(a.requests) as string[],
     });
     a.run(this.env, now).then((outcome) => this.guarded(() => this.onAttemptEnd(a, outcome)));
   }
