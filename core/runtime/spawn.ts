@@ -104,13 +104,9 @@ class GroupWatch {
       this.forget();
       return false;
     }
-    return terminateGroup(this.pid, { graceMs: this.graceMs, termSentAt: this.termSentAt }).then(
-      () => (this.forget(), !aborted),
-      (error: unknown) => {
-        this.forget();
-        throw error;
-      },
-    );
+    return terminateGroup(this.pid, { graceMs: this.graceMs, termSentAt: this.termSentAt })
+      .finally(() => this.forget())
+      .then(() => !aborted);
   }
 
   private forget(): void {
@@ -123,7 +119,7 @@ class GroupWatch {
 
 async function execBun(argv: readonly string[], options: ExecOptions): Promise<ExecResult> {
   const req: SpawnRequest = {
-    argv: argv as string[],
+    argv: argv as string[], // read by Bun.spawn, never changed: no copy
     cwd: options.cwd,
     env: options.env ? { ...process.env, ...options.env } : undefined,
     input: options.input,
