@@ -1,7 +1,8 @@
 /**
  * Process dispatch: 2,000 `true` at concurrency 8, through fanout's `shell`
- * module (`-p 8`) and, in the same run, through xargs -P8, GNU parallel -j8,
- * make -j8, ninja -j8 and a bare Bun.spawn loop. Every figure is the wall
+ * module (`-p 8`: with --json, with output: discard, and --quiet alone,
+ * where nothing reads the output) and, in the same run, through xargs -P8,
+ * GNU parallel -j8, make -j8, ninja -j8 and a bare Bun.spawn loop. Every figure is the wall
  * time of a whole process, start-up included, best of REPEATS (runs of the
  * tools interleave, so a noisy moment does not favour one of them; a tool
  * more than twice as slow as the best gets one run).
@@ -66,6 +67,8 @@ tasks:
   const tools: Peer[] = [
     { name: "fanout", argv: [...argv, "run", plan, "--json", "--quiet", "-p", String(JOBS)] },
     { name: "fanout_discard", argv: [...argv, "run", planDiscard, "--json", "--quiet", "-p", String(JOBS)] },
+    // Nothing reads the output (no --json, --quiet): the shell module sends it to /dev/null, as with output: discard.
+    { name: "fanout_quiet", argv: [...argv, "run", plan, "--quiet", "-p", String(JOBS)] },
     { name: "bun_spawn_loop", argv: [process.execPath, "--no-install", bare, String(n)] },
     { name: "xargs", needs: "xargs", argv: ["sh", "-c", `xargs -P${JOBS} -n1 true < ${list}`] },
     { name: "gnu_parallel", needs: "parallel", argv: ["sh", "-c", `parallel -j${JOBS} true < ${list}`] },
@@ -99,6 +102,7 @@ tasks:
   const ours = rates.fanout ?? 0;
   const ratio = fastest ? ours / fastest[1] : NaN;
   const discard = rates.fanout_discard ?? 0;
+  const quiet = rates.fanout_quiet ?? 0;
   report("process_dispatch", {
     processes: n,
     jobs: JOBS,
@@ -109,6 +113,7 @@ tasks:
     ratio_to_fastest: r(ratio),
     ratio_to_xargs: rates.xargs ? r(ours / rates.xargs) : null,
     ratio_to_fastest_discard: fastest ? r(discard / fastest[1]) : null,
+    ratio_to_fastest_quiet: fastest ? r(quiet / fastest[1]) : null,
     missing,
     errors,
     goal: "ahead of xargs and >= 0.95x the fastest peer",

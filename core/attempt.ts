@@ -14,7 +14,7 @@ import type { Guard, GuardRequest } from "./guards/guard.ts";
 import { releaseAll } from "./guards/guard_set.ts";
 import type { GuardRequests } from "./guard_requests.ts";
 import type { TemplateError } from "./plan/template.ts";
-import { type AttemptEnv, type Outcome, runAttempt } from "./run_task.ts";
+import { type AttemptEnv, ModuleCall, type Outcome } from "./run_task.ts";
 
 export class Attempt {
   requests: GuardRequest[] = [];
@@ -33,12 +33,12 @@ export class Attempt {
   wokenAmount = 0;
   /** When the module was called. */
   startedAt = 0;
-  private controller?: AbortController;
+  private call?: ModuleCall;
 
   constructor(readonly inst: Instance, readonly n: number, now: number, requests: GuardRequests, vars: Record<string, unknown>) {
     this.readySince = this.queuedAt = now;
     try {
-      this.requests = requests.for(inst.task, { host: inst.host, item: inst.item, vars, task: inst.task.name });
+      this.requests = requests.of(inst, vars);
     } catch (e) {
       this.setupError = `cannot render the hint key: ${(e as TemplateError).message}`;
     }
@@ -71,17 +71,13 @@ export class Attempt {
    */
   run(env: AttemptEnv, now: number): Promise<Outcome> {
     this.startedAt = now;
-    this.controller = new AbortController();
-    return runAttempt(this.inst, this.n, this.controller, env);
+    this.call = new ModuleCall(this.inst, this.n, env);
+    return this.call.outcome;
   }
 
   /** Tells the running module to stop; the attempt ends when it has. */
   abort(reason: Error): void {
-    this.controller?.abort(reason);
-  }
-
-  get running(): boolean {
-    return this.controller !== undefined;
+    this.call?.abort(reason);
   }
 
   /** Gives back every guard the attempt took. */

@@ -24,6 +24,21 @@ tasks:
     expect(graph.instanceCount).toBe(6);
   });
 
+  test("instances are made on demand, one at a time, with the same sequence numbers and ids as the whole list", async () => {
+    const dir = writeFiles({ "plan.yml": `version: 1
+hosts: [h1, h2]
+tasks:
+  - { name: a, module: debug, with: { message: x } }
+  - { name: b, module: debug, with: { message: x }, items_from: { file: list.txt } }
+`, "list.txt": "p\nq\np\n" });
+    const graph = buildGraph(await loadPlan(join(dir, "plan.yml")));
+    expect(graph.groups.map((g) => [label(g), g.first, g.size])).toEqual([["a[h1]", 0, 1], ["a[h2]", 1, 1], ["b[h1]", 2, 3], ["b[h2]", 5, 3]]);
+    const b2 = graph.groups[3]!;
+    expect([b2.instance(2).seq, b2.instance(2).id, b2.instance(2).item]).toEqual([7, "b[h2][p]#2", "p"]);
+    expect(b2.instances.map((i) => [i.seq, i.id])).toEqual([[5, "b[h2][p]"], [6, "b[h2][q]"], [7, "b[h2][p]#2"]]);
+    expect(graph.groups[0]!.instance(0).item).toBeNull();
+  });
+
   test("default needs: the previous task on the same host; explicit needs: same host if there, else all", async () => {
     const graph = await graphOf(`version: 1
 hosts: [h1, h2]

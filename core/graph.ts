@@ -3,30 +3,79 @@
  * order, grouped per task and host. Dependencies are kept between groups, not
  * instances: a task with 100,000 items after another with 100,000 items is one
  * edge, not 10^10.
+ *
+ * Instances are not built up front. A group knows how many it has and where
+ * they start in plan order; an instance (and its id) is made when the
+ * scheduler takes it, so 100,000 items cost the items themselves and a few
+ * bytes of state each, not 100,000 objects and id strings held for the whole
+ * run.
  */
 import type { Plan, Task } from "./plan/plan.ts";
 
-export interface Instance {
+/** One instance, made on demand by its group: plan order, id, task, host, item. */
+export class Instance {
+  private label?: string;
+
+  constructor(readonly group: Group, readonly index: number) {}
+
   /** Position in plan order; ties in the ready queue go to the lower one. */
-  seq: number;
+  get seq(): number {
+    return this.group.first + this.index;
+  }
+
   /** "install[web1]" or "install[web1][a]". */
-  id: string;
-  task: Task;
-  host: string;
-  item: unknown;
-  group: Group;
+  get id(): string {
+    return (this.label ??= this.group.idOf(this.index));
+  }
+
+  get task(): Task {
+    return this.group.task;
+  }
+
+  get host(): string {
+    return this.group.host;
+  }
+
+  get item(): unknown {
+    return this.group.itemOf(this.index);
+  }
 }
 
-export interface Group {
-  /** Position in Graph.groups. */
-  index: number;
-  task: Task;
-  host: string;
-  instances: Instance[];
+export class Group {
   /** Groups that must finish first. */
-  prereqs: Group[];
+  readonly prereqs: Group[] = [];
   /** Groups waiting for this one. */
-  dependents: Group[];
+  readonly dependents: Group[] = [];
+
+  constructor(
+    /** Position in Graph.groups. */
+    readonly index: number,
+    readonly task: Task,
+    readonly host: string,
+    /** The sequence number of its first instance; the others follow in item order. */
+    readonly first: number,
+    /** How many instances: one per item, or one. */
+    readonly size: number,
+    private readonly names: ItemNames,
+  ) {}
+
+  itemOf(i: number): unknown {
+    return this.task.items === undefined ? null : this.task.items[i];
+  }
+
+  idOf(i: number): string {
+    return this.names.idOf(this.task.name, this.host, i);
+  }
+
+  /** A new object for instance `i` (0 ≤ i < size). */
+  instance(i: number): Instance {
+    return new Instance(this, i);
+  }
+
+  /** Every instance, made now: for `--dry-run` and tests, never in the scheduler's loop. */
+  get instances(): Instance[] {
+    return Array.from({ length: this.size }, (_, i) => new Instance(this, i));
+  }
 }
 
 export interface Graph {
@@ -35,15 +84,13 @@ export interface Graph {
 }
 
 /**
- * "task[host]" or "task[host][item]". A file under `baseDir` (the plan's
- * directory; items_from globs give absolute paths) is named by its path
- * relative to it: `digest[localhost][data/a.csv]`.
+ * An item's name in ids: its label, and for a file under `baseDir` (the
+ * plan's directory; items_from globs give absolute paths) its path relative
+ * to it: `digest[localhost][data/a.csv]`.
  */
-export function instanceId(task: string, host: string, item: unknown, hasItem: boolean, baseDir = ""): string {
-  if (!hasItem) return `${task}[${host}]`;
+function shortLabel(item: unknown, prefix: string): string {
   const label = itemLabel(item);
-  const short = baseDir && label.startsWith(`${baseDir}/`) ? label.slice(baseDir.length + 1) : label;
-  return `${task}[${host}][${short}]`;
+  return prefix !== "" && label.startsWith(prefix) ? label.slice(prefix.length) : label;
 }
 
 /** Items are labelled by their text; objects by their `name` or `id` field, else their index. */
@@ -57,6 +104,37 @@ function itemLabel(item: unknown): string {
   return JSON.stringify(item);
 }
 
+/**
+ * How a task's items are named in ids ("task[host]" or "task[host][item]"),
+ * shared by its groups (every host has the same items). Two equal items
+ * would share an id: repeats are numbered (`x`, `x#2`), and only those
+ * numbers are kept, by item index.
+ */
+class ItemNames {
+  private readonly repeats = new Map<number, number>();
+  /** `baseDir/`: what a file's path loses in its id ("" for none). */
+  private readonly prefix: string;
+
+  constructor(private readonly items: readonly unknown[] | undefined, baseDir: string) {
+    this.prefix = baseDir ? `${baseDir}/` : "";
+    if (!items) return;
+    const seen = new Map<string, number>();
+    for (let i = 0; i < items.length; i++) {
+      const label = shortLabel(items[i], this.prefix);
+      const n = seen.get(label) ?? 0;
+      seen.set(label, n + 1);
+      if (n > 0) this.repeats.set(i, n + 1);
+    }
+  }
+
+  idOf(task: string, host: string, i: number): string {
+    if (!this.items) return `${task}[${host}]`;
+    const repeat = this.repeats.get(i);
+    const id = `${task}[${host}][${shortLabel(this.items[i], this.prefix)}]`;
+    return repeat === undefined ? id : `${id}#${repeat}`;
+  }
+}
+
 export function buildGraph(plan: Plan): Graph {
   const groups: Group[] = [];
   const byTaskHost = new Map<string, Group>();
@@ -64,19 +142,11 @@ export function buildGraph(plan: Plan): Graph {
   let seq = 0;
   for (const task of plan.tasks) {
     const taskGroups: Group[] = [];
+    const names = new ItemNames(task.items, plan.dir);
+    const size = task.items?.length ?? 1;
     for (const host of task.hosts) {
-      const group: Group = { index: groups.length, task, host, instances: [], prereqs: [], dependents: [] };
-      const items = task.items ?? [null];
-      const hasItem = task.items !== undefined;
-      const seen = new Map<string, number>();
-      for (const item of items) {
-        let id = instanceId(task.name, host, item, hasItem, plan.dir);
-        // Two equal items would share an id; number the repeats so ids stay unique.
-        const n = seen.get(id) ?? 0;
-        seen.set(id, n + 1);
-        if (n > 0) id += `#${n + 1}`;
-        group.instances.push({ seq: seq++, id, task, host, item, group });
-      }
+      const group = new Group(groups.length, task, host, seq, size, names);
+      seq += size;
       groups.push(group);
       taskGroups.push(group);
       byTaskHost.set(`${task.name}\u0000${host}`, group);

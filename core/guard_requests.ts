@@ -6,7 +6,7 @@
  * Instances of one task on one host whose hint key does not depend on the
  * item share one request list, so 100,000 items cost one lookup each.
  */
-import type { Graph } from "./graph.ts";
+import type { Graph, Instance } from "./graph.ts";
 import type { GuardRequest } from "./guards/guard.ts";
 import type { GuardSet } from "./guards/guard_set.ts";
 import type { Task } from "./plan/plan.ts";
@@ -14,6 +14,9 @@ import { renderString, scanReferences, type TemplateScope } from "./plan/templat
 
 export class GuardRequests {
   private readonly cache = new Map<string, GuardRequest[]>();
+  /** Requests of tasks whose hint has no key: the same for every instance on a host. */
+  private readonly byHost = new Map<Task, Map<string, GuardRequest[]>>();
+  private readonly names = new WeakMap<GuardRequest[], readonly string[]>();
   /** Per guard name: each distinct declaration ("limit 2") and the first task that made it. */
   private readonly declared = new Map<string, Map<string, string>>();
 
@@ -22,13 +25,38 @@ export class GuardRequests {
 
   for(task: Task, scope: TemplateScope): GuardRequest[] {
     const hint = task.hint;
-    const key = "key" in hint && hint.key !== undefined ? renderString(hint.key, scope) : "";
+    if (!("key" in hint) || hint.key === undefined) return this.forHost(task, scope.host);
+    const key = renderString(hint.key, scope);
     const cacheKey = `${task.index}\u0000${scope.host}\u0000${key}`;
     let requests = this.cache.get(cacheKey);
     if (!requests) {
       requests = this.build(task, scope.host, key);
       this.cache.set(cacheKey, requests);
     }
+    return requests;
+  }
+
+  /** The requests of one instance; its template scope is made only when its hint has a key to render. */
+  of(inst: Instance, vars: Record<string, unknown>): GuardRequest[] {
+    const { task } = inst;
+    const hint = task.hint;
+    if (!("key" in hint) || hint.key === undefined) return this.forHost(task, inst.host);
+    return this.for(task, { host: inst.host, item: inst.item, vars, task: task.name });
+  }
+
+  /** The names of the guards of a request list, in its order: one shared, frozen list per distinct list (task_start.guards). */
+  namesOf(requests: GuardRequest[]): readonly string[] {
+    let names = this.names.get(requests);
+    if (!names) this.names.set(requests, (names = Object.freeze(requests.map((r) => r.guard.name))));
+    return names;
+  }
+
+  /** The requests of an instance of `task` on `host` whose hint has no key: no template, no key string, one lookup. */
+  private forHost(task: Task, host: string): GuardRequest[] {
+    let hosts = this.byHost.get(task);
+    if (!hosts) this.byHost.set(task, (hosts = new Map()));
+    let requests = hosts.get(host);
+    if (!requests) hosts.set(host, (requests = this.build(task, host, "")));
     return requests;
   }
 
@@ -44,10 +72,10 @@ export class GuardRequests {
       const { task } = group;
       const hint = task.hint;
       const perItem = "key" in hint && hint.key !== undefined && scanReferences(hint.key).refs.some((r) => r.root === "item");
-      const instances = perItem ? group.instances : group.instances.slice(0, 1);
-      for (const inst of instances) {
+      const count = perItem ? group.size : Math.min(1, group.size);
+      for (let i = 0; i < count; i++) {
         try {
-          this.for(task, { host: inst.host, item: inst.item, vars, task: task.name });
+          this.for(task, { host: group.host, item: group.itemOf(i), vars, task: task.name });
         } catch {
           // Reported as the instance's failure when it runs.
         }

@@ -54,6 +54,15 @@ export interface TaskContext {
   readonly planDir: string;
   /** Aborted on timeout, fail-fast or Ctrl-C: stop promptly when it fires. */
   readonly signal: AbortSignal;
+  /**
+   * False when nothing will read this instance's `data` or `error` (a run
+   * with `--quiet` and without `--json`): a module may then skip collecting
+   * output it would only report, as the shell module sends a command's
+   * output to /dev/null instead of through pipes. Otherwise true (fanout
+   * always sets it; optional so that contexts built by hand in a plugin's
+   * tests need not).
+   */
+  readonly keepOutput?: boolean;
   readonly log: Logger;
   /**
    * Runs a process from an argv array (no shell unless `shell: true`) in its

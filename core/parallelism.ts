@@ -48,9 +48,9 @@ function lockKeys(task: Task, graph: Graph, plan: Plan): number {
   const keys = new Set<string>();
   for (const g of graph.groups) {
     if (g.task !== task) continue;
-    for (const inst of g.instances) {
+    for (let i = 0; i < g.size; i++) {
       try {
-        keys.add(renderString(hint.key, { host: inst.host, item: inst.item, vars: plan.vars, task: task.name }));
+        keys.add(renderString(hint.key, { host: g.host, item: g.itemOf(i), vars: plan.vars, task: task.name }));
       } catch {
         // An instance whose key cannot render fails at run time; it holds no lock.
       }
@@ -98,11 +98,11 @@ function widestStep(plan: Plan, graph: Graph, m: MachineFacts): StepWidth {
   const steps = stepsOf(graph);
   const byStep = new Map<number, Map<Task, number>>();
   for (const g of graph.groups) {
-    if (g.instances.length === 0) continue;
+    if (g.size === 0) continue;
     const s = steps[g.index]!;
     let tasks = byStep.get(s);
     if (!tasks) byStep.set(s, (tasks = new Map()));
-    tasks.set(g.task, (tasks.get(g.task) ?? 0) + g.instances.length);
+    tasks.set(g.task, (tasks.get(g.task) ?? 0) + g.size);
   }
   const keys = new Map<Task, number>();
   let best: StepWidth = { n: 0, tasks: [] };

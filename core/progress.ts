@@ -34,7 +34,7 @@ export class GroupProgress {
     this.failedPrereq = new Array(n);
     this.failed = new Array(n);
     for (const g of graph.groups) {
-      this.remaining[g.index] = g.instances.length;
+      this.remaining[g.index] = g.size;
       this.pendingPrereqs[g.index] = g.prereqs.length;
     }
   }
@@ -85,7 +85,7 @@ export class GroupProgress {
         this.failed[group.index] ??= blockedBy;
         this.remaining[group.index] = 0;
         complete.push(group);
-      } else if (group.instances.length === 0) {
+      } else if (group.size === 0) {
         complete.push(group);
       } else {
         out.ready.push(group);

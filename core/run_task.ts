@@ -7,9 +7,10 @@
 import { v } from "./deps.ts";
 import { issueText } from "./issue_text.ts";
 import type { Instance } from "./graph.ts";
-import type { Logger, TaskContext, TaskExecOptions } from "./module.ts";
+import type { Logger, TaskContext } from "./module.ts";
 import { fromResult, thrownText } from "./module_result.ts";
-import type { TemplateScope } from "./plan/template.ts";
+import type { Task } from "./plan/plan.ts";
+import { isConstant, type TemplateScope } from "./plan/template.ts";
 import type { Clock } from "./runtime/clock.ts";
 import { exec } from "./runtime/spawn.ts";
 import type { LogEvent, Status } from "./telemetry/events.ts";
@@ -42,6 +43,8 @@ export interface AttemptEnv {
   vars: Record<string, unknown>;
   /** SIGTERM → SIGKILL for a task that sets no kill_grace. */
   killGraceMs: number;
+  /** False when nothing reads an instance's data or error (a quiet run without --json): see TaskContext.keepOutput. */
+  keepOutput: boolean;
   log(level: LogEvent["level"], id: string, message: string): void;
 }
 
@@ -54,75 +57,152 @@ export const SETTLE_MARGIN_MS = 1000;
 
 const EMPTY: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
 
-type Settled = { value: unknown } | { error: unknown };
-
 /**
- * Runs one attempt to its end. An abort (timeout, fail-fast, Ctrl-C) does not
- * end it at once: the module is told through its signal, its process groups
- * are terminated, and the attempt ends when the module call has returned —
- * so the guards it holds are released only once its processes are gone. A
- * call that does not return within the kill grace (plus a margin) is stuck:
- * the outcome says so and the scheduler keeps its guards.
+ * One attempt's module call, from rendering its input to its outcome. An
+ * abort (timeout, fail-fast, Ctrl-C) does not end it at once: the module is
+ * told through its signal, its process groups are terminated, and the
+ * outcome comes when the module call has returned — so the guards the
+ * attempt holds are released only once its processes are gone. A call that
+ * does not return within the kill grace (plus a margin) is stuck: the
+ * outcome says so and the scheduler keeps its guards.
+ *
+ * `outcome` resolves, never rejects: task failures are values. Per attempt:
+ * this object, its AbortController, the context, one promise; a timer only
+ * when the task has a timeout or the call is cancelled.
  */
-export async function runAttempt(inst: Instance, attempt: number, controller: AbortController, env: AttemptEnv): Promise<Outcome> {
-  const { task } = inst;
-  const signal = controller.signal;
-  const graceMs = task.killGraceMs ?? env.killGraceMs;
-  let timer: unknown;
-  if (task.timeoutMs !== undefined) {
-    timer = env.clock.setTimer(() => controller.abort(new TimeoutReason(`timed out after ${task.timeoutMs}ms`)), task.timeoutMs);
+export class ModuleCall {
+  readonly outcome: Promise<Outcome>;
+  private readonly controller = new AbortController();
+  private resolve!: (outcome: Outcome) => void;
+  /** The outcome is given: nothing more happens. */
+  private ended = false;
+  /** The module's call has returned (or thrown). */
+  private returned = false;
+  private timer: unknown;
+  private readonly graceMs: number;
+
+  constructor(private readonly inst: Instance, private readonly attempt: number, private readonly env: AttemptEnv) {
+    this.outcome = new Promise((resolve) => (this.resolve = resolve));
+    this.graceMs = inst.task.killGraceMs ?? env.killGraceMs;
+    this.call();
   }
-  try {
-    const scope: TemplateScope = { host: inst.host, item: inst.item, vars: env.vars, task: task.name };
+
+  /** Tells the running module to stop; the outcome comes when it has. */
+  abort(reason: Error): void {
+    if (this.controller.signal.aborted) return;
+    this.controller.abort(reason);
+    if (this.ended) return;
+    // The timeout's timer is done with; now the module has grace + margin to return.
+    this.clearTimer();
+    const ms = this.graceMs + SETTLE_MARGIN_MS;
+    this.timer = this.env.clock.setTimer(() => this.stuck(ms), ms);
+  }
+
+  private call(): void {
+    const { inst, env } = this;
+    const { task } = inst;
     let input: unknown;
     try {
-      input = task.input(scope);
+      input = inputOf(inst, env.vars);
     } catch (error) {
-      return failed(thrownText(error));
+      return this.end(failed(error instanceof InvalidInput ? error.message : thrownText(error)));
     }
-    if (task.module.input) {
-      const parsed = v.safeParse(task.module.input, input);
-      if (!parsed.success) return failed(`invalid input for module ${task.module.name}: ${parsed.issues.map(issueText).join("; ")}`);
-      input = parsed.output;
+    if (task.timeoutMs !== undefined) {
+      const ms = task.timeoutMs;
+      this.timer = env.clock.setTimer(() => this.abort(new TimeoutReason(`timed out after ${ms}ms`)), ms);
     }
-    const ctx = makeContext(inst, attempt, signal, graceMs, env);
-    // A synchronous throw from run() becomes a rejection like any other.
-    const work: Promise<Settled> = Promise.resolve()
-      .then(() => task.module.run(input, ctx))
-      .then((value) => ({ value }), (error: unknown) => ({ error }));
-    const first = await Promise.race([work, aborted(signal)]);
-    if (first !== undefined && !signal.aborted) {
-      if ("error" in first) return failed(thrownText(first.error));
-      const { outcome, warnings } = fromResult(first.value);
-      for (const w of warnings) env.log("warn", inst.id, w);
-      return outcome;
+    const ctx = new Context(inst, this.attempt, this.controller.signal, this.graceMs, env);
+    let result: unknown;
+    try {
+      result = task.module.run(input, ctx);
+    } catch (error) {
+      return this.returnedWith(undefined, error, true);
     }
-    // Cancelled: the module has been told; wait for it to return, within bounds.
-    const settled = first ?? await within(work, graceMs + SETTLE_MARGIN_MS, env.clock);
-    const outcome = fromAbort(signal.reason);
-    if (settled !== undefined) return outcome;
-    return {
+    if (result !== null && typeof result === "object" && typeof (result as PromiseLike<unknown>).then === "function") {
+      // Any thenable is adopted, as an await would.
+      Promise.resolve(result).then((value) => this.returnedWith(value, undefined, false), (error: unknown) => this.returnedWith(undefined, error, true));
+    } else {
+      this.returnedWith(result, undefined, false);
+    }
+  }
+
+  private returnedWith(value: unknown, error: unknown, threw: boolean): void {
+    this.returned = true;
+    if (this.ended) return;
+    const signal = this.controller.signal;
+    if (signal.aborted) return this.end(fromAbort(signal.reason));
+    if (threw) return this.end(failed(thrownText(error)));
+    const { outcome, warnings } = fromResult(value);
+    for (const w of warnings) this.env.log("warn", this.inst.id, w);
+    this.end(outcome);
+  }
+
+  /** Cancelled, and the module has not returned within `ms`. */
+  private stuck(ms: number): void {
+    this.timer = undefined;
+    if (this.returned || this.ended) return;
+    const outcome = fromAbort(this.controller.signal.reason);
+    this.end({
       ...outcome,
       status: "cancelled",
       stuck: true,
-      error: `${outcome.error}; module ${task.module.name} did not return within ${graceMs + SETTLE_MARGIN_MS}ms of being cancelled (stuck): its guards stay held`,
-    };
-  } finally {
-    if (timer !== undefined) env.clock.clearTimer(timer);
+      error: `${outcome.error}; module ${this.inst.task.module.name} did not return within ${ms}ms of being cancelled (stuck): its guards stay held`,
+    });
+  }
+
+  private end(outcome: Outcome): void {
+    this.ended = true;
+    this.clearTimer();
+    this.resolve(outcome);
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== undefined) this.env.clock.clearTimer(this.timer);
+    this.timer = undefined;
   }
 }
 
-/** Resolves (with undefined) when the signal aborts; never rejects. */
-function aborted(signal: AbortSignal): Promise<undefined> {
-  if (signal.aborted) return Promise.resolve(undefined);
-  return new Promise((resolve) => signal.addEventListener("abort", () => resolve(undefined), { once: true }));
+class InvalidInput extends Error {}
+
+/**
+ * Validated inputs of tasks whose `with:` has no template: the same for every
+ * instance, so checked once and shared, frozen like vars and items (one
+ * module cannot change what the next one sees).
+ */
+const constantInputs = new WeakMap<Task, { value: unknown } | { error: string }>();
+
+/** The instance's input, rendered and checked against the module's schema; throws when it cannot be. */
+function inputOf(inst: Instance, vars: Record<string, unknown>): unknown {
+  const { task } = inst;
+  const constant = isConstant(task.input);
+  if (constant) {
+    const known = constantInputs.get(task);
+    if (known) {
+      if ("error" in known) throw new InvalidInput(known.error);
+      return known.value;
+    }
+  }
+  const scope: TemplateScope = { host: inst.host, item: inst.item, vars, task: task.name };
+  let input = task.input(scope);
+  if (task.module.input) {
+    const parsed = v.safeParse(task.module.input, input);
+    if (!parsed.success) {
+      const error = `invalid input for module ${task.module.name}: ${parsed.issues.map(issueText).join("; ")}`;
+      if (constant) constantInputs.set(task, { error });
+      throw new InvalidInput(error);
+    }
+    input = parsed.output;
+    if (constant) constantInputs.set(task, { value: deepFreeze(input) });
+  }
+  return input;
 }
 
-/** The work's result, or undefined when it takes longer than `ms`. */
-function within<T>(work: Promise<T>, ms: number, clock: Clock): Promise<T | undefined> {
-  let timer: unknown;
-  const timeout = new Promise<undefined>((resolve) => (timer = clock.setTimer(() => resolve(undefined), ms)));
-  return Promise.race([work, timeout]).finally(() => clock.clearTimer(timer));
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }
 
 /** An outcome without a result: failed, or ended without running (skipped, cancelled). */
@@ -136,23 +216,41 @@ function fromAbort(reason: unknown): Outcome {
   return failed(reason instanceof Error ? reason.message : "cancelled", "cancelled");
 }
 
-function makeContext(inst: Instance, attempt: number, signal: AbortSignal, killGraceMs: number, env: AttemptEnv): TaskContext {
-  const log = (level: LogEvent["level"]) => (message: string) => env.log(level, inst.id, String(message));
-  const logger: Logger = { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error") };
-  return {
-    id: inst.id,
-    task: inst.task.name,
-    host: inst.host,
-    item: inst.item,
-    vars: env.vars,
-    attempt,
-    planDir: env.planDir,
-    signal,
-    log: logger,
-    exec(argv: readonly string[], options: TaskExecOptions = {}) {
+/**
+ * What a module is given besides its input. `exec` is an own property (a
+ * module may take it out of ctx and call it alone); `log` is made the first
+ * time a module asks for it.
+ */
+class Context implements TaskContext {
+  readonly id: string;
+  readonly task: string;
+  readonly host: string;
+  readonly item: unknown;
+  readonly vars: Record<string, unknown>;
+  readonly planDir: string;
+  readonly keepOutput: boolean;
+  readonly exec: TaskContext["exec"];
+  private logger?: Logger;
+
+  constructor(inst: Instance, readonly attempt: number, readonly signal: AbortSignal, killGraceMs: number, private readonly env: AttemptEnv) {
+    this.id = inst.id;
+    this.task = inst.task.name;
+    this.host = inst.host;
+    this.item = inst.item;
+    this.vars = env.vars;
+    this.planDir = env.planDir;
+    this.keepOutput = env.keepOutput;
+    this.exec = (argv, options = {}) => {
       const { shell, signal: own, ...rest } = options;
       const command = shell ? ["/bin/sh", "-c", argv.join(" ")] : argv;
       return exec(command, { cwd: env.planDir, killGraceMs, ...rest, signal: own ?? signal });
-    },
-  };
+    };
+  }
+
+  get log(): Logger {
+    if (this.logger) return this.logger;
+    const { env, id } = this;
+    const log = (level: LogEvent["level"]) => (message: string) => env.log(level, id, String(message));
+    return (this.logger = { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error") });
+  }
 }

@@ -300,6 +300,17 @@ tasks:
   expect(log.ends.map((e) => e.item)).toEqual([{ name: "one" }, { name: "two" }]);
 });
 
+test("Scheduler › an input without templates is checked once and shared: a module cannot change what the next instance is handed", async () => {
+  const log = await runPlanText(`
+version: 1
+plugins: { mutates: ${join(FIXTURES, "mutates_input.ts")} }
+parallelism: 1
+tasks:
+  - { name: m, module: mutates, items: [a, b, c], with: { list: [one], name: n } }
+`);
+  expect(log.ends.map((e) => [e.status, e.data.before])).toEqual(Array(3).fill(["ok", '{"list":["one"],"name":"n"}']));
+});
+
 describe("Scheduler › cancellation", () => {
   test("the run waits for an aborted module to finish cleaning up", async () => {
     const log = await runPlanText(`

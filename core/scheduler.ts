@@ -55,6 +55,12 @@ export interface SchedulerOptions {
   random?: () => number;
   /** SIGTERM → SIGKILL for tasks that set no kill_grace (default 5 s). */
   killGraceMs?: number;
+  /**
+   * False when nothing but the summary reads the events (a quiet run without
+   * --json): modules may then skip collecting output nobody will see
+   * (TaskContext.keepOutput). Default true.
+   */
+  keepOutput?: boolean;
 }
 
 export interface SchedulerResult {
@@ -83,7 +89,7 @@ interface GroupCursor {
 type Ready = Attempt | GroupCursor;
 
 const isAttempt = (r: Ready): r is Attempt => r instanceof Attempt;
-const seqOf = (r: Ready) => (isAttempt(r) ? r.inst.seq : r.group.instances[r.next]!.seq);
+const seqOf = (r: Ready) => (isAttempt(r) ? r.inst.seq : r.group.first + r.next);
 
 const MAX_BACKOFF_MS = 60_000;
 /** The reason given to instances the scheduler could never reach (a bug of ours, never a silent success). */
@@ -141,6 +147,7 @@ export class Scheduler {
       planDir: o.plan.dir,
       vars: o.plan.vars,
       killGraceMs: o.killGraceMs ?? DEFAULT_KILL_GRACE_MS,
+      keepOutput: o.keepOutput ?? true,
       log: (level, id, message) => o.emit({ type: "log", id, level, message, t_ms: this.t() }),
     };
     this.progress = new GroupProgress(o.graph);
@@ -235,8 +242,8 @@ export class Scheduler {
     const r = this.ready.pop()!;
     this.readyCount--;
     if (isAttempt(r)) return r;
-    const inst = r.group.instances[r.next++]!;
-    if (r.next < r.group.instances.length) this.ready.push(r);
+    const inst = r.group.instance(r.next++);
+    if (r.next < r.group.size) this.ready.push(r);
     return this.newAttempt(inst, 1, r.since);
   }
 
@@ -295,7 +302,7 @@ export class Scheduler {
       attempt: a.n,
       t_ms: this.t(now),
       wait_ms: round(now - a.readySince),
-      guards: a.requests.map((r) => r.guard.name),
+      guards: this.requests.namesOf(a.requests) as string[],
     });
     a.run(this.env, now).then((outcome) => this.guarded(() => this.onAttemptEnd(a, outcome)));
   }
@@ -359,21 +366,27 @@ export class Scheduler {
 
   /** Queues the instances of ready groups; ends those of skipped ones (or of any, once stopping). */
   private release({ ready, skipped }: Released, now: number): void {
-    for (const { group, blockedBy } of skipped) {
-      for (const inst of group.instances) this.endUnstarted(inst, 1, "skipped", `skipped: ${blockedBy} did not succeed`, now);
-    }
+    for (const { group, blockedBy } of skipped) this.endGroup(group, 0, "skipped", `skipped: ${blockedBy} did not succeed`, now);
     for (const group of ready) {
       if (this.stopping) {
-        for (const inst of group.instances) this.endUnstarted(inst, 1, "cancelled", "cancelled before it started", now);
+        this.endGroup(group, 0, "cancelled", "cancelled before it started", now);
       } else {
         this.ready.push({ group, next: 0, since: now });
-        this.readyCount += group.instances.length;
+        this.readyCount += group.size;
       }
     }
   }
 
   private endUnstarted(inst: Instance, attempt: number, status: Status, error: string, now: number): void {
     if (!this.done[inst.seq]) this.emitEnd(inst, attempt, failed(error, status), now, 0);
+  }
+
+  /** Ends the group's instances from `from` on that have not ended and are not running (`skip`), as never started. */
+  private endGroup(group: Group, from: number, status: Status, error: string, now: number, skip?: Set<number>): void {
+    for (let i = from; i < group.size; i++) {
+      const seq = group.first + i;
+      if (!this.done[seq] && !skip?.has(seq)) this.emitEnd(group.instance(i), 1, failed(error, status), now, 0);
+    }
   }
 
   /** The one place task_end is written: every instance gets exactly one. */
@@ -417,9 +430,7 @@ export class Scheduler {
     this.waiting.drain((a) => waiting.push(a));
     for (const a of waiting) this.endUnstarted(a.inst, a.n, "cancelled", error, now);
     const runningSeqs = new Set([...this.running].map((a) => a.inst.seq));
-    for (const g of this.o.graph.groups) {
-      for (const inst of g.instances) if (!runningSeqs.has(inst.seq)) this.endUnstarted(inst, 1, "cancelled", error, now);
-    }
+    for (const g of this.o.graph.groups) this.endGroup(g, 0, "cancelled", error, now, runningSeqs);
     if (this.timer !== undefined) this.clock.clearTimer(this.timer);
     this.timer = undefined;
     this.timerAt = Infinity;
@@ -456,8 +467,8 @@ export class Scheduler {
     if (anyStuck !== undefined) {
       const why = `skipped: every fork slot is held by a stuck instance (${anyStuck})`;
       for (const r of this.ready.drain()) {
-        const insts = isAttempt(r) ? [r.inst] : r.group.instances.slice(r.next);
-        for (const inst of insts) this.endUnstarted(inst, 1, "skipped", why, now);
+        if (isAttempt(r)) this.endUnstarted(r.inst, 1, "skipped", why, now);
+        else this.endGroup(r.group, r.next, "skipped", why, now);
       }
       this.readyCount = 0;
     }
@@ -465,9 +476,7 @@ export class Scheduler {
     for (let seq = 0; seq < this.done.length; seq++) if (!this.done[seq]) unreachable++;
     if (unreachable === 0) return;
     this.internalError = `${unreachable} instance(s) could never be reached`;
-    for (const g of this.o.graph.groups) {
-      for (const inst of g.instances) this.endUnstarted(inst, 1, "skipped", UNREACHABLE, now);
-    }
+    for (const g of this.o.graph.groups) this.endGroup(g, 0, "skipped", UNREACHABLE, now);
   }
 
   /** The end-of-run invariant, checked in the code on every run: one final task_end per planned instance. */

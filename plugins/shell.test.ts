@@ -1,6 +1,11 @@
 /** The shell module: real processes, argv without a shell unless asked. */
 import { describe, expect, test } from "bun:test";
-import { runPlanText } from "../core/test_helpers.ts";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { runPlan } from "../core/commands/run.ts";
+import { loadPlan } from "../core/plan/load.ts";
+import { MemorySink } from "../core/telemetry/ndjson.ts";
+import { runPlanText, writeFiles } from "../core/test_helpers.ts";
 
 describe("shell module", () => {
   test("argv runs without a shell: metacharacters are plain text", async () => {
@@ -21,6 +26,22 @@ tasks:
     const [pwd, greeting, stdin] = String(log.ends[0]!.data.stdout).split("\n");
     expect(pwd).toBe(log.dir);
     expect([greeting, stdin]).toEqual(["hi", "from stdin"]);
+  });
+
+  test("output goes through pipes when something reads it, and to /dev/null when nothing does (--quiet without --json)", async () => {
+    const kinds = async (sinks: MemorySink[]) => {
+      const dir = writeFiles({
+        "plan.yml": `version: 1
+tasks:
+  - { name: a, module: shell, with: { cmd: "exec 3> kinds; for fd in 1 2; do test -c /dev/fd/$fd && echo devnull >&3 || echo pipe >&3; done", shell: true } }
+`,
+      });
+      expect(await runPlan(await loadPlan(join(dir, "plan.yml")), { sinks })).toBe(0);
+      return readFileSync(join(dir, "kinds"), "utf8").split("\n").filter(Boolean);
+    };
+    // Bun's pipes are sockets, node's are pipes: "not /dev/null" is what they share.
+    expect(await kinds([new MemorySink()])).toEqual(["pipe", "pipe"]);
+    expect(await kinds([])).toEqual(["devnull", "devnull"]);
   });
 
   test("a non-zero exit fails with the code and the last stderr line", async () => {

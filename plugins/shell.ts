@@ -3,7 +3,7 @@
  * quoting or injection surprises); `cmd` with `shell: true` goes through
  * /bin/sh -c. A non-zero exit fails the instance. `output: discard` drops
  * stdout and stderr (cheaper for thousands of short commands whose exit
- * status is all that matters). It takes no CPU or I/O
+ * status is all that matters); so does a run where nothing reads them. It takes no CPU or I/O
  * token unless the task's `resources:` says so: a command may be latency-bound.
  */
 import { resolve } from "node:path";
@@ -42,8 +42,11 @@ export default defineModule<v.InferOutput<typeof ShellInput>>({
   shellCode: ["cmd"],
   async run(input, ctx) {
     const argv = input.cmd !== undefined ? ["/bin/sh", "-c", input.cmd] : input.argv!;
-    const r = await ctx.exec(argv, { cwd: resolve(ctx.planDir, input.cwd ?? "."), env: input.env, input: input.input, output: input.output });
-    const data = input.output === "discard"
+    // Output nobody will read (a quiet run without --json) goes to /dev/null: no pipes to make and drain.
+    const output = input.output === "discard" || ctx.keepOutput === false ? "discard" : "capture";
+    const cwd = input.cwd === undefined ? ctx.planDir : resolve(ctx.planDir, input.cwd);
+    const r = await ctx.exec(argv, { cwd, env: input.env, input: input.input, output });
+    const data = output === "discard"
       ? { exit_code: r.code, signal: r.signal }
       : { exit_code: r.code, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
     if (r.code !== 0) {

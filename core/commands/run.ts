@@ -106,6 +106,8 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<number> 
     requests,
     failFast: options.failFast ?? false,
     killGraceMs: options.killGraceMs,
+    // With no sink but the summary (--quiet without --json), no one reads data or errors.
+    keepOutput: options.sinks.length > 0,
     signal: options.signal,
     emit,
     clock,
@@ -176,7 +178,7 @@ function effectivePrereqs(group: Group): Group[] {
   const out = new Set<Group>();
   const visit = (g: Group) => {
     for (const p of g.prereqs) {
-      if (p.instances.length > 0) out.add(p);
+      if (p.size > 0) out.add(p);
       else visit(p);
     }
   };

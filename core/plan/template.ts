@@ -85,7 +85,8 @@ function constant(value: unknown): Rendered {
   return fn;
 }
 
-function isConstant(fn: Rendered): boolean {
+/** True for a renderer with no template in it: it gives the same value for every instance. */
+export function isConstant(fn: Rendered): boolean {
   return (fn as unknown as Record<symbol, boolean>)[CONSTANT] === true;
 }
 
@@ -109,9 +110,14 @@ function compileString(text: string, escape: Escape | undefined): Rendered {
   };
 }
 
-/** Renders a string template to a string (hint keys, cwd). */
+/** Compiled string templates by their text: the texts are the plan's own, so the cache is as large as the plan. */
+const compiledStrings = new Map<string, Rendered>();
+
+/** Renders a string template to a string (hint keys, cwd), compiled once per text however many instances render it. */
 export function renderString(text: string, scope: TemplateScope): string {
-  return stringify(compileString(text, undefined)(scope));
+  let render = compiledStrings.get(text);
+  if (!render) compiledStrings.set(text, (render = compileString(text, undefined)));
+  return stringify(render(scope));
 }
 
 /** Thrown when an item field a template names is missing at render time. */

@@ -2,6 +2,7 @@
  * One child through Bun.spawn, in its own process group, with its output
  * collected. Bun only; spawn.ts chooses between this and node:child_process.
  */
+import type { ExecResult } from "./exec_types.ts";
 import { drain, OutputBuffer } from "./output_buffer.ts";
 
 /** What a spawn needs. */
@@ -15,20 +16,22 @@ export interface SpawnRequest {
   maxOutputBytes: number;
 }
 
-export interface SpawnReply {
-  code: number | null;
-  signal: string | null;
-  stdout: string;
-  stderr: string;
-  truncated: boolean;
+/** A started child. */
+export interface BunChild {
+  pid: number;
+  /** Settles when the child itself has exited; never rejects. */
+  exited: Promise<unknown>;
+  /**
+   * The result, once the output has been read to its end (which waits for
+   * anything else holding the pipes); at once when the output is discarded.
+   */
+  result(lingered: boolean): ExecResult | Promise<ExecResult>;
 }
 
-/**
- * Starts the child (throws if it cannot be started). `exited` settles when the
- * child itself has exited; `done` when, besides, its output has been read to
- * the end (which waits for anything else holding its pipes).
- */
-export function spawnWithBun(req: SpawnRequest): { pid: number; exited: Promise<unknown>; done: Promise<SpawnReply> } {
+type Proc = ReturnType<typeof Bun.spawn>;
+
+/** Starts the child (throws if it cannot be started). */
+export function spawnWithBun(req: SpawnRequest): BunChild {
   const discard = req.output === "discard";
   const proc = Bun.spawn({
     cmd: req.argv,
@@ -39,17 +42,34 @@ export function spawnWithBun(req: SpawnRequest): { pid: number; exited: Promise<
     stderr: discard ? "ignore" : "pipe",
     detached: true,
   });
+  const pid = proc.pid;
+  // Discarded output: no pipes, nothing to read, no buffers.
+  if (discard) return { pid, exited: proc.exited, result: (lingered) => resultOf(proc, pid, lingered, undefined, undefined) };
+  // Read from the start, so that a child writing more than a pipe holds is never blocked.
   const out = new OutputBuffer(req.maxOutputBytes);
   const err = new OutputBuffer(req.maxOutputBytes);
-  const reading = discard
-    ? proc.exited
-    : Promise.all([drain(proc.stdout as ReadableStream<Uint8Array>, out), drain(proc.stderr as ReadableStream<Uint8Array>, err), proc.exited]);
-  const done = reading.then(() => ({
-    code: proc.signalCode ? null : proc.exitCode,
-    signal: proc.signalCode ? String(proc.signalCode) : null,
-    stdout: out.text(),
-    stderr: err.text(),
-    truncated: out.truncated || err.truncated,
-  }));
-  return { pid: proc.pid, exited: proc.exited, done };
+  const reading = Promise.all([drain(proc.stdout as ReadableStream<Uint8Array>, out), drain(proc.stderr as ReadableStream<Uint8Array>, err)])
+    .then(() => undefined, (error: unknown) => ({ error }));
+  return {
+    pid,
+    exited: proc.exited,
+    async result(lingered) {
+      const failed = await reading;
+      if (failed) throw failed.error;
+      return resultOf(proc, pid, lingered, out, err);
+    },
+  };
+}
+
+function resultOf(proc: Proc, pid: number, lingered: boolean, out: OutputBuffer | undefined, err: OutputBuffer | undefined): ExecResult {
+  const signal = proc.signalCode;
+  return {
+    code: signal ? null : proc.exitCode,
+    signal: signal ? String(signal) : null,
+    stdout: out ? out.text() : "",
+    stderr: err ? err.text() : "",
+    truncated: Boolean(out?.truncated || err?.truncated),
+    pid,
+    lingered,
+  };
 }

@@ -11,7 +11,7 @@
  */
 import { spawn as nodeSpawn } from "node:child_process";
 import process from "node:process";
-import { type SpawnRequest, spawnWithBun } from "./bun_spawn.ts";
+import { type BunChild, type SpawnRequest, spawnWithBun } from "./bun_spawn.ts";
 import { groupAlive, killGroup, terminateGroup } from "./process_group.ts";
 import { OutputBuffer } from "./output_buffer.ts";
 import type { ExecOptions, ExecResult } from "./exec_types.ts";
@@ -68,43 +68,58 @@ export function exec(argv: readonly string[], options: ExecOptions = {}): Promis
 /**
  * Watches one started group: SIGTERM at abort (and SIGKILL after the grace,
  * in case the leader itself ignores SIGTERM). `finish` waits for the group to
- * be empty and then forgets it.
+ * be empty and then forgets it. One object per spawn, its own abort listener
+ * (handleEvent), no closures.
  */
-function watchGroup(pid: number, options: ExecOptions) {
-  const { signal } = options;
-  const graceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
-  liveGroups.add(pid);
-  watchdog.track(pid);
-  let termSentAt: number | undefined;
-  let killTimer: ReturnType<typeof setTimeout> | undefined;
-  const onAbort = () => {
-    killGroup(pid, "SIGTERM");
-    termSentAt = performance.now();
-    killTimer = setTimeout(() => killGroup(pid, "SIGKILL"), graceMs);
-  };
-  signal?.addEventListener("abort", onAbort, { once: true });
-  if (signal?.aborted) onAbort();
-  return {
-    /** Resolves once the group is empty; true when members outlived a leader that was not aborted. */
-    async finish(): Promise<boolean> {
-      const aborted = termSentAt !== undefined;
-      const lingered = !aborted && groupAlive(pid);
-      try {
-        await terminateGroup(pid, { graceMs, termSentAt });
-      } finally {
-        signal?.removeEventListener("abort", onAbort);
-        if (killTimer !== undefined) clearTimeout(killTimer);
-        liveGroups.delete(pid);
-        watchdog.untrack(pid);
-      }
-      return lingered;
-    },
-  };
+class GroupWatch {
+  private termSentAt: number | undefined;
+  private killTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly graceMs: number;
+
+  constructor(private readonly pid: number, private readonly signal: AbortSignal | undefined, graceMs: number | undefined) {
+    this.graceMs = graceMs ?? DEFAULT_KILL_GRACE_MS;
+    liveGroups.add(pid);
+    watchdog.track(pid);
+    if (signal?.aborted) this.handleEvent();
+    else signal?.addEventListener("abort", this, { once: true });
+  }
+
+  /** The signal aborted: SIGTERM to the group now, SIGKILL after the grace. */
+  handleEvent(): void {
+    if (this.termSentAt !== undefined) return;
+    killGroup(this.pid, "SIGTERM");
+    this.termSentAt = performance.now();
+    this.killTimer = setTimeout(() => killGroup(this.pid, "SIGKILL"), this.graceMs);
+  }
+
+  /**
+   * Resolves once the group is empty; true when members outlived a leader
+   * that was not aborted. After a leader's normal exit the group is nearly
+   * always empty already: one kill(-pgid, 0) says so, and the answer is
+   * given at once.
+   */
+  finish(): boolean | Promise<boolean> {
+    const aborted = this.termSentAt !== undefined;
+    if (!aborted && !groupAlive(this.pid)) {
+      this.forget();
+      return false;
+    }
+    return terminateGroup(this.pid, { graceMs: this.graceMs, termSentAt: this.termSentAt })
+      .finally(() => this.forget())
+      .then(() => !aborted);
+  }
+
+  private forget(): void {
+    this.signal?.removeEventListener("abort", this);
+    if (this.killTimer !== undefined) clearTimeout(this.killTimer);
+    liveGroups.delete(this.pid);
+    watchdog.untrack(this.pid);
+  }
 }
 
 async function execBun(argv: readonly string[], options: ExecOptions): Promise<ExecResult> {
   const req: SpawnRequest = {
-    argv: [...argv],
+    argv: argv as string[], // read by Bun.spawn, never changed: no copy
     cwd: options.cwd,
     env: options.env ? { ...process.env, ...options.env } : undefined,
     input: options.input,
@@ -112,21 +127,25 @@ async function execBun(argv: readonly string[], options: ExecOptions): Promise<E
     maxOutputBytes: options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT,
   };
   // Bun.spawn returns once the child has exec'd; a failure to start throws here.
-  let started: ReturnType<typeof spawnWithBun>;
+  let child: BunChild;
   try {
-    started = spawnWithBun(req);
+    child = spawnWithBun(req);
   } catch (e) {
     throw await describeSpawnError(e, argv, options.cwd, { ...process.env, ...options.env });
   }
-  const group = watchGroup(started.pid, options);
+  const group = new GroupWatch(child.pid, options.signal, options.killGraceMs);
   // Once the leader has exited, what is left of its group is ended; only then
   // can its pipes reach their end (a leftover may hold them open).
-  await started.exited.catch(() => {});
-  const lingered = await group.finish();
-  const reply = await started.done.then((value) => ({ value }), (error: unknown) => ({ error }));
-  if ("error" in reply) throw reply.error;
+  try {
+    await child.exited;
+  } catch {
+    // the group and the pipes below still settle it
+  }
+  const ended = group.finish();
+  const lingered = typeof ended === "boolean" ? ended : await ended;
+  const result = await child.result(lingered);
   if (options.signal?.aborted) throw options.signal.reason;
-  return { ...reply.value, pid: started.pid, lingered };
+  return result;
 }
 
 function execNode(argv: readonly string[], options: ExecOptions): Promise<ExecResult> {
@@ -140,19 +159,19 @@ function execNode(argv: readonly string[], options: ExecOptions): Promise<ExecRe
     });
     const out = new OutputBuffer(limit);
     const err = new OutputBuffer(limit);
-    let group: ReturnType<typeof watchGroup> | undefined;
+    let group: GroupWatch | undefined;
     child.once("error", (e) => {
-      if (group) group.finish().then(() => reject(e), reject);
+      if (group) Promise.resolve(group.finish()).then(() => reject(e), reject);
       else void describeSpawnError(e, argv, options.cwd, { ...process.env, ...options.env }).then(reject);
     });
     child.once("spawn", () => {
-      group = watchGroup(child.pid!, options);
+      group = new GroupWatch(child.pid!, options.signal, options.killGraceMs);
       if (options.input !== undefined) child.stdin!.end(options.input);
     });
     child.stdout?.on("data", (c: Buffer) => out.push(c));
     child.stderr?.on("data", (c: Buffer) => err.push(c));
     // As under Bun: at the leader's exit, end what is left of its group, then read the pipes to their end.
-    let ending: Promise<boolean> | undefined;
+    let ending: boolean | Promise<boolean> | undefined;
     child.once("exit", () => (ending = group!.finish()));
     child.once("close", async (code, sig) => {
       if (!group) return; // never started (Deno emits "close" after "error"): the error settles it

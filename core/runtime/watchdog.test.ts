@@ -89,6 +89,19 @@ describe("startWatchdog", () => {
     done.kill("SIGKILL");
   }, 30_000);
 
+  test("unlistings go out with the next listing, however many: the line stream stays whole and the group listed after them is taken down", async () => {
+    const { marker, sleep } = markedSleep();
+    const w = startWatchdog();
+    const child = spawn(sleep, ["30"], { detached: true, stdio: "ignore" });
+    const end = exited(child);
+    // Ids never listed, far more bytes than a socket takes in one write: the write goes out in parts.
+    for (let i = 0; i < 60_000; i++) w.untrack(2 ** 22 + i);
+    w.track(child.pid!);
+    w.close();
+    expect(await end).toEqual({ code: null, signal: "SIGTERM" });
+    expect(await waitUntil(() => countMarked(marker) === 0, 10_000)).toBe(true);
+  }, 30_000);
+
   test("a group is listed before track() returns: SIGKILL right after it still takes the group down", async () => {
     const { marker, sleep } = markedSleep();
     const script = join(tempDir(), "die.ts");

@@ -13,14 +13,20 @@
  * has been removed already, so it just exits.
  *
  * Writes are synchronous (fs.writeSync right after the spawn), so a group is
- * known to the watchdog before fanout does anything else. The pipe: under
+ * known to the watchdog before fanout does anything else. Unlistings wait
+ * for the next listing, or the end of the event loop's turn, and go out in
+ * the same write: one write (one wake-up of the watchdog) per process, not
+ * two. Until then the watchdog would only signal a group that is already
+ * empty; its id cannot have been reused in that instant. The pipe: under
  * Bun an extra stdio slot (`proc.stdio[3]`, a socket fd that is ours to
  * write); elsewhere the child's stdin pipe, reopened for writing through
  * /proc/PID/fd/0 because node:child_process streams write asynchronously.
  */
 import { spawn as nodeSpawn } from "node:child_process";
+import { Buffer } from "node:buffer";
 import { closeSync, constants, openSync, writeSync } from "node:fs";
 import process from "node:process";
+import { setImmediate } from "node:timers";
 import { isBun } from "./runtime.ts";
 
 /**
@@ -69,14 +75,35 @@ export interface Watchdog {
 export function startWatchdog(): Watchdog {
   const { pid, fd } = isBun ? startWithBun() : startWithNode();
   let out = fd;
-  const send = (line: string) => {
-    if (out >= 0 && !writeLine(out, line)) out = -1;
+  /** Unlistings not yet written: they go out with the next listing, or once the current turn of the event loop is over. */
+  let gone = "";
+  let flushQueued = false;
+  const send = (lines: string) => {
+    if (out >= 0 && !writeLines(out, lines)) out = -1;
+  };
+  const flush = () => {
+    flushQueued = false;
+    if (gone === "") return;
+    const lines = gone;
+    gone = "";
+    send(lines);
   };
   return {
     pid,
-    track: (pgid) => send(`+${pgid}\n`),
-    untrack: (pgid) => send(`-${pgid}\n`),
+    track: (pgid) => {
+      const lines = `${gone}+${pgid}\n`;
+      gone = "";
+      send(lines);
+    },
+    untrack: (pgid) => {
+      gone += `-${pgid}\n`;
+      if (!flushQueued) {
+        flushQueued = true;
+        setImmediate(flush);
+      }
+    },
     close: () => {
+      flush();
       if (out >= 0) closeSync(out);
       out = -1;
     },
@@ -86,16 +113,28 @@ export function startWatchdog(): Watchdog {
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
 /**
- * Writes one line (a few bytes: one atomic write). Bun's end is non-blocking;
- * a full pipe makes us wait, as a blocking write would. False when the
- * watchdog is gone (killed by hand): there is nobody left to tell, and our
- * end stays open — closing it is what would make a live watchdog kill.
+ * Writes whole lines. Bun's end is non-blocking: a full pipe makes us wait,
+ * as a blocking write would, and a write that took only part of the text is
+ * carried on from where it stopped, so the watchdog never reads half a line
+ * followed by another. False when the watchdog is gone (killed by hand):
+ * there is nobody left to tell, and our end stays open — closing it is what
+ * would make a live watchdog kill.
  */
-function writeLine(fd: number, line: string): boolean {
+function writeLines(fd: number, lines: string): boolean {
+  let bytes: Uint8Array | undefined;
+  let at = 0;
   for (;;) {
     try {
-      writeSync(fd, line);
-      return true;
+      if (bytes === undefined) {
+        // The usual case: a few bytes, taken whole.
+        const n = writeSync(fd, lines);
+        if (n === lines.length) return true; // ASCII: one byte a character
+        bytes = Buffer.from(lines);
+        at = n;
+      } else {
+        at += writeSync(fd, bytes, at);
+      }
+      if (at >= bytes.length) return true;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EAGAIN") return false;
       Atomics.wait(pause, 0, 0, 1);
