@@ -5,8 +5,8 @@
  * (bench/pool/min_pool.ts: a fork limit and the same Bun.spawn, nothing
  * else — the floor fanout's own primitives allow), GNU make and xargs.
  *
- * The pool and the hello-world are compiled into a temporary directory with
- * package.json's build flags; dist/fanout is built first when it is absent
+ * The pool and the hello-world are compiled into a temporary directory by
+ * scripts/build.ts, with fanout's own flags; dist/fanout is built first when it is absent
  * or older than the sources. Every command of every row runs round-robin in
  * one run (bench/whole/schedule.ts), so machine noise falls on all alike;
  * the figures are medians. fanout runs with `-q` (no progress on stderr, as
@@ -19,12 +19,13 @@
  * Goals are those of issue 8; `goal_met` is null when a figure is missing.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
-import { fanoutArgv, have, newestSource, report, ROOT, scaled, scratchDir, writeFile } from "./lib.ts";
+import { have, report, scaled, scratchDir, writeFile } from "./lib.ts";
+import { compileLikeFanout, ensureFanout } from "./whole/binaries.ts";
 import { atMost, type Figure, mb, median, per, ratio } from "./whole/figures.ts";
-import { commandLines, compileArgs, compileMakefile, cSource, itemLines, phonyMakefile, shellPlan } from "./whole/inputs.ts";
+import { commandLines, compileMakefile, cSource, itemLines, phonyMakefile, shellPlan } from "./whole/inputs.ts";
 import { type Command, runOnce } from "./whole/measure.ts";
 import { schedule } from "./whole/schedule.ts";
 
@@ -56,29 +57,6 @@ function log(message: string): void {
   process.stderr.write(`whole_process: ${message}\n`);
 }
 
-/** dist/fanout, built first when absent or older than the sources; FANOUT_BIN overrides (see lib.ts). */
-function ensureFanout(): { argv: string[]; runner: string; built: boolean } {
-  const dist = join(ROOT, "dist", "fanout");
-  let built = false;
-  if (!process.env.FANOUT_BIN && !(existsSync(dist) && statSync(dist).mtimeMs > newestSource())) {
-    log("building dist/fanout (npm run build)");
-    const res = spawnSync("npm", ["run", "--silent", "build"], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
-    if (res.status !== 0) throw new Error(`npm run build: exit ${res.status ?? res.signal}`);
-    built = true;
-  }
-  return { ...fanoutArgv(), built };
-}
-
-/** Compiles bench/pool/<name>.ts into `dir` exactly as fanout is compiled; returns the binary's path. */
-function compileLikeFanout(name: string, dir: string): string {
-  const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: { build: string } };
-  const out = join(dir, name);
-  const args = compileArgs(pkg.scripts.build, join(ROOT, "bench", "pool", `${name}.ts`), out);
-  const res = spawnSync(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"], encoding: "utf8" });
-  if (res.status !== 0) throw new Error(`bun ${args.join(" ")}: exit ${res.status}: ${res.stderr.trim()}`);
-  return out;
-}
-
 /** The first line of `<program> --version`, or null. */
 function versionOf(program: string): string | null {
   const res = spawnSync(program, ["--version"], { encoding: "utf8" });
@@ -89,7 +67,7 @@ function main(): void {
   const started = Date.now();
   const cores = os.availableParallelism();
   const loadBefore = os.loadavg();
-  const fanout = ensureFanout();
+  const fanout = ensureFanout(log);
   const dir = scratchDir("whole");
   log("compiling the pool and the hello-world with the build flags");
   const pool = compileLikeFanout("min_pool", dir);

@@ -3,7 +3,8 @@
  *   bun --no-install scripts/build.ts --outfile dist/fanout
  * The commit the source is at is baked in as FANOUT_COMMIT, so the binary's
  * `--version` and run_start name it without a .git to read. Tests import
- * buildBinary() to build into a folder of their own.
+ * buildBinary() to build into a folder of their own; the whole-process
+ * benchmarks build their floor programs with it.
  */
 import { spawnSync } from "node:child_process";
 import { resolve } from "node:path";
@@ -12,12 +13,16 @@ import { parseArgs } from "node:util";
 
 const ROOT = resolve(import.meta.dirname, "..");
 
-/** Compiles cli.ts into `outfile`; throws with bun's output if the build fails. */
-export function buildBinary(outfile: string, options: { quiet?: boolean } = {}): void {
+/**
+ * The arguments after `bun` that compile `entry` (relative to the project
+ * root, or absolute) into `outfile` as fanout ships. The benchmarks build
+ * their floor programs with them too, so those start exactly as fanout does.
+ */
+export function compileArgs(entry: string, outfile: string): string[] {
   const git = spawnSync("git", ["rev-parse", "HEAD"], { cwd: ROOT, encoding: "utf8" });
   const commit = git.status === 0 ? git.stdout.trim() : "unknown";
-  const args = [
-    "--no-install", "build", "cli.ts", "--compile",
+  return [
+    "--no-install", "build", entry, "--compile",
     // Bytecode starts faster (it needs ESM, and cli.ts has no top-level await);
     // --sourcemap makes traces point at .ts lines.
     "--minify", "--sourcemap", "--bytecode", "--format=esm",
@@ -26,6 +31,11 @@ export function buildBinary(outfile: string, options: { quiet?: boolean } = {}):
     "--define", `FANOUT_COMMIT=${JSON.stringify(commit)}`,
     "--outfile", outfile,
   ];
+}
+
+/** Compiles cli.ts (or `entry`) into `outfile`; throws with bun's output if the build fails. */
+export function buildBinary(outfile: string, options: { quiet?: boolean; entry?: string } = {}): void {
+  const args = compileArgs(options.entry ?? "cli.ts", outfile);
   const r = spawnSync(process.execPath, args, { cwd: ROOT, encoding: "utf8", stdio: options.quiet ? "pipe" : "inherit" });
   if (r.status !== 0) throw new Error(`bun build failed (exit ${r.status}): ${r.stderr ?? ""}`);
 }

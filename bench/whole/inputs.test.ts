@@ -1,12 +1,11 @@
 /** The benchmark's inputs do what their names say when the real tools run them. */
 import { describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { runPlanText, writeFiles } from "../../core/test_helpers.ts";
-import { commandLines, compileArgs, compileMakefile, cSource, itemLines, phonyMakefile, shellPlan } from "./inputs.ts";
+import { commandLines, compileMakefile, cSource, itemLines, phonyMakefile, shellPlan } from "./inputs.ts";
 
-const ROOT = resolve(import.meta.dir, "../..");
 const have = (program: string) => spawnSync("sh", ["-c", `command -v ${program}`]).status === 0;
 const HAVE_MAKE = have("make");
 const HAVE_GCC = have("gcc");
@@ -83,29 +82,5 @@ describe.skipIf(!HAVE_GCC || !HAVE_MAKE)("cSource (needs gcc and make)", () => {
     expect(res.stderr).toBe("");
     expect(res.status).toBe(0);
     expect(existsSync(join(dir, "obj", "x0.o")) && existsSync(join(dir, "obj", "x1.o"))).toBe(true);
-  });
-});
-
-describe("compileArgs › the build script's flags with our entry and output", () => {
-  test("from this project's package.json", () => {
-    const build = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: { build: string } }).scripts.build;
-    const args = compileArgs(build, "/x/pool.ts", "/tmp/out/pool");
-    expect(args.slice(0, 3)).toEqual(["--no-install", "build", "/x/pool.ts"]);
-    expect(args.slice(-2)).toEqual(["--outfile", "/tmp/out/pool"]);
-    // Every flag of the build, once, and nothing of its own entry or output.
-    const flags = build.split(/\s+/).filter((w) => w.startsWith("--") && w !== "--no-install" && w !== "--outfile");
-    expect(args.slice(3, -2)).toEqual(flags);
-    expect(args).not.toContain("cli.ts");
-    expect(args).not.toContain("dist/fanout");
-  });
-
-  test("--outfile=path form, and flags with values after the entry", () => {
-    expect(compileArgs("bun build cli.ts --compile --target bun-linux-x64 --outfile=dist/x", "e.ts", "o")).toEqual(["build", "e.ts", "--compile", "--target", "bun-linux-x64", "--outfile", "o"]);
-  });
-
-  test("refuses a script that is not a bun compile", () => {
-    expect(() => compileArgs("tsc -p .", "e.ts", "o")).toThrow(/expected "bun … build <entry> --compile …"/);
-    expect(() => compileArgs("bun build cli.ts --outfile x", "e.ts", "o")).toThrow(/--compile/);
-    expect(() => compileArgs("bun build --compile cli.ts", "e.ts", "o")).toThrow(/expected/);
   });
 });

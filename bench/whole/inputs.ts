@@ -1,8 +1,7 @@
 /**
  * The text of every input the whole-process benchmark hands to a tool: fanout
- * plans, Makefiles, the pool's command lists, the C files to compile, and the
- * `bun build --compile` command line that builds the pool exactly as fanout
- * is built. Pure functions of their arguments, so each can be tested.
+ * plans, Makefiles, the pool's command lists and the C files to compile.
+ * Pure functions of their arguments, so each can be tested.
  */
 
 /** JSON strings are YAML flow scalars: quoting without a YAML writer. */
@@ -80,28 +79,4 @@ export function cSource(seed: number, functions = 2): string {
   }
   out.push(`uint64_t all(const uint64_t *v, int n) {\n  return ${Array.from({ length: functions }, (_, f) => `f${f}(v, n)`).join(" ^ ")};\n}`);
   return out.join("\n") + "\n";
-}
-
-/**
- * The arguments (after the bun executable) that compile `entry` to `outfile`
- * with the flags of package.json's build script, so the pool and the
- * hello-world are built exactly as fanout is. The script must read
- * `bun [options] build <entry> [flags]` with `--compile`; the entry right
- * after `build` and the `--outfile` are replaced by ours.
- */
-export function compileArgs(buildScript: string, entry: string, outfile: string): string[] {
-  const words = buildScript.trim().split(/\s+/);
-  const build = words.indexOf("build");
-  const ownEntry = words[build + 1];
-  if (words[0] !== "bun" || build < 0 || ownEntry === undefined || ownEntry.startsWith("-") || !words.includes("--compile")) {
-    throw new Error(`compileArgs: expected "bun … build <entry> --compile …", got ${JSON.stringify(buildScript)}`);
-  }
-  const before = words.slice(1, build);
-  const after: string[] = [];
-  for (let i = build + 2; i < words.length; i++) {
-    const w = words[i]!;
-    if (w === "--outfile") i++; // its value is replaced by ours
-    else if (!w.startsWith("--outfile=")) after.push(w);
-  }
-  return [...before, "build", entry, ...after, "--outfile", outfile];
 }
