@@ -19,6 +19,7 @@ import { guardStdout, onStdoutFailure, stdoutDrained, stdoutFailure, writeStdout
 import { didYouMean } from "./core/suggest.ts";
 import { errorEvents, errorKind } from "./core/telemetry/error_event.ts";
 import { versionLine } from "./core/version.ts";
+import { trace } from "./core/runtime/trace.ts";
 
 const SUMMARY = "fanout: a parallel task runner that enforces each module's parallelization hint";
 
@@ -104,6 +105,7 @@ interface Invocation {
 /** Parses argv and runs the command it names; returns the exit code. */
 async function route(argv: string[], invocation: Invocation): Promise<number> {
   const { cli, helpText } = await buildCli();
+  trace("cac_loaded");
   cli.parse(["node", "fanout", ...toCacArgv(argv)], { run: false });
   cli.args = fromCacArgs(cli.args);
   const command = cli.matchedCommand;
@@ -140,6 +142,7 @@ function report(error: unknown, invocation: Invocation): number {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  trace("cli_loaded");
   // A stdout that fails (a full disk, EIO; not a reader that left) ends the
   // run the way a signal does: cancel what runs, then exit EXIT_IO.
   onStdoutFailure((error) => {
@@ -148,6 +151,7 @@ export async function main(argv: string[]): Promise<number> {
   });
   const code = await mainCode(argv);
   await stdoutDrained();
+  trace("stdout_drained");
   return stdoutFailure() ? EXIT_IO : code;
 }
 
@@ -177,6 +181,7 @@ async function mainCode(argv: string[]): Promise<number> {
   try {
     const code = await route(argv, invocation);
     await settleChildren();
+    trace("children_settled");
     return code;
   } catch (error) {
     return report(error, invocation);
@@ -187,6 +192,7 @@ async function mainCode(argv: string[]): Promise<number> {
 
 if (import.meta.main) {
   // No top-level await: the compiled binary's bytecode cache does not allow it.
+  process.once("exit", () => trace("exit"));
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
     // A module that ignored its abort may leave timers or sockets behind; they
