@@ -14,7 +14,7 @@ import { fromCacArgs, toCacArgv } from "./core/commands/cli_argv.ts";
 import { commandHelp, HELP_OPTION, programHelp, TOP_OPTIONS } from "./core/commands/help.ts";
 import { UsageError } from "./core/errors.ts";
 import { EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_INVALID, EXIT_IO } from "./core/exit_codes.ts";
-import { guardStderr, writeStderr } from "./core/runtime/stderr.ts";
+import { guardStderr, stderrDrained, writeStderr } from "./core/runtime/stderr.ts";
 import { guardStdout, onStdoutFailure, stdoutDrained, stdoutFailure, writeStdout } from "./core/runtime/stdout.ts";
 import { didYouMean } from "./core/suggest.ts";
 import { errorEvents, errorKind } from "./core/telemetry/error_event.ts";
@@ -150,7 +150,7 @@ export async function main(argv: string[]): Promise<number> {
     root.abort(error);
   });
   const code = await mainCode(argv);
-  await stdoutDrained();
+  await Promise.all([stdoutDrained(), stderrDrained()]);
   trace("stdout_drained");
   return stdoutFailure() ? EXIT_IO : code;
 }

@@ -109,7 +109,9 @@ export async function runAction(planFile: string, flags: RunFlags, signal: Abort
   }
   if (!flags.quiet) {
     const { HumanSink } = await import("../telemetry/human.ts");
-    const color = flags.color !== false && Boolean(process.stderr.isTTY) && !process.env.NO_COLOR;
+    // node:tty, not process.stderr.isTTY: fanout does not set up process.stderr (runtime/fd_stream.ts).
+    const { isatty } = await import("node:tty");
+    const color = flags.color !== false && isatty(2) && !process.env.NO_COLOR;
     sinks.push(new HumanSink(writeStderr, { color, verbose: flags.verbose }));
   }
   trace("sinks_ready");

@@ -9,7 +9,8 @@
  * `onFailure` when the stream is one whose loss the caller must hear about.
  */
 
-interface Stream {
+/** What a guarded output needs of its stream. */
+export interface Stream {
   write(text: string, callback?: (error?: Error | null) => void): boolean;
   on(event: "error", listener: (error: Error) => void): unknown;
 }
@@ -23,13 +24,14 @@ export class GuardedOutput {
   private stopped = false;
   private error: Error | undefined;
   private listening = false;
+  private readonly also = new Set<Stream>();
   /** Writes handed to the stream whose callback has not come yet. */
   private readonly pending = new Set<() => void>();
   private idle: (() => void)[] = [];
 
   /**
-   * @param open gives the stream; called on first use (creating
-   *   process.stderr has a cost `fanout --version` need not pay).
+   * @param open gives the stream, the same one every time; called on first
+   *   use.
    * @param failLoudly false: every error just silences the stream (stderr:
    *   there is nowhere left to report it). true: errors other than a closed
    *   pipe are kept in `failure` and passed to `onFailure`.
@@ -49,6 +51,17 @@ export class GuardedOutput {
     if (this.listening) return;
     this.listening = true;
     this.open().on("error", (error) => this.fail(error));
+  }
+
+  /**
+   * Also catches the error events of `other`, a second stream on the same
+   * descriptor (the runtime's own, written by a plugin): they stop this
+   * output as its own would. Once per stream object.
+   */
+  guardAlso(other: Stream): void {
+    if (this.also.has(other)) return;
+    this.also.add(other);
+    other.on("error", (error) => this.fail(error));
   }
 
   /**

@@ -6,13 +6,24 @@
  * cli.ts stops the run and exits non-zero.
  */
 import process from "node:process";
+import { FdStream } from "./fd_stream.ts";
 import { GuardedOutput } from "./guarded_output.ts";
 
-const stdout = new GuardedOutput(() => process.stdout, true);
+let stream: FdStream | undefined;
+const stdout = new GuardedOutput(() => (stream ??= new FdStream(1, () => process.stdout)), true);
 
 /** Catches stdout's error events from now on, so none can crash the program. */
 export function guardStdout(): void {
   stdout.guard();
+}
+
+/**
+ * A plugin may write to process.stdout itself (fanout does not: see
+ * fd_stream.ts); that stream's errors are caught too, from the moment code
+ * that may use it is loaded.
+ */
+export function guardRuntimeStdout(): void {
+  stdout.guardAlso(process.stdout);
 }
 
 /**

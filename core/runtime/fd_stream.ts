@@ -1,0 +1,81 @@
+/**
+ * fanout's stdout and stderr as plain file descriptors, written with
+ * node:fs: setting up Bun's process.stdout or process.stderr costs about as
+ * much as starting the whole runtime, which a one-task plan or `--version`
+ * would pay on every run.
+ *
+ * Writes leave in the order they were made, one fs.write at a time; what
+ * is written meanwhile waits, joined, for the next one. fs.write does not
+ * block the event loop, so a slow reader (`| less`) slows only the output.
+ * A descriptor set non-blocking by whoever shares it can refuse a write
+ * (EAGAIN): that write and every later one then go to the runtime's own
+ * stream (`fallback`), which waits for the descriptor to take more.
+ */
+import { Buffer } from "node:buffer";
+import { write as fsWrite } from "node:fs";
+import type { Stream } from "./guarded_output.ts";
+
+type Callback = (error?: Error | null) => void;
+
+/** The runtime's own stream (process.stdout), which also takes bytes. */
+export interface ByteStream extends Stream {
+  write(data: string | Uint8Array, callback?: Callback): boolean;
+}
+
+/** node:fs write's shape, replaceable in tests. */
+export type FdWrite = (fd: number, buffer: Uint8Array, offset: number, length: number, position: null, callback: (error: NodeJS.ErrnoException | null, written: number) => void) => void;
+
+export class FdStream implements Stream {
+  private queued: { text: string; callback?: Callback }[] = [];
+  private writing = false;
+  private stream: ByteStream | undefined;
+  private readonly errorListeners: ((error: Error) => void)[] = [];
+
+  constructor(private readonly fd: number, private readonly fallback: () => ByteStream, private readonly writeFd: FdWrite = fsWrite) {}
+
+  write(text: string, callback?: Callback): boolean {
+    if (this.stream) return this.stream.write(text, callback);
+    this.queued.push({ text, callback });
+    if (!this.writing) this.writeNext();
+    return true;
+  }
+
+  /** Write errors reach each write's callback; listeners are for the fallback stream, which may also emit them. */
+  on(_event: "error", listener: (error: Error) => void): this {
+    if (this.stream) this.stream.on("error", listener);
+    else this.errorListeners.push(listener);
+    return this;
+  }
+
+  private writeNext(): void {
+    const batch = this.queued;
+    if (batch.length === 0) return;
+    this.queued = [];
+    this.writing = true;
+    this.writeAll(Buffer.from(batch.length === 1 ? batch[0]!.text : batch.map((b) => b.text).join("")), batch);
+  }
+
+  /** Writes `data` to the end (fs.write may take part of it), then calls the batch back. */
+  private writeAll(data: Uint8Array, batch: { callback?: Callback }[]): void {
+    this.writeFd(this.fd, data, 0, data.length, null, (error, written) => {
+      if (error?.code === "EAGAIN") return this.handOver(data, batch);
+      if (!error && written < data.length) return this.writeAll(data.subarray(written), batch);
+      this.writing = false;
+      for (const b of batch) b.callback?.(error);
+      this.writeNext();
+    });
+  }
+
+  /** From now on the runtime's stream writes: first what was refused, then what waited, then the rest. */
+  private handOver(data: Uint8Array, batch: { callback?: Callback }[]): void {
+    const stream = (this.stream = this.fallback());
+    for (const listener of this.errorListeners) stream.on("error", listener);
+    const waiting = this.queued;
+    this.queued = [];
+    this.writing = false;
+    const callbacks = batch.map((b) => b.callback).filter((c): c is Callback => c !== undefined);
+    // Bytes, not text: a partial write may have split a character.
+    stream.write(data, (error) => callbacks.forEach((c) => c(error)));
+    for (const w of waiting) stream.write(w.text, w.callback);
+  }
+}
