@@ -193,10 +193,8 @@ async function mainCode(argv: string[]): Promise<number> {
 if (import.meta.main) {
   // No top-level await: the compiled binary's bytecode cache does not allow it.
   process.once("exit", () => trace("exit"));
-  main(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-    // A module that ignored its abort may leave timers or sockets behind; they
-    // must not keep a finished run alive. Output was flushed before main returned.
-    setTimeout(() => process.exit(code), 100).unref();
-  });
+  // Output was flushed and the children settled before main returned: leave
+  // now, not when the event loop runs dry (a module that ignored its abort
+  // may have left timers or sockets behind).
+  main(process.argv.slice(2)).then((code) => process.exit(code));
 }
