@@ -17,10 +17,10 @@ import { syntaxProblemOf } from "./runtime/syntax_error.ts";
 
 export const BUILTIN_NAMES = Object.keys(builtinModules);
 
-/** A built-in module by name, validated like any plugin. */
-export function loadBuiltin(name: string): LoadedModule | undefined {
-  const def = builtinModules[name];
-  if (!def) return undefined;
+/** A built-in module by name, imported now and validated like any plugin. */
+export async function loadBuiltin(name: string): Promise<LoadedModule | undefined> {
+  if (!Object.hasOwn(builtinModules, name)) return undefined;
+  const def = (await builtinModules[name]!()).default;
   return validateModule(def, name, `builtin:${name}`);
 }
 

@@ -26,6 +26,10 @@ export function compileArgs(entry: string, outfile: string): string[] {
     // Bytecode starts faster (it needs ESM, and cli.ts has no top-level await);
     // --sourcemap makes traces point at .ts lines.
     "--minify", "--sourcemap", "--bytecode", "--format=esm",
+    // Each dynamic import() its own chunk, loaded when first imported: without
+    // it every node: module any command uses (node:crypto for checksums, say)
+    // is loaded at start-up, by `fanout --version` too.
+    "--splitting",
     // A user's .env or bunfig.toml must not change how fanout itself behaves.
     "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig",
     "--define", `FANOUT_COMMIT=${JSON.stringify(commit)}`,
