@@ -7,7 +7,8 @@
  * benchmarks build their floor programs with it.
  */
 import { spawnSync } from "node:child_process";
-import { resolve } from "node:path";
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
 import process from "node:process";
 import { parseArgs } from "node:util";
 
@@ -37,11 +38,25 @@ export function compileArgs(entry: string, outfile: string): string[] {
   ];
 }
 
-/** Compiles cli.ts (or `entry`) into `outfile`; throws with bun's output if the build fails. */
+/**
+ * Compiles cli.ts (or `entry`) into `outfile`, with its source map beside it
+ * as `outfile.map`; throws with bun's output if the build fails. Bun also
+ * writes a map per chunk (they are inside the binary too): the build goes to
+ * a scratch folder beside `outfile`, so that they do not pile up there.
+ */
 export function buildBinary(outfile: string, options: { quiet?: boolean; entry?: string } = {}): void {
-  const args = compileArgs(options.entry ?? "cli.ts", outfile);
-  const r = spawnSync(process.execPath, args, { cwd: ROOT, encoding: "utf8", stdio: options.quiet ? "pipe" : "inherit" });
-  if (r.status !== 0) throw new Error(`bun build failed (exit ${r.status}): ${r.stderr ?? ""}`);
+  mkdirSync(dirname(resolve(outfile)), { recursive: true });
+  const scratch = mkdtempSync(join(dirname(resolve(outfile)), ".build-"));
+  try {
+    const built = join(scratch, basename(outfile));
+    const args = compileArgs(options.entry ?? "cli.ts", built);
+    const r = spawnSync(process.execPath, args, { cwd: ROOT, encoding: "utf8", stdio: options.quiet ? "pipe" : "inherit" });
+    if (r.status !== 0) throw new Error(`bun build failed (exit ${r.status}): ${r.stderr ?? ""}`);
+    renameSync(built, outfile);
+    if (existsSync(`${built}.map`)) renameSync(`${built}.map`, `${outfile}.map`);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
 }
 
 if (import.meta.main) {
