@@ -95,4 +95,23 @@ describe("FdStream", () => {
     fallback.emit("error", new Error("EIO"));
     expect(seen.map((e) => e.message)).toEqual(["EIO"]);
   });
+
+  test("handOver: the write in flight ends on the descriptor; what waited and every later write go to the fallback, in order", async () => {
+    const fd = fakeFd(1 << 20);
+    const fallback = new FallbackStream();
+    const stream = new FdStream(1, () => fallback, fd.write);
+    const first = writeAll(stream, ["a"]); // in flight
+    const waited = writeAll(stream, ["b"]);
+    stream.handOver();
+    await Promise.all([first, waited, writeAll(stream, ["c"])]);
+    expect([fd.text(), fallback.text()]).toEqual(["a", "bc"]);
+  });
+
+  test("handOver with nothing in flight: the fallback takes the next write", async () => {
+    const fallback = new FallbackStream();
+    const stream = new FdStream(1, () => fallback, fakeFd(1).write);
+    stream.handOver();
+    await writeAll(stream, ["x"]);
+    expect(fallback.text()).toBe("x");
+  });
 });

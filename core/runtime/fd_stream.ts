@@ -28,6 +28,8 @@ export type FdWrite = (fd: number, buffer: Uint8Array, offset: number, length: n
 export class FdStream implements Stream {
   private queued: { text: string; callback?: Callback }[] = [];
   private writing = false;
+  /** handOver() was called: once the write in flight is done, the runtime's stream takes over. */
+  private handing = false;
   private stream: ByteStream | undefined;
   private readonly errorListeners: ((error: Error) => void)[] = [];
 
@@ -47,7 +49,18 @@ export class FdStream implements Stream {
     return this;
   }
 
+  /**
+   * From now on the runtime's stream writes, after what is in flight: for
+   * when other code (a plugin) writes to that stream too, so that its output
+   * and ours keep the order they were written in.
+   */
+  handOver(): void {
+    this.handing = true;
+    if (!this.writing) this.toFallback();
+  }
+
   private writeNext(): void {
+    if (this.handing) return this.toFallback();
     const batch = this.queued;
     if (batch.length === 0) return;
     this.queued = [];
@@ -58,7 +71,7 @@ export class FdStream implements Stream {
   /** Writes `data` to the end (fs.write may take part of it), then calls the batch back. */
   private writeAll(data: Uint8Array, batch: { callback?: Callback }[]): void {
     this.writeFd(this.fd, data, 0, data.length, null, (error, written) => {
-      if (error?.code === "EAGAIN") return this.handOver(data, batch);
+      if (error?.code === "EAGAIN") return this.toFallback(data, batch);
       if (!error && written < data.length) return this.writeAll(data.subarray(written), batch);
       this.writing = false;
       for (const b of batch) b.callback?.(error);
@@ -66,16 +79,19 @@ export class FdStream implements Stream {
     });
   }
 
-  /** From now on the runtime's stream writes: first what was refused, then what waited, then the rest. */
-  private handOver(data: Uint8Array, batch: { callback?: Callback }[]): void {
+  /** The runtime's stream writes from now on: first what was refused (EAGAIN), then what waited, then the rest. */
+  private toFallback(refused?: Uint8Array, batch: { callback?: Callback }[] = []): void {
+    if (this.stream) return;
     const stream = (this.stream = this.fallback());
     for (const listener of this.errorListeners) stream.on("error", listener);
+    this.writing = false;
+    if (refused) {
+      const callbacks = batch.map((b) => b.callback).filter((c): c is Callback => c !== undefined);
+      // Bytes, not text: a partial write may have split a character.
+      stream.write(refused, (error) => callbacks.forEach((c) => c(error)));
+    }
     const waiting = this.queued;
     this.queued = [];
-    this.writing = false;
-    const callbacks = batch.map((b) => b.callback).filter((c): c is Callback => c !== undefined);
-    // Bytes, not text: a partial write may have split a character.
-    stream.write(data, (error) => callbacks.forEach((c) => c(error)));
     for (const w of waiting) stream.write(w.text, w.callback);
   }
 }

@@ -9,7 +9,8 @@ import { FdStream } from "./fd_stream.ts";
 import { GuardedOutput } from "./guarded_output.ts";
 
 let stream: FdStream | undefined;
-const stderr = new GuardedOutput(() => (stream ??= new FdStream(2, () => process.stderr)), false);
+const fdStream = () => (stream ??= new FdStream(2, () => process.stderr));
+const stderr = new GuardedOutput(fdStream, false);
 
 /** Catches stderr's error events from now on, so none can crash the program. */
 export function guardStderr(): void {
@@ -18,6 +19,7 @@ export function guardStderr(): void {
 
 /** As guardRuntimeStdout, for process.stderr. */
 export function guardRuntimeStderr(): void {
+  fdStream().handOver();
   stderr.guardAlso(process.stderr);
 }
 

@@ -10,7 +10,8 @@ import { FdStream } from "./fd_stream.ts";
 import { GuardedOutput } from "./guarded_output.ts";
 
 let stream: FdStream | undefined;
-const stdout = new GuardedOutput(() => (stream ??= new FdStream(1, () => process.stdout)), true);
+const fdStream = () => (stream ??= new FdStream(1, () => process.stdout));
+const stdout = new GuardedOutput(fdStream, true);
 
 /** Catches stdout's error events from now on, so none can crash the program. */
 export function guardStdout(): void {
@@ -19,10 +20,12 @@ export function guardStdout(): void {
 
 /**
  * A plugin may write to process.stdout itself (fanout does not: see
- * fd_stream.ts); that stream's errors are caught too, from the moment code
- * that may use it is loaded.
+ * fd_stream.ts). From the moment code that may do so is loaded, fanout
+ * writes through that stream too, so both outputs keep their order; its
+ * errors are caught, and what it holds is written before fanout exits.
  */
 export function guardRuntimeStdout(): void {
+  fdStream().handOver();
   stdout.guardAlso(process.stdout);
 }
 
