@@ -1,7 +1,8 @@
 /**
  * When fanout's main() returns, nothing is left to keep the event loop
- * alive: no timer, no handle. cli.ts exits at once anyway; this checks that
- * the run cleaned up after itself rather than relying on that exit.
+ * alive: no timer, no handle. So the process ends as soon as its output is
+ * written and its children are gone (cli.ts gives only a plugin's leftovers
+ * a moment, 100 ms at most).
  *
  * Checked structurally, not timed: under Deno through
  * process.getActiveResourcesInfo() (timers and handles); under Bun, whose
