@@ -2,9 +2,10 @@
  * FANOUT_TRACE=1: one JSON line on stderr per phase of start-up and exit
  * (`{"trace":"plan_loaded","t_ms":21.4,"epoch_ms":1764483021113.2}`), so the
  * milliseconds between a shell's fork and fanout's exit can be told apart.
- * `t_ms` counts from the runtime's time origin (process start, before any
- * fanout code ran); `epoch_ms` lets a benchmark that knows when it spawned
- * the process place each phase on its own clock.
+ * `t_ms` counts from the runtime's time origin, set part way through the
+ * runtime's own start (it misses the exec and more); `epoch_ms` lets a
+ * benchmark that knows when it spawned the process place each phase on its
+ * own clock, from the spawn.
  *
  * Off (the default), a phase costs one boolean test. Written with
  * writeSync: a trace must not create process.stderr, whose set-up is one of
