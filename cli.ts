@@ -16,10 +16,10 @@ import { UsageError } from "./core/errors.ts";
 import { EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_INVALID, EXIT_IO } from "./core/exit_codes.ts";
 import { guardStderr, stderrDrained, writeStderr } from "./core/runtime/stderr.ts";
 import { guardStdout, onStdoutFailure, stdoutDrained, stdoutFailure, writeStdout } from "./core/runtime/stdout.ts";
+import { trace } from "./core/runtime/trace.ts";
 import { didYouMean } from "./core/suggest.ts";
 import { errorEvents, errorKind } from "./core/telemetry/error_event.ts";
 import { versionLine } from "./core/version.ts";
-import { trace } from "./core/runtime/trace.ts";
 
 const SUMMARY = "fanout: a parallel task runner that enforces each module's parallelization hint";
 

@@ -17,11 +17,11 @@ import { type Clock, realClock } from "../runtime/clock.ts";
 import { peakRssBytes } from "../runtime/process_info.ts";
 import { faultSource, onFault } from "../runtime/fault_trap.ts";
 import { runtimeVersion } from "../runtime/runtime.ts";
+import { trace, tracing } from "../runtime/trace.ts";
 import { Scheduler } from "../scheduler.ts";
 import { round } from "../stats.ts";
 import { type EventSink, type FanoutEvent, type ParallelismInfo, SCHEMA_VERSION } from "../telemetry/events.ts";
 import { SummaryFolder } from "../telemetry/summary.ts";
-import { trace, tracing } from "../runtime/trace.ts";
 import { commit, VERSION } from "../version.ts";
 import { loadPlanArg } from "./plan_arg.ts";
 
