@@ -14,8 +14,9 @@ import { fromCacArgs, toCacArgv } from "./core/commands/cli_argv.ts";
 import { commandHelp, HELP_OPTION, programHelp, TOP_OPTIONS } from "./core/commands/help.ts";
 import { UsageError } from "./core/errors.ts";
 import { EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_INVALID, EXIT_IO } from "./core/exit_codes.ts";
-import { guardStderr, writeStderr } from "./core/runtime/stderr.ts";
+import { guardStderr, stderrDrained, writeStderr } from "./core/runtime/stderr.ts";
 import { guardStdout, onStdoutFailure, stdoutDrained, stdoutFailure, writeStdout } from "./core/runtime/stdout.ts";
+import { trace } from "./core/runtime/trace.ts";
 import { didYouMean } from "./core/suggest.ts";
 import { errorEvents, errorKind } from "./core/telemetry/error_event.ts";
 import { versionLine } from "./core/version.ts";
@@ -104,6 +105,7 @@ interface Invocation {
 /** Parses argv and runs the command it names; returns the exit code. */
 async function route(argv: string[], invocation: Invocation): Promise<number> {
   const { cli, helpText } = await buildCli();
+  trace("cac_loaded");
   cli.parse(["node", "fanout", ...toCacArgv(argv)], { run: false });
   cli.args = fromCacArgs(cli.args);
   const command = cli.matchedCommand;
@@ -140,6 +142,7 @@ function report(error: unknown, invocation: Invocation): number {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  trace("cli_loaded");
   // A stdout that fails (a full disk, EIO; not a reader that left) ends the
   // run the way a signal does: cancel what runs, then exit EXIT_IO.
   onStdoutFailure((error) => {
@@ -147,7 +150,8 @@ export async function main(argv: string[]): Promise<number> {
     root.abort(error);
   });
   const code = await mainCode(argv);
-  await stdoutDrained();
+  await Promise.all([stdoutDrained(), stderrDrained()]);
+  trace("stdout_drained");
   return stdoutFailure() ? EXIT_IO : code;
 }
 
@@ -177,6 +181,7 @@ async function mainCode(argv: string[]): Promise<number> {
   try {
     const code = await route(argv, invocation);
     await settleChildren();
+    trace("children_settled");
     return code;
   } catch (error) {
     return report(error, invocation);
@@ -187,10 +192,14 @@ async function mainCode(argv: string[]): Promise<number> {
 
 if (import.meta.main) {
   // No top-level await: the compiled binary's bytecode cache does not allow it.
+  process.once("exit", () => trace("exit"));
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
-    // A module that ignored its abort may leave timers or sockets behind; they
-    // must not keep a finished run alive. Output was flushed before main returned.
+    // Output was flushed and the children settled before main returned, and
+    // nothing of fanout's own is left pending (cli_exit.test.ts): the process
+    // ends now. A plugin may have left timers or sockets behind; they get a
+    // moment (a late fault is still reported), not the power to keep a
+    // finished run alive.
     setTimeout(() => process.exit(code), 100).unref();
   });
 }

@@ -73,6 +73,38 @@ describe.each(Object.keys(runners))("fanout's own output and signals › %s", (n
     expect(events.at(-1)).toMatchObject({ type: "run_end", summary: { ok: 1, failed: 3, interrupted: false } });
   }, 60_000);
 
+  test("a plugin writing to process.stdout itself after its reader left: no warning, no crash, the run's exit code", () => {
+    const plugin = `export default async function run() {
+  for (let i = 0; i < 100; i++) {
+    process.stdout.write("x".repeat(1000) + "\\n");
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  return { changed: false };
+}
+`;
+    const plan = "version: 1\nplugins: { noisy: ./noisy.ts }\ntasks:\n  - { name: n, module: noisy }\n";
+    const dir = writeFiles({ "plan.yml": plan, "noisy.ts": plugin });
+    const line = `{ ${shellLine(fanout())} run plan.yml --json 2>err; echo $? >rc; } | head -c 10`;
+    const r = spawnSync("sh", ["-c", line], { cwd: dir, encoding: "utf8", timeout: 60_000 });
+    expect(r.stdout).toBe('{"type":"r');
+    const err = readFileSync(join(dir, "err"), "utf8");
+    expect(err).not.toMatch(/EPIPE|broken pipe|unhandled/i);
+    expect([readFileSync(join(dir, "rc"), "utf8").trim(), err]).toEqual(["0", expect.stringContaining("1 ok, 0 failed of 1")]);
+  }, 60_000);
+
+  test("what a plugin writes to process.stdout itself all reaches a slow reader before fanout exits", () => {
+    const plugin = `export default async function run() {
+  process.stdout.write("y".repeat(300000) + "\\n");
+  return { changed: false };
+}
+`;
+    const plan = "version: 1\nplugins: { big: ./big.ts }\ntasks:\n  - { name: b, module: big }\n";
+    const dir = writeFiles({ "plan.yml": plan, "big.ts": plugin });
+    // The reader starts late: most of the output is still in the stream's buffer when the run ends.
+    const r = spawnSync("sh", ["-c", `${shellLine(fanout())} run plan.yml -q | { sleep 1; wc -c; }`], { cwd: dir, encoding: "utf8", timeout: 60_000 });
+    expect(r.stdout.trim()).toBe("300001");
+  }, 60_000);
+
   test("a stdout that cannot be written (a full disk) ends the run: exit 74, a message, no command left running", async () => {
     const marker = uniqueMarker();
     markers.push(marker);

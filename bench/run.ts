@@ -22,6 +22,7 @@ const BENCHMARKS = [
   "process_dispatch",
   "io_depth_sweep",
   "mixed_sizes",
+  "startup",
   "whole_process",
 ];
 

@@ -5,12 +5,15 @@
  * (bench/pool/min_pool.ts: a fork limit and the same Bun.spawn, nothing
  * else — the floor fanout's own primitives allow), GNU make and xargs.
  *
- * The pool and the hello-world are compiled into a temporary directory with
- * package.json's build flags; dist/fanout is built first when it is absent
+ * The pool and the hello-world are compiled into a temporary directory by
+ * scripts/build.ts, with fanout's own flags; dist/fanout is built first when it is absent
  * or older than the sources. Every command of every row runs round-robin in
  * one run (bench/whole/schedule.ts), so machine noise falls on all alike;
  * the figures are medians. fanout runs with `-q` (no progress on stderr, as
  * `make -s`); output goes to /dev/null.
+ *
+ * The one-task row also runs with FANOUT_TRACE=1, and reports each phase of
+ * start-up and exit on the benchmark's clock (bench/whole/trace.ts).
  *
  * Default: 3 rounds (10 turns each for the rows that take milliseconds);
  * `--quick`: 1 round (5 turns), same sizes. FANOUT_BENCH_SCALE scales the sizes.
@@ -19,15 +22,16 @@
  * Goals are those of issue 8; `goal_met` is null when a figure is missing.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
-import { fanoutArgv, have, newestSource, report, ROOT, scaled, scratchDir, writeFile } from "./lib.ts";
+import { have, report, scaled, scratchDir, writeFile } from "./lib.ts";
+import { compileLikeFanout, ensureFanout } from "./whole/binaries.ts";
 import { atMost, type Figure, mb, median, per, ratio } from "./whole/figures.ts";
-import { buildBinary } from "../scripts/build.ts";
 import { commandLines, compileMakefile, cSource, itemLines, phonyMakefile, shellPlan } from "./whole/inputs.ts";
 import { type Command, runOnce } from "./whole/measure.ts";
 import { schedule } from "./whole/schedule.ts";
+import { parseTrace, phaseMedians, type TracePoint } from "./whole/trace.ts";
 
 const QUICK = process.argv.includes("--quick");
 /** Rounds of the rows that take seconds; fork/exec of thousands of processes sets the run's length. */
@@ -57,26 +61,6 @@ function log(message: string): void {
   process.stderr.write(`whole_process: ${message}\n`);
 }
 
-/** dist/fanout, built first when absent or older than the sources; FANOUT_BIN overrides (see lib.ts). */
-function ensureFanout(): { argv: string[]; runner: string; built: boolean } {
-  const dist = join(ROOT, "dist", "fanout");
-  let built = false;
-  if (!process.env.FANOUT_BIN && !(existsSync(dist) && statSync(dist).mtimeMs > newestSource())) {
-    log("building dist/fanout (npm run build)");
-    const res = spawnSync("npm", ["run", "--silent", "build"], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
-    if (res.status !== 0) throw new Error(`npm run build: exit ${res.status ?? res.signal}`);
-    built = true;
-  }
-  return { ...fanoutArgv(), built };
-}
-
-/** Compiles bench/pool/<name>.ts into `dir` exactly as fanout is compiled (scripts/build.ts); returns the binary's path. */
-function compileLikeFanout(name: string, dir: string): string {
-  const out = join(dir, name);
-  buildBinary(out, { entry: join(ROOT, "bench", "pool", `${name}.ts`), quiet: true });
-  return out;
-}
-
 /** The first line of `<program> --version`, or null. */
 function versionOf(program: string): string | null {
   const res = spawnSync(program, ["--version"], { encoding: "utf8" });
@@ -87,7 +71,7 @@ function main(): void {
   const started = Date.now();
   const cores = os.availableParallelism();
   const loadBefore = os.loadavg();
-  const fanout = ensureFanout();
+  const fanout = ensureFanout(log);
   const dir = scratchDir("whole");
   log("compiling the pool and the hello-world with the build flags");
   const pool = compileLikeFanout("min_pool", dir);
@@ -146,6 +130,11 @@ function main(): void {
       contenders: [c("fanout", f("run", "one.yml", "-q")), c("pool", [pool, "1", "one.list"]), c("make", ["make", "-s", "-f", "one.mk"])],
     },
     {
+      // The same run with FANOUT_TRACE=1: where its milliseconds go (not part of any ratio).
+      name: "one_task_traced", rounds: ROUNDS, perRound: CHEAP_TURNS, unavailable: {},
+      contenders: [{ ...c("fanout", f("run", "one.yml", "-q")), env: { FANOUT_TRACE: "1" } }],
+    },
+    {
       name: "json", rounds: ROUNDS, perRound: CHEAP_TURNS, unavailable: {},
       contenders: [c("fanout_json", f("run", "one.yml", "-q", "--json")), c("fanout", f("run", "one.yml", "-q"))],
     },
@@ -200,7 +189,7 @@ function main(): void {
     }
   }
 
-  const samples = new Map<string, { wall: number[]; cpu: number[]; rss: number[] }>();
+  const samples = new Map<string, { wall: number[]; cpu: number[]; rss: number[]; traces: TracePoint[][] }>();
   const key = (row: string, tool: string) => `${row}/${tool}`;
   const slots = schedule(runnable.map((row) => ({ name: row.name, contenders: row.contenders.length, rounds: row.rounds, perRound: row.perRound })));
   log(`${slots.length} runs, ${ROUNDS} rounds${QUICK ? " (--quick)" : ""}`);
@@ -213,10 +202,11 @@ function main(): void {
     if (row.unavailable[ct.tool]) continue;
     try {
       const o = runOnce(ct, row.rss ? timeV : undefined);
-      const s = samples.get(key(row.name, ct.tool)) ?? { wall: [], cpu: [], rss: [] };
+      const s = samples.get(key(row.name, ct.tool)) ?? { wall: [], cpu: [], rss: [], traces: [] };
       s.wall.push(o.wallMs);
       s.cpu.push(o.cpuMs);
       s.rss.push(o.rssBytes);
+      if (ct.env?.FANOUT_TRACE) s.traces.push(parseTrace(o.stderr, o.spawnedEpochMs));
       samples.set(key(row.name, ct.tool), s);
     } catch (e) {
       row.unavailable[ct.tool] = (e as Error).message;
@@ -231,6 +221,10 @@ function main(): void {
   const unavailable = (row: string) => rows.find((rw) => rw.name === row)!.unavailable;
   const ms = (x: Figure) => per(x, 1, 2);
 
+  const traced = () => {
+    const s = samples.get(key("one_task_traced", "fanout"));
+    return s && s.traces.length > 0 ? phaseMedians(s.traces, s.wall) : null;
+  };
   const version = { fanout: ms(fig("version", "fanout")), hello: ms(fig("version", "hello")), make: ms(fig("version", "make")) };
   const one = { fanout: ms(fig("one_task", "fanout")), pool: ms(fig("one_task", "pool")), make: ms(fig("one_task", "make")) };
   const json = { with_json: ms(fig("json", "fanout_json")), without: ms(fig("json", "fanout")) };
@@ -273,6 +267,7 @@ function main(): void {
       },
       one_task: {
         what: "a one-task plan (true), ms",
+        trace: { what: "the same run with FANOUT_TRACE=1: each phase's median end (at_ms) and length (step_ms), ms after the spawn", phases: traced() },
         ms: one,
         ratio_to_pool: ratio(one.fanout, one.pool),
         ratio_to_make: ratio(one.fanout, one.make),

@@ -7,7 +7,7 @@ import { describe, expect, test } from "bun:test";
 import { cpSync } from "node:fs";
 import { join } from "node:path";
 import { PluginError } from "./errors.ts";
-import { loadPlugin } from "./loader.ts";
+import { BUILTIN_NAMES, loadBuiltin, loadPlugin } from "./loader.ts";
 import { copyPluginFolder, PLUGIN_FIXTURES, ROOT } from "./runtime/plugin_fixtures.ts";
 import { runPlanText, tempDir } from "./test_helpers.ts";
 
@@ -98,5 +98,20 @@ tasks:
     const dir = copyPluginFolder("with_dep", ["yaml"]);
     const module = await loadPlugin("parse", join(dir, "plugin.ts"));
     expect(await module.run({ text: "a: 1" }, {} as never)).toEqual({ data: { keys: ["a"] } });
+  });
+});
+
+describe("loadBuiltin", () => {
+  test("every built-in imports when first named, validates, and carries its name and source", async () => {
+    for (const name of BUILTIN_NAMES) {
+      const mod = await loadBuiltin(name);
+      expect([mod?.name, mod?.source, typeof mod?.run]).toEqual([name, `builtin:${name}`, "function"]);
+    }
+    expect(BUILTIN_NAMES).toEqual(["checksum", "copy", "debug", "http", "shell", "sleep"]);
+  });
+
+  test("an unknown name, or a name off the registry's prototype, is undefined", async () => {
+    expect(await loadBuiltin("aptt")).toBeUndefined();
+    expect(await loadBuiltin("constructor")).toBeUndefined();
   });
 });

@@ -11,14 +11,16 @@ import { describeError, PluginError } from "./errors.ts";
 import { issueText } from "./issue_text.ts";
 import { type LoadedModule, type ModuleDefinition, ModuleExportsSchema } from "./module.ts";
 import { importPlugin } from "./runtime/import_plugin.ts";
+import { guardRuntimeStderr } from "./runtime/stderr.ts";
+import { guardRuntimeStdout } from "./runtime/stdout.ts";
 import { syntaxProblemOf } from "./runtime/syntax_error.ts";
 
 export const BUILTIN_NAMES = Object.keys(builtinModules);
 
-/** A built-in module by name, validated like any plugin. */
-export function loadBuiltin(name: string): LoadedModule | undefined {
-  const def = builtinModules[name];
-  if (!def) return undefined;
+/** A built-in module by name, imported now and validated like any plugin. */
+export async function loadBuiltin(name: string): Promise<LoadedModule | undefined> {
+  if (!Object.hasOwn(builtinModules, name)) return undefined;
+  const def = (await builtinModules[name]!()).default;
   return validateModule(def, name, `builtin:${name}`);
 }
 
@@ -30,6 +32,9 @@ export function pluginPath(path: string, planDir: string): string {
 /** Imports a plugin file and validates its exports. */
 export async function loadPlugin(name: string, absolutePath: string): Promise<LoadedModule> {
   if (!existsSync(absolutePath)) throw new PluginError(absolutePath, "file not found");
+  // A plugin may write to process.stdout or process.stderr itself.
+  guardRuntimeStdout();
+  guardRuntimeStderr();
   let exports: Record<string, unknown>;
   try {
     exports = await importPlugin(absolutePath);

@@ -20,6 +20,13 @@ export interface PoolOverrides {
   memFree?: number;
 }
 
+/**
+ * What a pool knows of its device: the class the probe found or the user
+ * gave, or "not probed" when no task declares `io`, so nothing would use
+ * what a look at /sys/block could tell (the look costs every run a few ms).
+ */
+export type PoolStorage = DeviceClass | "not probed";
+
 /** One storage device's I/O pool. */
 export interface IoPool {
   /** "io" for the plan directory's device, "io:MAJ:MIN" for another one. */
@@ -32,7 +39,7 @@ export interface IoPool {
    * sequential depth. 1 when the user sized the pool: their number rules.
    */
   sequentialIoWeight: number;
-  storageType: DeviceClass;
+  storageType: PoolStorage;
   reason: string;
 }
 
@@ -75,6 +82,7 @@ export function machineFacts(plan: Plan, o: PoolOverrides = {}): MachineFacts {
 function ioPools(plan: Plan, o: PoolOverrides): { main: IoPool; byTask: Map<Task, IoPool> } {
   const given = o.ioTokens ?? plan.resources.io_tokens;
   const storage = o.storageType ?? plan.resources.storage_type ?? "auto";
+  if (storage === "auto" && !plan.tasks.some((t) => t.resources.io)) return { main: unprobedPool(given), byTask: new Map() };
   const mainProbe = storage === "auto" ? probeDevice(plan.dir) : undefined;
   const main = poolFor(plan.dir, "io", storage, given, mainProbe);
   const byTask = new Map<Task, IoPool>();
@@ -92,6 +100,13 @@ function ioPools(plan: Plan, o: PoolOverrides): { main: IoPool; byTask: Map<Task
     byTask.set(task, pool);
   }
   return { main, byTask };
+}
+
+/** The plan directory's pool when no task declares io: unused, so unsized (capacity 1 unless given). */
+function unprobedPool(given: number | undefined): IoPool {
+  const why = "not probed: no task declares resources: { io }";
+  if (given !== undefined) return { name: "io", tokens: given, sequentialIoWeight: 1, storageType: "not probed", reason: `io tokens ${given} given (${why})` };
+  return { name: "io", tokens: 1, sequentialIoWeight: 1, storageType: "not probed", reason: `${why}, so no I/O pool is in use` };
 }
 
 function poolFor(path: string, name: string, storage: StorageType, given: number | undefined, probe?: DeviceProbe): IoPool {

@@ -148,7 +148,7 @@ describe("calibration", () => {
         key: key!, measuredAt: new Date(0).toISOString(), path: planDir, fileBytes: 1, blockBytes: 65536, direct: true,
         budgetMs: 1, points: [], knee: 7, bestDepth: 7, notes: [],
       });
-      const log = await runPlanText(`version: 1\ntasks:\n  - { name: a, module: debug, with: { message: x } }\n`);
+      const log = await runPlanText(`version: 1\ntasks:\n  - { name: a, module: debug, resources: { io: 1 }, with: { message: x } }\n`);
       const start = log.events[0] as RunStartEvent;
       expect(start.tokens.io).toBe(7);
       expect(String(start.parallelism.io_reason)).toContain("calibrated");

@@ -1,22 +1,21 @@
 /**
- * The built-in modules, imported statically so that they are part of the
- * compiled binary. A plan names them directly: `module: shell`.
+ * The built-in modules. A plan names them directly: `module: shell`. Each is
+ * imported when a plan first names it, not before: their code and what it
+ * imports (node:crypto for checksum and copy, say) cost a plan that does not
+ * use them nothing. The import() specifiers are written out so that the
+ * compiled binary includes every module.
  */
 import type { ModuleDefinition } from "../core/mod.ts";
-import checksum from "./checksum.ts";
-import copy from "./copy.ts";
-import debug from "./debug.ts";
-import http from "./http.ts";
-import shell from "./shell.ts";
-import sleep from "./sleep.ts";
 
 // Each module's input type differs; the loader validates inputs at run time.
 // deno-lint-ignore no-explicit-any
-export const builtinModules: Readonly<Record<string, ModuleDefinition<any>>> = {
-  checksum,
-  copy,
-  debug,
-  http,
-  shell,
-  sleep,
+type Import = () => Promise<{ default: ModuleDefinition<any> }>;
+
+export const builtinModules: Readonly<Record<string, Import>> = {
+  checksum: () => import("./checksum.ts"),
+  copy: () => import("./copy.ts"),
+  debug: () => import("./debug.ts"),
+  http: () => import("./http.ts"),
+  shell: () => import("./shell.ts"),
+  sleep: () => import("./sleep.ts"),
 };

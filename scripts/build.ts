@@ -3,44 +3,60 @@
  *   bun --no-install scripts/build.ts --outfile dist/fanout
  * The commit the source is at is baked in as FANOUT_COMMIT, so the binary's
  * `--version` and run_start name it without a .git to read. Tests import
- * buildBinary() to build into a folder of their own.
+ * buildBinary() to build into a folder of their own; the whole-process
+ * benchmarks build their floor programs with it.
  */
 import { spawnSync } from "node:child_process";
-import { resolve } from "node:path";
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
 import process from "node:process";
 import { parseArgs } from "node:util";
 
 const ROOT = resolve(import.meta.dirname, "..");
 
 /**
- * The flags every single-file executable of this project is compiled with;
- * the whole-process benchmark compiles its floors (a minimal pool, a
- * hello-world) with the same, so they compare like with like.
+ * The arguments after `bun` that compile `entry` (relative to the project
+ * root, or absolute) into `outfile` as fanout ships. The benchmarks build
+ * their floor programs with them too, so those start exactly as fanout does.
  */
-export const COMPILE_FLAGS: readonly string[] = [
-  "--compile",
-  // Bytecode starts faster (it needs ESM, and cli.ts has no top-level await);
-  // --sourcemap makes traces point at .ts lines.
-  "--minify", "--sourcemap", "--bytecode", "--format=esm",
-  // A user's .env or bunfig.toml must not change how fanout itself behaves.
-  "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig",
-];
-
-/**
- * Compiles `entry` (default cli.ts) into `outfile`; throws with bun's output
- * if the build fails. fanout itself gets its commit baked in.
- */
-export function buildBinary(outfile: string, options: { quiet?: boolean; entry?: string } = {}): void {
-  const entry = options.entry ?? "cli.ts";
+export function compileArgs(entry: string, outfile: string): string[] {
   const git = spawnSync("git", ["rev-parse", "HEAD"], { cwd: ROOT, encoding: "utf8" });
   const commit = git.status === 0 ? git.stdout.trim() : "unknown";
-  const args = [
-    "--no-install", "build", entry, ...COMPILE_FLAGS,
+  return [
+    "--no-install", "build", entry, "--compile",
+    // Bytecode starts faster (it needs ESM, and cli.ts has no top-level await);
+    // --sourcemap makes traces point at .ts lines.
+    "--minify", "--sourcemap", "--bytecode", "--format=esm",
+    // Each dynamic import() its own chunk, loaded when first imported: without
+    // it every node: module any command uses (node:crypto for checksums, say)
+    // is loaded at start-up, by `fanout --version` too.
+    "--splitting",
+    // A user's .env or bunfig.toml must not change how fanout itself behaves.
+    "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig",
     "--define", `FANOUT_COMMIT=${JSON.stringify(commit)}`,
     "--outfile", outfile,
   ];
-  const r = spawnSync(process.execPath, args, { cwd: ROOT, encoding: "utf8", stdio: options.quiet ? "pipe" : "inherit" });
-  if (r.status !== 0) throw new Error(`bun build failed (exit ${r.status}): ${r.stderr ?? ""}`);
+}
+
+/**
+ * Compiles cli.ts (or `entry`) into `outfile`, with its source map beside it
+ * as `outfile.map`; throws with bun's output if the build fails. Bun also
+ * writes a map per chunk (they are inside the binary too): the build goes to
+ * a scratch folder beside `outfile`, so that they do not pile up there.
+ */
+export function buildBinary(outfile: string, options: { quiet?: boolean; entry?: string } = {}): void {
+  mkdirSync(dirname(resolve(outfile)), { recursive: true });
+  const scratch = mkdtempSync(join(dirname(resolve(outfile)), ".build-"));
+  try {
+    const built = join(scratch, basename(outfile));
+    const args = compileArgs(options.entry ?? "cli.ts", built);
+    const r = spawnSync(process.execPath, args, { cwd: ROOT, encoding: "utf8", stdio: options.quiet ? "pipe" : "inherit" });
+    if (r.status !== 0) throw new Error(`bun build failed (exit ${r.status}): ${r.stderr ?? ""}`);
+    renameSync(built, outfile);
+    if (existsSync(`${built}.map`)) renameSync(`${built}.map`, `${outfile}.map`);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
 }
 
 if (import.meta.main) {

@@ -84,4 +84,3 @@ describe.skipIf(!HAVE_GCC || !HAVE_MAKE)("cSource (needs gcc and make)", () => {
     expect(existsSync(join(dir, "obj", "x0.o")) && existsSync(join(dir, "obj", "x1.o"))).toBe(true);
   });
 });
-

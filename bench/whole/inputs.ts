@@ -1,8 +1,7 @@
 /**
  * The text of every input the whole-process benchmark hands to a tool: fanout
- * plans, Makefiles, the pool's command lists, the C files to compile, and the
- * `bun build --compile` command line that builds the pool exactly as fanout
- * is built. Pure functions of their arguments, so each can be tested.
+ * plans, Makefiles, the pool's command lists and the C files to compile.
+ * Pure functions of their arguments, so each can be tested.
  */
 
 /** JSON strings are YAML flow scalars: quoting without a YAML writer. */
@@ -81,4 +80,3 @@ export function cSource(seed: number, functions = 2): string {
   out.push(`uint64_t all(const uint64_t *v, int n) {\n  return ${Array.from({ length: functions }, (_, f) => `f${f}(v, n)`).join(" ^ ")};\n}`);
   return out.join("\n") + "\n";
 }
-

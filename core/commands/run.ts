@@ -17,6 +17,7 @@ import { type Clock, realClock } from "../runtime/clock.ts";
 import { peakRssBytes } from "../runtime/process_info.ts";
 import { faultSource, onFault } from "../runtime/fault_trap.ts";
 import { runtimeVersion } from "../runtime/runtime.ts";
+import { trace, tracing } from "../runtime/trace.ts";
 import { Scheduler } from "../scheduler.ts";
 import { round } from "../stats.ts";
 import { type EventSink, type FanoutEvent, type ParallelismInfo, SCHEMA_VERSION } from "../telemetry/events.ts";
@@ -51,7 +52,9 @@ interface Prepared {
 /** Everything a run needs before its first instance: shared by run and dry run. */
 function prepare(plan: Plan, options: Omit<RunOptions, "sinks">): Prepared {
   const graph = buildGraph(plan);
+  trace("graph_built");
   const machine = machineFacts(plan, options);
+  trace("machine_probed");
   const guards = new GuardSet({
     cpu: machine.cpuTokens,
     io: machine.ioPools.map((p) => ({ name: p.name, capacity: p.tokens, sequentialIoWeight: p.sequentialIoWeight })),
@@ -69,6 +72,7 @@ function prepare(plan: Plan, options: Omit<RunOptions, "sinks">): Prepared {
 
 export async function runCommand(file: string, options: RunOptions): Promise<number> {
   const plan = await loadPlanArg(file, { vars: options.vars, strict: options.strict });
+  trace("plan_loaded");
   return await runPlan(plan, options);
 }
 
@@ -80,6 +84,7 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<number> 
   const emit = (event: FanoutEvent) => {
     for (const sink of sinks) sink.write(event);
   };
+  if (tracing()) sinks.push(firstOfEachTrace());
   const startedAt = clock.now();
   emit({
     type: "run_start",
@@ -97,6 +102,7 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<number> 
     io_pools: Object.fromEntries(machine.ioPools.map((p) => [p.name, { tokens: p.tokens, storage_type: p.storageType, reason: p.reason }])),
     warnings,
   });
+  trace("run_start");
   for (const message of warnings) emit({ type: "log", id: null, level: "warn", message, t_ms: 0 });
   const scheduler = new Scheduler({
     plan,
@@ -131,11 +137,26 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<number> 
     interrupted: result.interrupted,
   });
   emit({ type: "run_end", t_ms: round(result.endedAt - startedAt), summary });
+  trace("run_end");
   for (const sink of sinks) await sink.close?.();
+  trace("sinks_closed");
   // The exit code is checked against the events themselves: 0 only if every planned instance ended ok.
   if (result.internalError || summary.total !== graph.instanceCount) return EXIT_INTERNAL;
   if (result.interrupted) return EXIT_INTERRUPTED;
   return summary.ok === graph.instanceCount ? EXIT_OK : EXIT_FAILED;
+}
+
+/** FANOUT_TRACE: marks the first task_start and the first task_end. */
+function firstOfEachTrace(): EventSink {
+  const seen = new Set<string>();
+  return {
+    write(event) {
+      if ((event.type === "task_start" || event.type === "task_end") && !seen.has(event.type)) {
+        seen.add(event.type);
+        trace(`first_${event.type}`);
+      }
+    },
+  };
 }
 
 /** `--dry-run`: every instance with the guards it would take; nothing runs. */

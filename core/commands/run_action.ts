@@ -8,6 +8,7 @@ import type { PoolOverrides, StorageType } from "../machine.ts";
 import type { EventSink } from "../telemetry/events.ts";
 import { writeStderr } from "../runtime/stderr.ts";
 import { writeStdout } from "../runtime/stdout.ts";
+import { trace } from "../runtime/trace.ts";
 import { parseDuration, parseSize } from "../units.ts";
 
 export interface RunFlags {
@@ -93,6 +94,7 @@ export async function runAction(planFile: string, flags: RunFlags, signal: Abort
     memFree: parseMemFree(flags.memFree),
   };
   const { runCommand, dryRunCommand } = await import("./run.ts");
+  trace("run_loaded");
   if (flags.dryRun) {
     const { printDryRun } = await import("./dry_run_output.ts");
     const result = await dryRunCommand(planFile, common);
@@ -107,8 +109,11 @@ export async function runAction(planFile: string, flags: RunFlags, signal: Abort
   }
   if (!flags.quiet) {
     const { HumanSink } = await import("../telemetry/human.ts");
-    const color = flags.color !== false && Boolean(process.stderr.isTTY) && !process.env.NO_COLOR;
+    // node:tty, not process.stderr.isTTY: fanout does not set up process.stderr (runtime/fd_stream.ts).
+    const { isatty } = await import("node:tty");
+    const color = flags.color !== false && isatty(2) && !process.env.NO_COLOR;
     sinks.push(new HumanSink(writeStderr, { color, verbose: flags.verbose }));
   }
+  trace("sinks_ready");
   return await runCommand(planFile, { ...common, failFast: Boolean(flags.failFast), killGraceMs, sinks, signal });
 }

@@ -43,7 +43,7 @@ export async function loadModules(tasks: readonly TaskParts[], plugins: Record<s
       continue;
     }
     // Never `constructor` or `toString` off the registry's prototype.
-    const builtin = BUILTIN_NAMES.includes(name) ? loadBuiltin(name) : undefined;
+    const builtin = BUILTIN_NAMES.includes(name) ? await loadBuiltin(name) : undefined;
     if (builtin) found.modules.set(name, builtin);
     else if (plugins) {
       found.errors.push(new PlanError(

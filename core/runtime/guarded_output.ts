@@ -9,9 +9,23 @@
  * `onFailure` when the stream is one whose loss the caller must hear about.
  */
 
-interface Stream {
+/** What a guarded output needs of its stream. */
+export interface Stream {
   write(text: string, callback?: (error?: Error | null) => void): boolean;
   on(event: "error", listener: (error: Error) => void): unknown;
+}
+
+/**
+ * The runtime's own stream (process.stdout), which a plugin may write to:
+ * write() returns false while it holds data the OS has not taken, and
+ * 'drain' says when it has.
+ */
+export interface RuntimeStream {
+  // deno-lint-ignore no-explicit-any
+  write(...args: any[]): boolean;
+  on(event: "error", listener: (error: Error) => void): unknown;
+  on(event: "drain", listener: () => void): unknown;
+  once(event: "error" | "drain" | "close", listener: () => void): unknown;
 }
 
 export function isClosedPipe(error: unknown): boolean {
@@ -23,13 +37,15 @@ export class GuardedOutput {
   private stopped = false;
   private error: Error | undefined;
   private listening = false;
+  /** Runtime streams a plugin may write to, each with whether it holds unwritten data. */
+  private readonly also = new Map<RuntimeStream, () => boolean>();
   /** Writes handed to the stream whose callback has not come yet. */
   private readonly pending = new Set<() => void>();
   private idle: (() => void)[] = [];
 
   /**
-   * @param open gives the stream; called on first use (creating
-   *   process.stderr has a cost `fanout --version` need not pay).
+   * @param open gives the stream, the same one every time; called on first
+   *   use.
    * @param failLoudly false: every error just silences the stream (stderr:
    *   there is nowhere left to report it). true: errors other than a closed
    *   pipe are kept in `failure` and passed to `onFailure`.
@@ -49,6 +65,27 @@ export class GuardedOutput {
     if (this.listening) return;
     this.listening = true;
     this.open().on("error", (error) => this.fail(error));
+  }
+
+  /**
+   * Also catches the error events of `other`, a second stream on the same
+   * descriptor (the runtime's own, written by a plugin): they stop this
+   * output as its own would; and drained() waits for what it holds. Once
+   * per stream object.
+   */
+  guardAlso(other: RuntimeStream): void {
+    if (this.also.has(other)) return;
+    // Whether it holds writes the OS has not taken: a write said so (false) and no 'drain' came since.
+    let holding = false;
+    const write = other.write;
+    other.write = (...args) => {
+      const ok = write.apply(other, args);
+      if (!ok) holding = true;
+      return ok;
+    };
+    other.on("drain", () => (holding = false));
+    other.on("error", (error) => this.fail(error));
+    this.also.set(other, () => holding);
   }
 
   /**
@@ -79,10 +116,21 @@ export class GuardedOutput {
     }
   }
 
-  /** Resolves when every write so far has reached the OS, or the stream has stopped. */
+  /**
+   * Resolves when every write so far has reached the OS, or the stream has
+   * stopped; and so have the writes a plugin made to a stream passed to
+   * guardAlso.
+   */
   drained(): Promise<void> {
-    if (this.pending.size === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idle.push(resolve));
+    const own = this.pending.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => this.idle.push(resolve));
+    const others = [...this.also].filter(([, holding]) => holding()).map(([stream]) =>
+      new Promise<void>((resolve) => {
+        stream.once("drain", resolve);
+        stream.once("error", resolve);
+        stream.once("close", resolve);
+      })
+    );
+    return others.length === 0 ? own : Promise.all([own, ...others]).then(() => {});
   }
 
   private fail(error: unknown): void {

@@ -5,13 +5,22 @@
  * events still reach stdout, and the exit code still tells how it went.
  */
 import process from "node:process";
+import { FdStream } from "./fd_stream.ts";
 import { GuardedOutput } from "./guarded_output.ts";
 
-const stderr = new GuardedOutput(() => process.stderr, false);
+let stream: FdStream | undefined;
+const fdStream = () => (stream ??= new FdStream(2, () => process.stderr));
+const stderr = new GuardedOutput(fdStream, false);
 
 /** Catches stderr's error events from now on, so none can crash the program. */
 export function guardStderr(): void {
   stderr.guard();
+}
+
+/** As guardRuntimeStdout, for process.stderr. */
+export function guardRuntimeStderr(): void {
+  fdStream().handOver();
+  stderr.guardAlso(process.stderr);
 }
 
 /** Writes to stderr; drops the text once stderr has stopped. */

@@ -6,13 +6,27 @@
  * cli.ts stops the run and exits non-zero.
  */
 import process from "node:process";
+import { FdStream } from "./fd_stream.ts";
 import { GuardedOutput } from "./guarded_output.ts";
 
-const stdout = new GuardedOutput(() => process.stdout, true);
+let stream: FdStream | undefined;
+const fdStream = () => (stream ??= new FdStream(1, () => process.stdout));
+const stdout = new GuardedOutput(fdStream, true);
 
 /** Catches stdout's error events from now on, so none can crash the program. */
 export function guardStdout(): void {
   stdout.guard();
+}
+
+/**
+ * A plugin may write to process.stdout itself (fanout does not: see
+ * fd_stream.ts). From the moment code that may do so is loaded, fanout
+ * writes through that stream too, so both outputs keep their order; its
+ * errors are caught, and what it holds is written before fanout exits.
+ */
+export function guardRuntimeStdout(): void {
+  fdStream().handOver();
+  stdout.guardAlso(process.stdout);
 }
 
 /**

@@ -15,7 +15,8 @@ export interface Writable {
 export class NdjsonSink implements EventSink {
   private buffer = "";
   private broken = false;
-  private scheduled = false;
+  /** The flush that trickling events wait for; cleared by any flush, so none outlives close(). */
+  private timer: ReturnType<typeof setTimeout> | undefined;
   private pending: Promise<void> = Promise.resolve();
 
   constructor(private readonly out: Writable) {}
@@ -31,17 +32,13 @@ export class NdjsonSink implements EventSink {
     this.buffer += line + "\n";
     // run_start goes out at once: whatever happens next, the stream is never empty.
     if (this.buffer.length >= FLUSH_AT || event.type === "run_start") this.flush();
-    else if (!this.scheduled) {
-      // Flush soon even when events trickle, so `| jq` sees progress live.
-      this.scheduled = true;
-      setTimeout(() => {
-        this.scheduled = false;
-        this.flush();
-      }, 20);
-    }
+    // Flush soon even when events trickle, so `| jq` sees progress live.
+    else this.timer ??= setTimeout(() => this.flush(), 20);
   }
 
   private flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
     if (this.buffer === "" || this.broken) return;
     const chunk = this.buffer;
     this.buffer = "";

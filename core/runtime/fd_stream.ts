@@ -1,0 +1,97 @@
+/**
+ * fanout's stdout and stderr as plain file descriptors, written with
+ * node:fs: setting up Bun's process.stdout or process.stderr costs about as
+ * much as starting the whole runtime, which a one-task plan or `--version`
+ * would pay on every run.
+ *
+ * Writes leave in the order they were made, one fs.write at a time; what
+ * is written meanwhile waits, joined, for the next one. fs.write does not
+ * block the event loop, so a slow reader (`| less`) slows only the output.
+ * A descriptor set non-blocking by whoever shares it can refuse a write
+ * (EAGAIN): that write and every later one then go to the runtime's own
+ * stream (`fallback`), which waits for the descriptor to take more.
+ */
+import { Buffer } from "node:buffer";
+import { write as fsWrite } from "node:fs";
+import type { Stream } from "./guarded_output.ts";
+
+type Callback = (error?: Error | null) => void;
+
+/** The runtime's own stream (process.stdout), which also takes bytes. */
+export interface ByteStream extends Stream {
+  write(data: string | Uint8Array, callback?: Callback): boolean;
+}
+
+/** node:fs write's shape, replaceable in tests. */
+export type FdWrite = (fd: number, buffer: Uint8Array, offset: number, length: number, position: null, callback: (error: NodeJS.ErrnoException | null, written: number) => void) => void;
+
+export class FdStream implements Stream {
+  private queued: { text: string; callback?: Callback }[] = [];
+  private writing = false;
+  /** handOver() was called: once the write in flight is done, the runtime's stream takes over. */
+  private handing = false;
+  private stream: ByteStream | undefined;
+  private readonly errorListeners: ((error: Error) => void)[] = [];
+
+  constructor(private readonly fd: number, private readonly fallback: () => ByteStream, private readonly writeFd: FdWrite = fsWrite) {}
+
+  write(text: string, callback?: Callback): boolean {
+    if (this.stream) return this.stream.write(text, callback);
+    this.queued.push({ text, callback });
+    if (!this.writing) this.writeNext();
+    return true;
+  }
+
+  /** Write errors reach each write's callback; listeners are for the fallback stream, which may also emit them. */
+  on(_event: "error", listener: (error: Error) => void): this {
+    if (this.stream) this.stream.on("error", listener);
+    else this.errorListeners.push(listener);
+    return this;
+  }
+
+  /**
+   * From now on the runtime's stream writes, after what is in flight: for
+   * when other code (a plugin) writes to that stream too, so that its output
+   * and ours keep the order they were written in.
+   */
+  handOver(): void {
+    this.handing = true;
+    if (!this.writing) this.toFallback();
+  }
+
+  private writeNext(): void {
+    if (this.handing) return this.toFallback();
+    const batch = this.queued;
+    if (batch.length === 0) return;
+    this.queued = [];
+    this.writing = true;
+    this.writeAll(Buffer.from(batch.length === 1 ? batch[0]!.text : batch.map((b) => b.text).join("")), batch);
+  }
+
+  /** Writes `data` to the end (fs.write may take part of it), then calls the batch back. */
+  private writeAll(data: Uint8Array, batch: { callback?: Callback }[]): void {
+    this.writeFd(this.fd, data, 0, data.length, null, (error, written) => {
+      if (error?.code === "EAGAIN") return this.toFallback(data, batch);
+      if (!error && written < data.length) return this.writeAll(data.subarray(written), batch);
+      this.writing = false;
+      for (const b of batch) b.callback?.(error);
+      this.writeNext();
+    });
+  }
+
+  /** The runtime's stream writes from now on: first what was refused (EAGAIN), then what waited, then the rest. */
+  private toFallback(refused?: Uint8Array, batch: { callback?: Callback }[] = []): void {
+    if (this.stream) return;
+    const stream = (this.stream = this.fallback());
+    for (const listener of this.errorListeners) stream.on("error", listener);
+    this.writing = false;
+    if (refused) {
+      const callbacks = batch.map((b) => b.callback).filter((c): c is Callback => c !== undefined);
+      // Bytes, not text: a partial write may have split a character.
+      stream.write(refused, (error) => callbacks.forEach((c) => c(error)));
+    }
+    const waiting = this.queued;
+    this.queued = [];
+    for (const w of waiting) stream.write(w.text, w.callback);
+  }
+}
