@@ -17,7 +17,12 @@ export class NdjsonSink implements EventSink {
   private broken = false;
   /** The flush that trickling events wait for; cleared by any flush, so none outlives close(). */
   private timer: ReturnType<typeof setTimeout> | undefined;
-  private pending: Promise<void> = Promise.resolve();
+  /** A write handed to the stream has not called back yet. */
+  private busy = false;
+  /** Chunks waiting for that write, in order. */
+  private queue: string[] = [];
+  /** close() callers waiting for the last write. */
+  private readonly waiting: (() => void)[] = [];
 
   constructor(private readonly out: Writable) {}
 
@@ -36,30 +41,41 @@ export class NdjsonSink implements EventSink {
     else this.timer ??= setTimeout(() => this.flush(), 20);
   }
 
+  /**
+   * Hands the buffer to the stream now when no earlier write is still in
+   * flight — synchronously, so run_start is out before any module code can
+   * write to stdout itself — else queues it behind that write, in order.
+   */
   private flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
     if (this.buffer === "" || this.broken) return;
     const chunk = this.buffer;
     this.buffer = "";
-    this.pending = this.pending.then(() =>
-      new Promise<void>((resolve) => {
-        try {
-          this.out.write(chunk, (error) => {
-            if (error) this.broken = true;
-            resolve();
-          });
-        } catch {
-          this.broken = true;
-          resolve();
-        }
-      })
-    );
+    if (this.busy) this.queue.push(chunk);
+    else this.send(chunk);
+  }
+
+  private send(chunk: string): void {
+    this.busy = true;
+    const next = (error?: Error | null) => {
+      if (error) this.broken = true;
+      const more = this.queue.shift();
+      if (more !== undefined && !this.broken) return this.send(more);
+      this.queue = [];
+      this.busy = false;
+      for (const done of this.waiting.splice(0)) done();
+    };
+    try {
+      this.out.write(chunk, next);
+    } catch {
+      next(new Error("write failed"));
+    }
   }
 
   async close(): Promise<void> {
     this.flush();
-    await this.pending;
+    if (this.busy) await new Promise<void>((resolve) => this.waiting.push(resolve));
   }
 }
 
