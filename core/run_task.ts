@@ -118,8 +118,8 @@ export class ModuleCall {
     } catch (error) {
       return this.returnedWith(undefined, error, true);
     }
-    if (result !== null && typeof result === "object" && typeof (result as PromiseLike<unknown>).then === "function") {
-      // Any thenable is adopted, as an await would.
+    if (result !== null && (typeof result === "object" || typeof result === "function")) {
+      // Adopted as an await would: a thenable is followed, and a `then` that throws is a rejection, not our crash.
       Promise.resolve(result).then((value) => this.returnedWith(value, undefined, false), (error: unknown) => this.returnedWith(undefined, error, true));
     } else {
       this.returnedWith(result, undefined, false);
