@@ -1,8 +1,6 @@
 /**
  * Third-party imports, in one place so that an upgrade is one line here and
- * nowhere else.
+ * nowhere else. The YAML package is in deps_yaml.ts: it is loaded only when needed.
  */
 export * as v from "valibot";
-export { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument } from "yaml";
-export type { Document, Node as YamlNode } from "yaml";
 export { cac } from "cac";

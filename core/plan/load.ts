@@ -18,7 +18,8 @@ import { checkInputs, loadModules } from "./modules.ts";
 import type { Plan, Task } from "./plan.ts";
 import { PlanHeadEntries, type PlanInput, type TaskInput, TaskSchema } from "./schema.ts";
 import { shellQuote } from "./shell_quote.ts";
-import { formatPath, YamlSource } from "./source.ts";
+import { parseWithoutPositions } from "./native_parse.ts";
+import { formatPath, PositionsNotKept, type YamlSource } from "./source.ts";
 import { compileFields } from "./template.ts";
 
 export interface LoadOptions {
@@ -43,9 +44,29 @@ export async function loadPlan(file: string, options: LoadOptions = {}): Promise
   return await loadPlanText(text, file, options);
 }
 
+/**
+ * Parses with the runtime's own YAML parser where it agrees with the YAML
+ * package (native_parse.ts), which keeps start-up short. Positions are only
+ * needed to report something: the first time a check asks for one, the plan
+ * is loaded again from the package's positioned parse, which reports it.
+ */
 export async function loadPlanText(text: string, file: string, options: LoadOptions = {}): Promise<Plan> {
-  const source = YamlSource.parse(text, file);
-  const raw = source.toJS();
+  const parsed = parseWithoutPositions(text);
+  if (parsed !== undefined) {
+    const positions = new PositionsNotKept(file);
+    try {
+      const plan = await planFrom(parsed.value, positions, file, options);
+      if (!positions.asked) return plan;
+    } catch (error) {
+      if (!positions.asked) throw error; // a plugin's own error, which has no place in the plan
+    }
+  }
+  const { PositionedSource } = await import("./positioned_source.ts");
+  const source = PositionedSource.parse(text, file);
+  return await planFrom(source.toJS(), source, file, options);
+}
+
+async function planFrom(raw: unknown, source: YamlSource, file: string, options: LoadOptions): Promise<Plan> {
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
     throw new PlanErrors([new PlanError("expected a mapping with version and tasks", source.positionOf([]))]);
   }
@@ -103,12 +124,12 @@ export async function loadPlanText(text: string, file: string, options: LoadOpti
     parallelism: plan.parallelism,
     vars: vars!,
     resources: plan.resources,
-    tasks: (tasks as TaskInput[]).map((t, index) => toTask(t, index, found.modules.get(t.module)!, items[index], plan.hosts, dir, source)),
+    tasks: (tasks as TaskInput[]).map((t, index) => toTask(t, index, found.modules.get(t.module)!, items[index], plan.hosts, dir)),
     warnings: warnings.map((w) => w.message),
   };
 }
 
-function toTask(t: TaskInput, index: number, module: LoadedModule, items: unknown[] | undefined, planHosts: string[], dir: string, source: YamlSource): Task {
+function toTask(t: TaskInput, index: number, module: LoadedModule, items: unknown[] | undefined, planHosts: string[], dir: string): Task {
   return {
     index,
     name: t.name,
@@ -124,7 +145,6 @@ function toTask(t: TaskInput, index: number, module: LoadedModule, items: unknow
     needs: t.needs,
     items: freezeItems(items),
     dataDir: t.items_from && "glob" in t.items_from ? globBase(t.items_from.glob, dir) : undefined,
-    position: source.positionOf(["tasks", index]),
   };
 }
 

@@ -2,7 +2,6 @@
 import type { Hint, Resources } from "../hints.ts";
 import type { LoadedModule } from "../module.ts";
 import type { Rendered } from "./template.ts";
-import type { SourcePosition } from "../errors.ts";
 
 export interface Task {
   index: number;
@@ -26,7 +25,6 @@ export interface Task {
   items: unknown[] | undefined;
   /** Where the task's files live (an items_from glob's base): its I/O pool is that device's. */
   dataDir: string | undefined;
-  position: SourcePosition;
 }
 
 export interface PlanResources {

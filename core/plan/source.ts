@@ -1,72 +1,38 @@
 /**
- * A parsed YAML file that remembers where every value came from, so that any
- * later check (schema, names, cycles, templates) can point at file:line:col.
+ * Where a plan's values are written. Every check reports through this
+ * interface, so a check does not care whether positions were kept: the YAML
+ * package's document keeps them (positioned_source.ts), and a plan parsed by
+ * the runtime's own parser has none until one is asked for (load.ts then
+ * parses again, with positions).
  */
-import { type Document, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type YamlNode } from "../deps.ts";
-import { PlanError, PlanErrors, type SourcePosition } from "../errors.ts";
+import type { SourcePosition } from "../errors.ts";
 
 export type PathKey = string | number;
 
-export class YamlSource {
-  private constructor(
-    readonly file: string,
-    readonly doc: Document,
-    private readonly lines: LineCounter,
-  ) {}
-
-  /** Parses `text`; throws PlanErrors for YAML syntax errors. */
-  static parse(text: string, file: string): YamlSource {
-    const lines = new LineCounter();
-    const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-    if (doc.errors.length > 0) {
-      throw new PlanErrors(doc.errors.map((e) => {
-        const pos = lines.linePos(e.pos[0]);
-        return new PlanError(`invalid YAML: ${e.message.split("\n")[0]}`, { file, line: pos.line, col: pos.col });
-      }));
-    }
-    return new YamlSource(file, doc, lines);
-  }
-
-  /** The plain JavaScript value of the whole document. */
-  toJS(): unknown {
-    return this.doc.toJS({ maxAliasCount: 100 });
-  }
-
+export interface YamlSource {
+  readonly file: string;
   /**
    * Where the value at `path` is written; with `key: true`, where its key is.
    * Falls back to the nearest ancestor that exists (a missing key is reported
    * at the mapping that lacks it).
    */
-  positionOf(path: readonly PathKey[], options: { key?: boolean } = {}): SourcePosition {
-    let node: unknown = this.doc.contents;
-    let keyNode: unknown;
-    let best: unknown = node;
-    for (const step of path) {
-      keyNode = undefined;
-      if (isMap(node)) {
-        const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(step));
-        if (!pair) break;
-        keyNode = pair.key;
-        node = pair.value;
-      } else if (isSeq(node) && typeof step === "number") {
-        node = node.items[step];
-      } else {
-        break;
-      }
-      if (node == null) {
-        best = keyNode ?? best;
-        break;
-      }
-      best = options.key && keyNode && step === path[path.length - 1] ? keyNode : node;
-    }
-    return this.positionOfNode(best);
-  }
+  positionOf(path: readonly PathKey[], options?: { key?: boolean }): SourcePosition;
+}
 
-  private positionOfNode(node: unknown): SourcePosition {
-    const range = (node as YamlNode | undefined)?.range;
-    const offset = range ? range[0] : 0;
-    const { line, col } = this.lines.linePos(offset);
-    return { file: this.file, line, col };
+/**
+ * A source without positions. Asking for one is how the loader learns that
+ * something is to be reported (an error, a warning): it then loads the plan
+ * again from a positioned source, so that every message points at file:line:col.
+ */
+export class PositionsNotKept implements YamlSource {
+  /** Whether any position was asked for. */
+  asked = false;
+
+  constructor(readonly file: string) {}
+
+  positionOf(): SourcePosition {
+    this.asked = true;
+    return { file: this.file, line: 0, col: 0 };
   }
 }
 

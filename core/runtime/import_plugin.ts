@@ -25,7 +25,20 @@ function registerSdkModule(): void {
   });
 }
 
-export async function importPlugin(absolutePath: string): Promise<Record<string, unknown>> {
+/**
+ * Each file is imported once per process: a plan may be loaded twice (the
+ * second time to report a problem with positions), and a plugin's top-level
+ * code must not run twice for it.
+ */
+const imported = new Map<string, Promise<Record<string, unknown>>>();
+
+export function importPlugin(absolutePath: string): Promise<Record<string, unknown>> {
+  let exports = imported.get(absolutePath);
+  if (exports === undefined) imported.set(absolutePath, exports = importOnce(absolutePath));
+  return exports;
+}
+
+async function importOnce(absolutePath: string): Promise<Record<string, unknown>> {
   registerSdkModule();
   let file = absolutePath;
   if (isCompiledBinary()) {
