@@ -188,5 +188,6 @@ function prerequisitesOf(group: Group, plan: Plan, byTaskHost: Map<string, Group
       step = t.step;
     }
   }
-  return out;
+  // Found walking back: give them in plan order.
+  return out.reverse();
 }

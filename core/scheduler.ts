@@ -196,7 +196,8 @@ export class Scheduler {
   failModule(source: string, message: string): number {
     let n = 0;
     for (const a of this.running) {
-      if (a.inst.task.module.source !== source) continue;
+      const { task } = a.inst;
+      if (task.module.source !== source && !task.race?.some((alt) => alt.module.source === source)) continue;
       a.abort(new FaultReason(message));
       n++;
     }
