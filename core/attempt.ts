@@ -14,7 +14,8 @@ import type { Guard, GuardRequest } from "./guards/guard.ts";
 import { releaseAll } from "./guards/guard_set.ts";
 import type { GuardRequests } from "./guard_requests.ts";
 import type { TemplateError } from "./plan/template.ts";
-import { type AttemptEnv, ModuleCall, type Outcome } from "./run_task.ts";
+import { type Call, callOf, raceRequests } from "./race.ts";
+import type { AttemptEnv, Outcome } from "./run_task.ts";
 
 export class Attempt {
   requests: GuardRequest[] = [];
@@ -33,12 +34,12 @@ export class Attempt {
   wokenAmount = 0;
   /** When the module was called. */
   startedAt = 0;
-  private call?: ModuleCall;
+  private call?: Call;
 
   constructor(readonly inst: Instance, readonly n: number, now: number, requests: GuardRequests, vars: Record<string, unknown>) {
     this.readySince = this.queuedAt = now;
     try {
-      this.requests = requests.of(inst, vars);
+      this.requests = inst.task.race ? raceRequests(inst, requests, vars) : requests.of(inst, vars);
     } catch (e) {
       this.setupError = `cannot render the hint key: ${(e as TemplateError).message}`;
     }
@@ -71,7 +72,7 @@ export class Attempt {
    */
   run(env: AttemptEnv, now: number): Promise<Outcome> {
     this.startedAt = now;
-    this.call = new ModuleCall(this.inst, this.n, env);
+    this.call = callOf(this.inst, this.n, env);
     return this.call.outcome;
   }
 

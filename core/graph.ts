@@ -164,7 +164,9 @@ export function buildGraph(plan: Plan): Graph {
 
 /**
  * Explicit `needs: [x]`: x on the same host when x runs there, otherwise every
- * instance of x. No `needs`: the previous task that runs on this host.
+ * instance of x. No `needs`: the tasks of the previous step that run on this
+ * host — one task, or those of a `parallel:` group (which share a step and
+ * never wait for each other).
  */
 function prerequisitesOf(group: Group, plan: Plan, byTaskHost: Map<string, Group>, byTask: Map<string, Group[]>): Group[] {
   const { task, host } = group;
@@ -174,9 +176,18 @@ function prerequisitesOf(group: Group, plan: Plan, byTaskHost: Map<string, Group
       return same ? [same] : byTask.get(name) ?? [];
     });
   }
+  const out: Group[] = [];
+  let step: number | undefined;
   for (let i = task.index - 1; i >= 0; i--) {
-    const prev = byTaskHost.get(`${plan.tasks[i]!.name}\u0000${host}`);
-    if (prev) return [prev];
+    const t = plan.tasks[i]!;
+    if (t.step === task.step) continue;
+    if (step !== undefined && t.step !== step) break;
+    const prev = byTaskHost.get(`${t.name}\u0000${host}`);
+    if (prev) {
+      out.push(prev);
+      step = t.step;
+    }
   }
-  return [];
+  // Found walking back: give them in plan order.
+  return out.reverse();
 }

@@ -6,14 +6,15 @@
  * Instances of one task on one host whose hint key does not depend on the
  * item share one request list, so 100,000 items cost one lookup each.
  */
-import type { Graph, Instance } from "./graph.ts";
+import type { Graph, Group, Instance } from "./graph.ts";
 import type { GuardRequest } from "./guards/guard.ts";
 import type { GuardSet } from "./guards/guard_set.ts";
 import type { Task } from "./plan/plan.ts";
 import { renderString, scanReferences, type TemplateScope } from "./plan/template.ts";
 
 export class GuardRequests {
-  private readonly cache = new Map<string, GuardRequest[]>();
+  /** Per task (a race's alternatives are tasks of their own): requests by host and rendered key. */
+  private readonly cache = new Map<Task, Map<string, GuardRequest[]>>();
   /** Requests of tasks whose hint has no key: the same for every instance on a host. */
   private readonly byHost = new Map<Task, Map<string, GuardRequest[]>>();
   private readonly names = new WeakMap<GuardRequest[], readonly string[]>();
@@ -27,11 +28,13 @@ export class GuardRequests {
     const hint = task.hint;
     if (!("key" in hint) || hint.key === undefined) return this.forHost(task, scope.host);
     const key = renderString(hint.key, scope);
-    const cacheKey = `${task.index}\u0000${scope.host}\u0000${key}`;
-    let requests = this.cache.get(cacheKey);
+    const cacheKey = `${scope.host}\u0000${key}`;
+    let cache = this.cache.get(task);
+    if (!cache) this.cache.set(task, (cache = new Map()));
+    let requests = cache.get(cacheKey);
     if (!requests) {
       requests = this.build(task, scope.host, key);
-      this.cache.set(cacheKey, requests);
+      cache.set(cacheKey, requests);
     }
     return requests;
   }
@@ -69,16 +72,19 @@ export class GuardRequests {
    */
   declareAll(graph: Graph, vars: Record<string, unknown>): void {
     for (const group of graph.groups) {
-      const { task } = group;
-      const hint = task.hint;
-      const perItem = "key" in hint && hint.key !== undefined && scanReferences(hint.key).refs.some((r) => r.root === "item");
-      const count = perItem ? group.size : Math.min(1, group.size);
-      for (let i = 0; i < count; i++) {
-        try {
-          this.for(task, { host: group.host, item: group.itemOf(i), vars, task: task.name });
-        } catch {
-          // Reported as the instance's failure when it runs.
-        }
+      for (const task of [group.task, ...(group.task.race ?? [])]) this.declareTask(task, group, vars);
+    }
+  }
+
+  private declareTask(task: Task, group: Group, vars: Record<string, unknown>): void {
+    const hint = task.hint;
+    const perItem = "key" in hint && hint.key !== undefined && scanReferences(hint.key).refs.some((r) => r.root === "item");
+    const count = perItem ? group.size : Math.min(1, group.size);
+    for (let i = 0; i < count; i++) {
+      try {
+        this.for(task, { host: group.host, item: group.itemOf(i), vars, task: task.name });
+      } catch {
+        // Reported as the instance's failure when it runs.
       }
     }
   }
@@ -138,6 +144,7 @@ export class GuardRequests {
     }
     if (r.mem && g.mem) out.push({ guard: g.mem, amount: Math.min(r.mem, g.mem.capacity) });
     if (g.memFree) out.push({ guard: g.memFree, amount: 1 });
+    for (const { name, limit } of task.groupLimits) out.push({ guard: g.group(name, limit), amount: 1 });
     return out.sort((a, b) => (a.guard.name < b.guard.name ? -1 : a.guard.name > b.guard.name ? 1 : 0));
   }
 }

@@ -23,6 +23,8 @@ export interface Outcome {
   bytes: number;
   /** The module did not return after it was cancelled: its guards must stay held. */
   stuck?: boolean;
+  /** A race's alternative that succeeded (core/race.ts). */
+  winner?: { index: number; module: string };
 }
 
 /** Abort reasons the scheduler uses; anything else aborting counts as cancelled. */
@@ -81,9 +83,10 @@ export class ModuleCall {
   private timer: unknown;
   private readonly graceMs: number;
 
-  constructor(private readonly inst: Instance, private readonly attempt: number, private readonly env: AttemptEnv) {
+  /** `task`: the instance's task, or one alternative of its race. */
+  constructor(private readonly inst: Instance, private readonly attempt: number, private readonly env: AttemptEnv, private readonly task: Task = inst.task) {
     this.outcome = new Promise((resolve) => (this.resolve = resolve));
-    this.graceMs = inst.task.killGraceMs ?? env.killGraceMs;
+    this.graceMs = task.killGraceMs ?? env.killGraceMs;
     this.call();
   }
 
@@ -99,11 +102,10 @@ export class ModuleCall {
   }
 
   private call(): void {
-    const { inst, env } = this;
-    const { task } = inst;
+    const { inst, env, task } = this;
     let input: unknown;
     try {
-      input = inputOf(inst, env.vars);
+      input = inputOf(inst, task, env.vars);
     } catch (error) {
       return this.end(failed(error instanceof InvalidInput ? error.message : thrownText(error)));
     }
@@ -146,7 +148,7 @@ export class ModuleCall {
       ...outcome,
       status: "cancelled",
       stuck: true,
-      error: `${outcome.error}; module ${this.inst.task.module.name} did not return within ${ms}ms of being cancelled (stuck): its guards stay held`,
+      error: `${outcome.error}; module ${this.task.module.name} did not return within ${ms}ms of being cancelled (stuck): its guards stay held`,
     });
   }
 
@@ -172,8 +174,7 @@ class InvalidInput extends Error {}
 const constantInputs = new WeakMap<Task, { value: unknown } | { error: string }>();
 
 /** The instance's input, rendered and checked against the module's schema; throws when it cannot be. */
-function inputOf(inst: Instance, vars: Record<string, unknown>): unknown {
-  const { task } = inst;
+function inputOf(inst: Instance, task: Task, vars: Record<string, unknown>): unknown {
   const constant = isConstant(task.input);
   if (constant) {
     const known = constantInputs.get(task);

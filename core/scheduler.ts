@@ -28,6 +28,7 @@ import { type GuardSet, tryAcquireAll } from "./guards/guard_set.ts";
 import { GuardUsage } from "./guards/guard_usage.ts";
 import { Semaphore } from "./guards/semaphore.ts";
 import { Heap } from "./heap.ts";
+import { MaxFail } from "./max_fail.ts";
 import { GroupProgress, type Released } from "./progress.ts";
 import type { Plan } from "./plan/plan.ts";
 import { type Clock, realClock } from "./runtime/clock.ts";
@@ -114,6 +115,7 @@ export class Scheduler {
   private readonly forkUsage: GuardUsage;
   private readonly requests: GuardRequests;
   private readonly progress: GroupProgress;
+  private readonly maxFail: MaxFail;
   private readonly env: AttemptEnv;
   private readonly done: Uint8Array;
   private finished = 0;
@@ -151,6 +153,7 @@ export class Scheduler {
       log: (level, id, message) => o.emit({ type: "log", id, level, message, t_ms: this.t() }),
     };
     this.progress = new GroupProgress(o.graph);
+    this.maxFail = new MaxFail(o.graph);
     this.done = new Uint8Array(o.graph.instanceCount);
   }
 
@@ -193,7 +196,8 @@ export class Scheduler {
   failModule(source: string, message: string): number {
     let n = 0;
     for (const a of this.running) {
-      if (a.inst.task.module.source !== source) continue;
+      const { task } = a.inst;
+      if (task.module.source !== source && !task.race?.some((alt) => alt.module.source === source)) continue;
       a.abort(new FaultReason(message));
       n++;
     }
@@ -219,8 +223,10 @@ export class Scheduler {
       const a = this.takeReady();
       a.forkWaitMs += now - a.queuedAt;
       this.waiting.tried(a);
-      if (a.setupError !== undefined) {
-        this.finish(a.inst, a.n, failed(a.setupError), now, 0);
+      // Over its task's max_fail_percentage: a first attempt never starts (a retry goes on).
+      const overMaxFail = a.n === 1 ? this.maxFail.skipReason(a.inst.task) : undefined;
+      if (overMaxFail !== undefined || a.setupError !== undefined) {
+        this.finish(a.inst, a.n, overMaxFail !== undefined ? failed(overMaxFail, "skipped") : failed(a.setupError!), now, 0);
         continue;
       }
       const refused = tryAcquireAll(a.requests, now);
@@ -358,6 +364,7 @@ export class Scheduler {
   private finish(inst: Instance, attempt: number, outcome: Outcome, now: number, durationMs: number): void {
     if (this.done[inst.seq]) throw new Error(`Internal error: ${inst.id} finished twice`);
     this.emitEnd(inst, attempt, outcome, now, durationMs);
+    this.maxFail.ended(inst.task, outcome.status);
     this.release(this.progress.ended(inst, outcome.status === "ok"), now);
     if (this.o.failFast && (outcome.status === "failed" || outcome.status === "timed_out") && !this.stopping) {
       this.stop(`fail-fast: ${inst.id} ${outcome.status === "timed_out" ? "timed out" : "failed"}`, false);
@@ -408,6 +415,7 @@ export class Scheduler {
       data: outcome.data,
       bytes: outcome.bytes,
       ...(outcome.stuck ? { stuck: true } : {}),
+      ...(outcome.winner ? { winner: outcome.winner } : {}),
     });
   }
 

@@ -333,6 +333,11 @@ declare module "fanout/internal/telemetry/events" {
         bytes: number;
         /** Present (true) when the module did not return after it was cancelled: its guards were never released. */
         stuck?: true;
+        /** Present when the task is a \`race:\` and an alternative succeeded: which one (its index in race:, its module). */
+        winner?: {
+            index: number;
+            module: string;
+        };
     }
     export interface TaskRetryEvent extends InstanceFields {
         type: "task_retry";

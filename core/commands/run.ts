@@ -11,6 +11,7 @@ import { GuardSet } from "../guards/guard_set.ts";
 import { MemFreeGuard } from "../guards/mem_free.ts";
 import { type MachineFacts, machineFacts, type PoolOverrides } from "../machine.ts";
 import { resolveParallelism } from "../parallelism.ts";
+import { raceRequests } from "../race.ts";
 import type { Plan } from "../plan/plan.ts";
 import { memoryAvailable } from "../probe/memory.ts";
 import { type Clock, realClock } from "../runtime/clock.ts";
@@ -120,7 +121,7 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<number> 
     startedAt,
   });
   // Code of a module that throws where no one can catch it fails that module's running instances, not the run.
-  const plugins = new Set(plan.tasks.map((t) => t.module.source).filter((s) => !s.startsWith("builtin:")));
+  const plugins = new Set(plan.tasks.flatMap((t) => [t, ...(t.race ?? [])]).map((t) => t.module.source).filter((s) => !s.startsWith("builtin:")));
   const stopTrap = onFault((error, kind) => {
     const source = faultSource(error, plugins);
     const text = describeError(error);
@@ -183,12 +184,12 @@ export async function dryRunCommand(
     for (const inst of g.instances) {
       let reqs: { name: string; amount: number; capacity: number }[];
       try {
-        reqs = requests.for(inst.task, { host: inst.host, item: inst.item, vars: plan.vars, task: inst.task.name })
-          .map((r) => ({ name: r.guard.name, amount: r.amount, capacity: r.guard.capacity }));
+        const taken = inst.task.race ? raceRequests(inst, requests, plan.vars) : requests.for(inst.task, { host: inst.host, item: inst.item, vars: plan.vars, task: inst.task.name });
+        reqs = taken.map((r) => ({ name: r.guard.name, amount: r.amount, capacity: r.guard.capacity }));
       } catch (e) {
         reqs = [{ name: `error: ${(e as Error).message}`, amount: 0, capacity: 0 }];
       }
-      lines.push({ type: "instance", id: inst.id, task: inst.task.name, module: inst.task.module.name, host: inst.host, item: inst.item, needs, guards: reqs });
+      lines.push({ type: "instance", id: inst.id, task: inst.task.name, module: moduleName(inst.task), host: inst.host, item: inst.item, needs, guards: reqs });
     }
   }
   return { plan, graph, lines, forks: parallelism.effective, reason: String(parallelism.reason ?? ""), warnings };
@@ -205,4 +206,9 @@ function effectivePrereqs(group: Group): Group[] {
   };
   visit(group);
   return [...out];
+}
+
+/** A race shows as race(a, b), with every alternative's module. */
+function moduleName(task: Plan["tasks"][number]): string {
+  return task.race ? `race(${task.race.map((alt) => alt.module.name).join(", ")})` : task.module.name;
 }

@@ -9,7 +9,7 @@
  * woken when `available` says there is room again (after a release) or at
  * `readyAt` (after a refill, for time-based guards).
  */
-export type GuardKind = "forks" | "host" | "global" | "bucket" | "cpu" | "io" | "mem";
+export type GuardKind = "forks" | "host" | "global" | "bucket" | "cpu" | "io" | "mem" | "group";
 
 export interface Guard {
   /** Stable identity, also its name in telemetry: "host:web1", "bucket:http", "cpu". */

@@ -81,6 +81,12 @@ export class GuardSet {
     return this.guards.get(name) ?? this.add(new Semaphore(name, "global", 1));
   }
 
+  /** The `limit:` of a `parallel:` group ("group:builds"): at most `limit` of its instances at once. */
+  group(name: string, limit: number): Guard {
+    const key = `group:${name}`;
+    return this.guards.get(key) ?? this.add(new Semaphore(key, "group", limit));
+  }
+
   /**
    * A token bucket ("bucket:http"). Declared again with another rate, it
    * keeps the lowest per_second and the lowest burst of all declarations:

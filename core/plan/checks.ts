@@ -18,13 +18,14 @@ function errorAt(source: YamlSource, path: PathKey[], detail: string, key = fals
   return new PlanError(detail, source.positionOf(path, { key }), formatPath(path));
 }
 
-export function checkTaskNames(tasks: readonly TaskParts[], source: YamlSource): PlanError[] {
+/** `at[i]`: where task i is in the file (["tasks", 2], or ["tasks", 2, "parallel", 0] inside a group). */
+export function checkTaskNames(tasks: readonly TaskParts[], at: readonly PathKey[][], source: YamlSource): PlanError[] {
   const seen = new Map<string, number>();
   const errors: PlanError[] = [];
   tasks.forEach((t, i) => {
     if (t.name === undefined) return;
     const first = seen.get(t.name);
-    if (first !== undefined) errors.push(errorAt(source, ["tasks", i, "name"], `duplicate task name "${t.name}" (first used by tasks[${first}])`));
+    if (first !== undefined) errors.push(errorAt(source, [...at[i]!, "name"], `duplicate task name "${t.name}" (first used by ${formatPath(at[first]!)})`));
     else seen.set(t.name, i);
   });
   return errors;
@@ -35,16 +36,16 @@ export function checkTaskNames(tasks: readonly TaskParts[], source: YamlSource):
  * instance twice under one id), and a task's hosts are among the plan's.
  * `planHosts` is undefined when the plan's own list is malformed.
  */
-export function checkHosts(tasks: readonly TaskParts[], planHosts: string[] | undefined, source: YamlSource): PlanError[] {
+export function checkHosts(tasks: readonly TaskParts[], at: readonly PathKey[][], planHosts: string[] | undefined, source: YamlSource): PlanError[] {
   const errors = planHosts ? duplicates(planHosts, ["hosts"], source) : [];
   tasks.forEach((t, i) => {
     if (!t.hosts) return;
-    errors.push(...duplicates(t.hosts, ["tasks", i, "hosts"], source));
+    errors.push(...duplicates(t.hosts, [...at[i]!, "hosts"], source));
     if (!planHosts) return;
     const known = new Set(planHosts);
     t.hosts.forEach((h, j) => {
       if (!known.has(h)) {
-        errors.push(errorAt(source, ["tasks", i, "hosts", j], `unknown host "${h}"${didYouMean(h, planHosts)}; expected one of the plan's hosts: ${planHosts.join(", ")}`));
+        errors.push(errorAt(source, [...at[i]!, "hosts", j], `unknown host "${h}"${didYouMean(h, planHosts)}; expected one of the plan's hosts: ${planHosts.join(", ")}`));
       }
     });
   });
@@ -60,22 +61,22 @@ function duplicates(hosts: string[], path: PathKey[], source: YamlSource): PlanE
   return errors;
 }
 
-export function checkItems(tasks: readonly TaskParts[], source: YamlSource): PlanError[] {
+export function checkItems(tasks: readonly TaskParts[], at: readonly PathKey[][], source: YamlSource): PlanError[] {
   return tasks.flatMap((t, i) =>
     t.items !== undefined && t.items_from !== undefined
-      ? [errorAt(source, ["tasks", i, "items_from"], "give either items or items_from, not both", true)]
+      ? [errorAt(source, [...at[i]!, "items_from"], "give either items or items_from, not both", true)]
       : []
   );
 }
 
 /** `names`: every task name written in the plan, valid or not, so a typo in one name is not reported twice. */
-export function checkNeeds(tasks: readonly TaskParts[], names: readonly string[], source: YamlSource): PlanError[] {
+export function checkNeeds(tasks: readonly TaskParts[], at: readonly PathKey[][], names: readonly string[], source: YamlSource): PlanError[] {
   const errors: PlanError[] = [];
   tasks.forEach((t, i) =>
     t.needs?.forEach((n, j) => {
-      if (n === t.name) errors.push(errorAt(source, ["tasks", i, "needs", j], `task "${t.name}" cannot need itself`));
+      if (n === t.name) errors.push(errorAt(source, [...at[i]!, "needs", j], `task "${t.name}" cannot need itself`));
       else if (!names.includes(n)) {
-        errors.push(errorAt(source, ["tasks", i, "needs", j], `unknown task "${n}"${didYouMean(n, names)}; expected one of: ${names.join(", ")}`));
+        errors.push(errorAt(source, [...at[i]!, "needs", j], `unknown task "${n}"${didYouMean(n, names)}; expected one of: ${names.join(", ")}`));
       }
     })
   );
@@ -86,7 +87,7 @@ export function checkNeeds(tasks: readonly TaskParts[], names: readonly string[]
  * Cycles among tasks, through explicit `needs` and the default "previous task
  * on the same host". Each cycle is reported once, with its members in order.
  */
-export function checkCycles(edges: Map<string, string[]>, tasks: readonly TaskInput[], source: YamlSource): PlanError[] {
+export function checkCycles(edges: Map<string, string[]>, tasks: readonly TaskInput[], at: readonly PathKey[][], source: YamlSource): PlanError[] {
   const state = new Map<string, "visiting" | "done">();
   const stack: string[] = [];
   const errors: PlanError[] = [];
@@ -98,7 +99,7 @@ export function checkCycles(edges: Map<string, string[]>, tasks: readonly TaskIn
       if (s === "visiting") {
         const members = stack.slice(stack.indexOf(dep));
         const i = tasks.findIndex((t) => t.name === members[0]);
-        errors.push(errorAt(source, ["tasks", i, "needs"], `cycle in needs: ${[...members, members[0]].join(" -> ")}`));
+        errors.push(errorAt(source, [...at[i]!, "needs"], `cycle in needs: ${[...members, members[0]].join(" -> ")}`));
       } else if (s === undefined) visit(dep);
     }
     stack.pop();
@@ -127,7 +128,7 @@ export interface TemplateContext {
  * exists through own properties: in vars (known at load), in every literal
  * item, never in a string. In shell code it stands where a quoted word can.
  */
-export function checkTemplates(task: TaskParts, index: number, ctx: TemplateContext, source: YamlSource): PlanError[] {
+export function checkTemplates(task: TaskParts, at: readonly PathKey[], ctx: TemplateContext, source: YamlSource): PlanError[] {
   const errors: PlanError[] = [];
   const visit = (text: string, path: PathKey[]) => {
     const { refs, error } = scanReferences(text);
@@ -136,7 +137,7 @@ export function checkTemplates(task: TaskParts, index: number, ctx: TemplateCont
       const problem = referenceProblem(ref, task, ctx);
       if (problem) errors.push(errorAt(source, path, problem));
     }
-    if (path[2] === "with" && ctx.shellCode.includes(String(path[3]))) {
+    if (path[at.length] === "with" && ctx.shellCode.includes(String(path[at.length + 1]))) {
       const quoted = refs.filter((r) => !r.raw);
       shellPlaces(text, quoted.map((r) => ({ start: r.start, length: r.text.length }))).forEach((place, k) => {
         const problem = shellPlaceProblem(place);
@@ -144,9 +145,9 @@ export function checkTemplates(task: TaskParts, index: number, ctx: TemplateCont
       });
     }
   };
-  eachString(task.with ?? {}, ["tasks", index, "with"], visit);
+  eachString(task.with ?? {}, [...at, "with"], visit);
   if (task.hint && typeof task.hint === "object" && "key" in task.hint && task.hint.key) {
-    visit(task.hint.key, ["tasks", index, "hint", "key"]);
+    visit(task.hint.key, [...at, "hint", "key"]);
   }
   return errors;
 }

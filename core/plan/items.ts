@@ -18,12 +18,12 @@ export interface ItemsFound {
   warning?: PlanError;
 }
 
-export function resolveItems(t: TaskParts, index: number, dir: string, source: YamlSource): ItemsFound {
+export function resolveItems(t: TaskParts, taskAt: readonly PathKey[], dir: string, source: YamlSource): ItemsFound {
   if (t.items) return { items: t.items };
   const from = t.items_from;
   if (!from) return { items: undefined };
   const at = (path: PathKey[], detail: string) => new PlanError(detail, source.positionOf(path), formatPath(path));
-  const base: PathKey[] = ["tasks", index, "items_from"];
+  const base: PathKey[] = [...taskAt, "items_from"];
   let items: string[];
   if ("glob" in from) {
     try {

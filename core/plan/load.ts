@@ -16,10 +16,11 @@ import { parseFields } from "./issues.ts";
 import { itemShape, resolveItems } from "./items.ts";
 import { checkInputs, loadModules } from "./modules.ts";
 import type { Plan, Task } from "./plan.ts";
-import { PlanHeadEntries, type PlanInput, type TaskInput, TaskSchema } from "./schema.ts";
+import { PlanHeadEntries, type PlanInput, type RaceAlternativeInput, type TaskInput, TaskSchema } from "./schema.ts";
 import { shellQuote } from "./shell_quote.ts";
 import { parseWithoutPositions } from "./native_parse.ts";
 import { formatPath, PositionsNotKept, type YamlSource } from "./source.ts";
+import { callsOf, checkGroups, checkShape, expandSteps, resolveNeeds } from "./steps.ts";
 import { compileFields } from "./template.ts";
 
 export interface LoadOptions {
@@ -74,32 +75,44 @@ async function planFrom(raw: unknown, source: YamlSource, file: string, options:
   const head = parseFields(PlanHeadEntries, raw, source, [], "a mapping with version and tasks");
   const top = head.parts as Partial<Omit<PlanInput, "tasks">>;
   const written = (raw as Record<string, unknown>).tasks;
-  const rawTasks: unknown[] = Array.isArray(written) ? written : [];
-  const parsed = rawTasks.map((t, i) => parseFields(TaskSchema.entries, t, source, ["tasks", i], "a task as a mapping with name and module"));
+  // Groups (`parallel:`) unfold into their tasks: from here on, tasks are the flat list.
+  const steps = expandSteps(Array.isArray(written) ? written : [], source);
+  const rawTasks = steps.tasks.map((e) => e.raw);
+  const at = steps.tasks.map((e) => e.at);
+  const parsed = steps.tasks.map((e) => parseFields(TaskSchema.entries, e.raw, source, e.at, "a task as a mapping with name and module"));
   const tasks = parsed.map((p) => p.parts as TaskParts);
-  const errors = [...head.errors, ...parsed.flatMap((p) => p.errors)];
+  const errors = [...head.errors, ...steps.errors, ...parsed.flatMap((p) => p.errors), ...steps.tasks.flatMap((e) => checkShape(e.raw, e.at, source))];
   // Shared by every instance: frozen, so one module cannot change what the next one sees.
   const vars = top.vars ? deepFreeze({ ...top.vars, ...options.vars }) : undefined;
 
   const graphErrors = [
-    ...checkTaskNames(tasks, source),
-    ...checkHosts(tasks, top.hosts, source),
-    ...checkNeeds(tasks, writtenNames(rawTasks), source),
+    ...checkTaskNames(tasks, at, source),
+    ...checkHosts(tasks, at, top.hosts, source),
+    ...checkNeeds(tasks, at, [...writtenNames(rawTasks), ...steps.groups.map((g) => g.name)], source),
+    ...checkGroups(steps, tasks, source),
   ];
-  errors.push(...graphErrors, ...checkItems(tasks, source));
+  errors.push(...graphErrors, ...checkItems(tasks, at, source));
+  const needs = resolveNeeds(steps, tasks);
+  const stepOf = steps.tasks.map((e) => e.step);
   // Cycles need every task whole and every name, host and need sound.
   if (top.hosts && parsed.every((p) => p.complete) && graphErrors.length === 0) {
-    errors.push(...checkCycles(taskEdges(tasks as TaskInput[], top.hosts), tasks as TaskInput[], source));
+    errors.push(...checkCycles(taskEdges(tasks as TaskInput[], needs, stepOf, top.hosts), tasks as TaskInput[], at, source));
   }
 
-  const found = await loadModules(tasks, top.plugins, dir, source);
+  const calls = tasks.map((t, i) => callsOf(t, at[i]!));
+  const found = await loadModules(calls.flat(), top.plugins, dir, source);
   errors.push(...found.errors);
   const warnings: PlanError[] = [];
   const items = tasks.map((t, i) => {
-    const module = t.module !== undefined ? found.modules.get(t.module) : undefined;
-    errors.push(...checkTemplates(t, i, { vars, items: itemShape(rawTasks[i], t), shellCode: module?.shellCode ?? [] }, source));
-    if (module && t.with) errors.push(...checkInputs(module, i, t.with, source));
-    const result = resolveItems(t, i, dir, source);
+    const templates = { vars, items: itemShape(rawTasks[i], t) };
+    // A race's own hint key; then each call's input and hint.
+    if (t.race) errors.push(...checkTemplates({ ...t, with: {} }, at[i]!, { ...templates, shellCode: [] }, source));
+    for (const call of calls[i]!) {
+      const module = call.module !== undefined ? found.modules.get(call.module) : undefined;
+      errors.push(...checkTemplates({ ...t, with: call.with, hint: call.hint }, call.at, { ...templates, shellCode: module?.shellCode ?? [] }, source));
+      if (module && call.with) errors.push(...checkInputs(module, call.at, call.with, source));
+    }
+    const result = resolveItems(t, at[i]!, dir, source);
     if (result.error) errors.push(result.error);
     if (result.warning) warnings.push(result.warning);
     return result.items;
@@ -116,6 +129,17 @@ async function planFrom(raw: unknown, source: YamlSource, file: string, options:
   if (errors.length > 0) throw new PlanErrors(capped(inFileOrder(errors)));
 
   const plan = head.parts as Omit<PlanInput, "tasks">;
+  const built = (tasks as TaskInput[]).map((t, index) => {
+    const module = (name: string | undefined) => found.modules.get(name!)!;
+    const entry = steps.tasks[index]!;
+    const task = toTask(t, index, module(t.module ?? t.race?.[0]?.module), items[index], plan.hosts, dir);
+    task.needs = needs[index];
+    task.step = entry.step;
+    task.groupLimits = entry.groups.flatMap((g) => (g.limit !== undefined ? [{ name: g.name, limit: g.limit }] : []));
+    task.maxFailPercentage = t.max_fail_percentage ?? plan.max_fail_percentage;
+    if (t.race) task.race = t.race.map((alt) => raceAlternative(task, alt, module(alt.module)));
+    return task;
+  });
   return {
     file,
     dir,
@@ -124,20 +148,22 @@ async function planFrom(raw: unknown, source: YamlSource, file: string, options:
     parallelism: plan.parallelism,
     vars: vars!,
     resources: plan.resources,
-    tasks: (tasks as TaskInput[]).map((t, index) => toTask(t, index, found.modules.get(t.module)!, items[index], plan.hosts, dir)),
+    tasks: built,
     warnings: warnings.map((w) => w.message),
   };
 }
 
 function toTask(t: TaskInput, index: number, module: LoadedModule, items: unknown[] | undefined, planHosts: string[], dir: string): Task {
+  // A race's own hint and resources are the task's, not its first alternative's module's.
+  const own = t.race ? { hint: { kind: "fully_parallel" } as const, resources: {} } : module;
   return {
     index,
     name: t.name,
     module,
     hosts: t.hosts ?? planHosts,
     input: compileFields(t.with, (key) => (module.shellCode.includes(key) ? shellQuote : undefined)),
-    hint: t.hint ?? module.hint,
-    resources: mergeResources(module.resources, t.resources),
+    hint: t.hint ?? own.hint,
+    resources: mergeResources(own.resources, t.resources),
     timeoutMs: t.timeout,
     retries: t.retries,
     retryDelayMs: t.retry_delay,
@@ -145,6 +171,22 @@ function toTask(t: TaskInput, index: number, module: LoadedModule, items: unknow
     needs: t.needs,
     items: freezeItems(items),
     dataDir: t.items_from && "glob" in t.items_from ? globBase(t.items_from.glob, dir) : undefined,
+    step: index,
+    groupLimits: [],
+  };
+}
+
+/** One alternative of a race: the race's task with the alternative's module, input, hint and resources. */
+function raceAlternative(task: Task, alt: RaceAlternativeInput, module: LoadedModule): Task {
+  return {
+    ...task,
+    module,
+    input: compileFields(alt.with, (key) => (module.shellCode.includes(key) ? shellQuote : undefined)),
+    hint: alt.hint ?? module.hint,
+    resources: mergeResources(module.resources, alt.resources),
+    // The race holds the group limits, once.
+    groupLimits: [],
+    race: undefined,
   };
 }
 
@@ -180,17 +222,20 @@ function inFileOrder(errors: PlanError[]): PlanError[] {
   return errors.sort((a, b) => (a.position?.line ?? 0) - (b.position?.line ?? 0) || (a.position?.col ?? 0) - (b.position?.col ?? 0));
 }
 
-/** Task-level dependency edges: explicit needs, else the previous task on each host. */
-export function taskEdges(tasks: TaskInput[], planHosts: string[]): Map<string, string[]> {
+/** Task-level dependency edges: explicit needs, else the tasks of the previous step on each host (as graph.ts). */
+export function taskEdges(tasks: TaskInput[], needs: (string[] | undefined)[], steps: number[], planHosts: string[]): Map<string, string[]> {
   const edges = new Map<string, string[]>();
   tasks.forEach((t, i) => {
-    if (t.needs) return edges.set(t.name, t.needs);
+    if (needs[i]) return edges.set(t.name, needs[i]!);
     const deps = new Set<string>();
     for (const h of t.hosts ?? planHosts) {
+      let step: number | undefined;
       for (let j = i - 1; j >= 0; j--) {
+        if (steps[j] === steps[i]) continue;
+        if (step !== undefined && steps[j] !== step) break;
         if ((tasks[j]!.hosts ?? planHosts).includes(h)) {
           deps.add(tasks[j]!.name);
-          break;
+          step = steps[j];
         }
       }
     }

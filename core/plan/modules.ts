@@ -8,9 +8,9 @@ import { describeError, PlanError, PluginError } from "../errors.ts";
 import { BUILTIN_NAMES, loadBuiltin, loadPlugin, pluginPath } from "../loader.ts";
 import type { LoadedModule } from "../module.ts";
 import { didYouMean } from "../suggest.ts";
-import type { TaskParts } from "./checks.ts";
+import type { ModuleCallParts } from "./steps.ts";
 import { issuesToErrors } from "./issues.ts";
-import { formatPath, type YamlSource } from "./source.ts";
+import { formatPath, type PathKey, type YamlSource } from "./source.ts";
 import { scanReferences } from "./template.ts";
 
 export interface ModulesFound {
@@ -25,11 +25,10 @@ export interface ModulesFound {
  * `plugins` is undefined when the plan's `plugins:` is malformed: a name
  * that is not a built-in then cannot be judged, and is left alone.
  */
-export async function loadModules(tasks: readonly TaskParts[], plugins: Record<string, string> | undefined, dir: string, source: YamlSource): Promise<ModulesFound> {
+export async function loadModules(calls: readonly ModuleCallParts[], plugins: Record<string, string> | undefined, dir: string, source: YamlSource): Promise<ModulesFound> {
   const found: ModulesFound = { modules: new Map(), errors: [] };
   const known = [...BUILTIN_NAMES, ...Object.keys(plugins ?? {})];
-  for (const [i, t] of tasks.entries()) {
-    const name = t.module;
+  for (const { module: name, at } of calls) {
     if (name === undefined || found.modules.has(name)) continue;
     const path = plugins && Object.hasOwn(plugins, name) ? plugins[name] : undefined;
     if (path !== undefined) {
@@ -48,8 +47,8 @@ export async function loadModules(tasks: readonly TaskParts[], plugins: Record<s
     else if (plugins) {
       found.errors.push(new PlanError(
         `unknown module "${name}"${didYouMean(name, known)}; expected a built-in (${BUILTIN_NAMES.join(", ")}) or a name from plugins:`,
-        source.positionOf(["tasks", i, "module"]),
-        formatPath(["tasks", i, "module"]),
+        source.positionOf([...at, "module"]),
+        formatPath([...at, "module"]),
       ));
     }
   }
@@ -61,7 +60,7 @@ export async function loadModules(tasks: readonly TaskParts[], plugins: Record<s
  * Values that are still templates are checked again per instance, after
  * rendering, so issues on them are not errors yet.
  */
-export function checkInputs(module: LoadedModule, index: number, rawWith: Record<string, unknown>, source: YamlSource): PlanError[] {
+export function checkInputs(module: LoadedModule, at: readonly PathKey[], rawWith: Record<string, unknown>, source: YamlSource): PlanError[] {
   const schema = module.input;
   if (!schema) return [];
   let result: v.SafeParseResult<v.GenericSchema>;
@@ -69,11 +68,11 @@ export function checkInputs(module: LoadedModule, index: number, rawWith: Record
     result = v.safeParse(schema, rawWith);
   } catch (cause) {
     // A plugin's schema with a check that throws is the plugin's fault, not the plan's.
-    throw new PluginError(module.source, `its input schema threw while checking tasks[${index}].with: ${describeError(cause)}`);
+    throw new PluginError(module.source, `its input schema threw while checking ${formatPath([...at, "with"])}: ${describeError(cause)}`);
   }
   if (result.success) return [];
   const concrete = result.issues.filter((issue) => !touchesTemplate(rawWith, issue.path?.map((p) => p.key as string | number) ?? []));
-  const errors = issuesToErrors(concrete, schema, source, ["tasks", index, "with"]);
+  const errors = issuesToErrors(concrete, schema, source, [...at, "with"]);
   return errors.map((e) => new PlanError(`${e.detail} (module ${module.name})`, e.position, e.path));
 }
 

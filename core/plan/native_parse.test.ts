@@ -4,9 +4,11 @@
  * either nothing (the package parses) or exactly what the package gives,
  * and never a value for a text the package refuses.
  */
-import { describe, expect, test } from "bun:test";
-import { readdirSync, readFileSync } from "node:fs";
+import { describe, expect, spyOn, test } from "bun:test";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { loadPlan } from "./load.ts";
 import { parseWithoutPositions, writtenKeys } from "./native_parse.ts";
 import { PositionedSource } from "./positioned_source.ts";
 
@@ -153,5 +155,24 @@ describe("parseWithoutPositions", () => {
 
   test("keys inside block scalars and quoted values are not keys", () => {
     expect(writtenKeys("a: |\n  b: 1\nc: 'd: 2'\ne: [f, {g: h}]\n")).toEqual(["a", "c", "e", "g"]);
+  });
+});
+
+describe("loadPlan", () => {
+  test("a valid plan is loaded without the positioned parse; a problem is reported through it, at its line", async () => {
+    const parse = spyOn(PositionedSource, "parse");
+    try {
+      const plan = await loadPlan(join(ROOT, "examples", "hello.yml"));
+      expect(plan.tasks.map((t) => t.name)).toEqual(["greet", "package-lock", "api-call", "cluster-change"]);
+      expect(parse).not.toHaveBeenCalled();
+      const dir = mkdtempSync(join(tmpdir(), "fanout-native-"));
+      const file = join(dir, "plan.yml");
+      writeFileSync(file, "version: 1\nhosts: [a]\ntasks:\n  - name: t\n    module: debug\n    with: { mesage: hi }\n");
+      const error = await loadPlan(file).catch((e: unknown) => e);
+      expect(String(error)).toContain(`${file}:6:`);
+      expect(parse).toHaveBeenCalledTimes(1);
+    } finally {
+      parse.mockRestore();
+    }
   });
 });

@@ -25,6 +25,21 @@ export interface Task {
   items: unknown[] | undefined;
   /** Where the task's files live (an items_from glob's base): its I/O pool is that device's. */
   dataDir: string | undefined;
+  /**
+   * Its step in the task list: tasks of one `parallel:` group share it, and
+   * without `needs:` a task waits for the tasks of the previous step on its host.
+   */
+  step: number;
+  /** The `parallel:` groups it is in that set a `limit:`, outermost first. */
+  groupLimits: { name: string; limit: number }[];
+  /**
+   * `race:`: the alternatives, each a task of its own module, input, hint and
+   * resources (everything else as this task's). The race's own `module` is
+   * the first alternative's; its own hint and resources apply to the whole race.
+   */
+  race?: Task[];
+  /** Once more than this share (0–100) of its instances has failed, its instances not yet started are skipped. */
+  maxFailPercentage?: number;
 }
 
 export interface PlanResources {

@@ -47,9 +47,33 @@ export const ItemsFromSchema = v.union(
   "expected items_from as { glob: \"data/*.csv\" } or { file: list.txt }, each with an optional required: true",
 );
 
+const moduleName = v.string("expected module as a built-in name or a name from plugins:");
+
+/** `max_fail_percentage: 20`: a task stops starting instances once more than 20 % of them have failed. */
+const percentage = v.pipe(
+  v.number("expected max_fail_percentage as a number from 0 to 100"),
+  v.minValue(0, "expected max_fail_percentage from 0 to 100"),
+  v.maxValue(100, "expected max_fail_percentage from 0 to 100"),
+);
+
+/** One alternative of a `race:`: a module call with its own input, hint and resources. */
+export const RaceAlternativeSchema = v.strictObject({
+  module: moduleName,
+  with: v.optional(mapping("expected with as a mapping of inputs"), {}),
+  hint: v.optional(HintSchema),
+  resources: v.optional(ResourcesSchema),
+});
+
 export const TaskSchema = v.strictObject({
   name: name("name"),
-  module: v.string("expected module as a built-in name or a name from plugins:"),
+  // Exactly one of module and race (checked in core/plan/steps.ts).
+  module: v.optional(moduleName),
+  race: v.optional(
+    v.pipe(
+      v.array(RaceAlternativeSchema, "expected race as a list of alternatives, each with a module"),
+      v.minLength(2, "expected race as a list of at least 2 alternatives"),
+    ),
+  ),
   with: v.optional(mapping("expected with as a mapping of inputs"), {}),
   hosts: v.optional(v.pipe(stringList("hosts"), v.minLength(1, "expected at least one host"))),
   items: v.optional(v.array(v.unknown(), "expected items as a list")),
@@ -65,12 +89,21 @@ export const TaskSchema = v.strictObject({
   // 0ms is allowed: retry at once.
   retry_delay: v.optional(duration("retry_delay", { positive: false }), "200ms"),
   kill_grace: v.optional(duration("kill_grace", { positive: true })),
+  max_fail_percentage: v.optional(percentage),
 });
-
-export const STORAGE_TYPES = ["auto", "nvme", "ssd", "hdd"] as const;
 
 const count = (what: string) =>
   v.pipe(v.number(`expected ${what} as a whole number >= 1`), v.integer(`expected ${what} as a whole number`), v.minValue(1, `expected ${what} >= 1`));
+
+/** `parallel: [tasks…]`: one step of the task list whose tasks run side by side, at most `limit` instances at once. */
+export const GroupSchema = v.strictObject({
+  name: name("name"),
+  parallel: v.pipe(v.array(v.unknown(), "expected parallel as a list of tasks"), v.minLength(1, "expected at least one task in parallel")),
+  limit: v.optional(count("limit")),
+  needs: v.optional(stringList("needs")),
+});
+
+export const STORAGE_TYPES = ["auto", "nvme", "ssd", "hdd"] as const;
 
 /** Run-wide pool sizes; each may be overridden by a flag of the same name. */
 export const PlanResourcesSchema = v.strictObject({
@@ -114,6 +147,7 @@ export const PlanSchema = v.strictObject({
   vars: v.optional(mapping("expected vars as a mapping"), {}),
   plugins: v.optional(v.record(v.string(), v.string("expected a path to a .ts or .js module"), "expected plugins as a mapping of name: path"), {}),
   resources: v.optional(PlanResourcesSchema, {}),
+  max_fail_percentage: v.optional(percentage),
   tasks: v.pipe(v.array(TaskSchema, "expected tasks as a list"), v.minLength(1, "expected at least one task")),
 });
 
@@ -125,3 +159,5 @@ export const PlanHeadEntries = {
 
 export type PlanInput = v.InferOutput<typeof PlanSchema>;
 export type TaskInput = v.InferOutput<typeof TaskSchema>;
+export type RaceAlternativeInput = v.InferOutput<typeof RaceAlternativeSchema>;
+export type GroupInput = v.InferOutput<typeof GroupSchema>;

@@ -65,6 +65,8 @@ export interface TaskEndEvent extends InstanceFields {
   bytes: number;
   /** Present (true) when the module did not return after it was cancelled: its guards were never released. */
   stuck?: true;
+  /** Present when the task is a `race:` and an alternative succeeded: which one (its index in race:, its module). */
+  winner?: { index: number; module: string };
 }
 
 export interface TaskRetryEvent extends InstanceFields {
