@@ -40,7 +40,7 @@ function running(pid: number): boolean {
 
 /** Whether the watchdog of the fanout process `pid` is running. */
 function hasWatchdog(pid: number): boolean {
-  return spawnSync("pgrep", ["-f", `fanout-watchdog ${pid} [0-9]+$`]).status === 0;
+  return spawnSync("pgrep", ["-f", `fanout_watchdog=${pid} fd=[0-9]+$`]).status === 0;
 }
 
 async function waitUntil(ok: () => boolean, ms: number): Promise<boolean> {

@@ -3,8 +3,9 @@
  * without cleaning up (SIGKILL, the OOM killer). Children live in their own
  * process groups, so nothing else would stop them.
  *
- * A small POSIX shell + awk program (two processes under 2 MB resident each,
- * where a second Bun process would take tens of MB), started the first time
+ * A small awk program (one process under 2 MB resident, where a second Bun
+ * process would take tens of MB; a shell sets it up and execs it, and kill
+ * and sleep run only when fanout died with groups left), started the first time
  * a group is tracked, in its own session, ignoring INT, HUP and TERM. It reads
  * one line per group from a pipe whose only writer is fanout: `+PGID` as the
  * group starts, `-PGID` once it is gone. When the pipe closes — fanout exited,
@@ -30,30 +31,30 @@ import { setImmediate } from "node:timers";
 import { isBun } from "./runtime.ts";
 
 /**
- * $1 is fanout's pid (only so that `ps` shows whose watchdog this is), $2 the
- * fd to read. Groups 0 and 1 are never listed: `kill -TERM -1` would signal
+ * $1 is fanout's pid (only so that `ps` shows whose watchdog this is, as the
+ * awk operand fanout_watchdog=PID), $2 the fd to read. Groups 0 and 1 are never listed: `kill -TERM -1` would signal
  * every process we may. A group that has gone during the grace is dropped
  * before the SIGKILL, so a reused group id is not hit.
  */
 const SCRIPT = `trap '' INT HUP TERM
-live=$(awk '
+exec awk '
   /^[+-][0-9]+$/ && substr($0, 2) + 0 > 1 {
     if (substr($0, 1, 1) == "+") listed[substr($0, 2) + 0] = 1
     else delete listed[substr($0, 2) + 0]
   }
-  END { for (g in listed) print g }
-' <&"$2")
-[ -n "$live" ] || exit 0
-for g in $live; do kill -TERM -$g; done 2>/dev/null
-tries=10
-while [ -n "$live" ] && [ $tries -gt 0 ]; do
-  sleep 0.1
-  left=
-  for g in $live; do kill -0 -$g 2>/dev/null && left="$left $g"; done
-  live=$left
-  tries=$((tries - 1))
-done
-for g in $live; do kill -KILL -$g; done 2>/dev/null
+  END {
+    for (g in listed) { system("kill -TERM -" g " 2>/dev/null"); left++ }
+    for (tries = 10; left > 0 && tries > 0; tries--) {
+      system("sleep 0.1")
+      left = 0
+      for (g in listed) {
+        if (system("kill -0 -" g " 2>/dev/null") == 0) left++
+        else delete listed[g]
+      }
+    }
+    for (g in listed) system("kill -KILL -" g " 2>/dev/null")
+  }
+' fanout_watchdog="$1" fd="$2" <&"$2"
 `;
 
 /** Where the watchdog program is and what it needs. */
