@@ -41,6 +41,8 @@ export interface AttemptEnv {
   clock: Clock;
   planDir: string;
   vars: Record<string, unknown>;
+  /** The plan's secrets, for `{{ secrets.x }}` and ctx.secrets. */
+  secrets: Readonly<Record<string, string>>;
   /** SIGTERM → SIGKILL for a task that sets no kill_grace. */
   killGraceMs: number;
   /** False when nothing reads an instance's data or error (a quiet run without --json): see TaskContext.keepOutput. */
@@ -103,7 +105,7 @@ export class ModuleCall {
     const { task } = inst;
     let input: unknown;
     try {
-      input = inputOf(inst, env.vars);
+      input = inputOf(inst, env.vars, env.secrets);
     } catch (error) {
       return this.end(failed(error instanceof InvalidInput ? error.message : thrownText(error)));
     }
@@ -172,7 +174,7 @@ class InvalidInput extends Error {}
 const constantInputs = new WeakMap<Task, { value: unknown } | { error: string }>();
 
 /** The instance's input, rendered and checked against the module's schema; throws when it cannot be. */
-function inputOf(inst: Instance, vars: Record<string, unknown>): unknown {
+function inputOf(inst: Instance, vars: Record<string, unknown>, secrets: Readonly<Record<string, string>>): unknown {
   const { task } = inst;
   const constant = isConstant(task.input);
   if (constant) {
@@ -182,7 +184,7 @@ function inputOf(inst: Instance, vars: Record<string, unknown>): unknown {
       return known.value;
     }
   }
-  const scope: TemplateScope = { host: inst.host, item: inst.item, vars, task: task.name };
+  const scope: TemplateScope = { host: inst.host, item: inst.item, vars, task: task.name, secrets };
   let input = task.input(scope);
   if (task.module.input) {
     const parsed = v.safeParse(task.module.input, input);
@@ -227,6 +229,7 @@ class Context implements TaskContext {
   readonly host: string;
   readonly item: unknown;
   readonly vars: Record<string, unknown>;
+  readonly secrets: Readonly<Record<string, string>>;
   readonly planDir: string;
   readonly keepOutput: boolean;
   readonly exec: TaskContext["exec"];
@@ -238,6 +241,7 @@ class Context implements TaskContext {
     this.host = inst.host;
     this.item = inst.item;
     this.vars = env.vars;
+    this.secrets = env.secrets;
     this.planDir = env.planDir;
     this.keepOutput = env.keepOutput;
     this.exec = (argv, options = {}) => {

@@ -11,6 +11,7 @@ import { GuardSet } from "../guards/guard_set.ts";
 import { MemFreeGuard } from "../guards/mem_free.ts";
 import { type MachineFacts, machineFacts, type PoolOverrides } from "../machine.ts";
 import { resolveParallelism } from "../parallelism.ts";
+import { maskOutputs, redactorFor } from "../secrets/mod.ts";
 import type { Plan } from "../plan/plan.ts";
 import { memoryAvailable } from "../probe/memory.ts";
 import { type Clock, realClock } from "../runtime/clock.ts";
@@ -34,6 +35,8 @@ export interface RunOptions extends PoolOverrides {
   killGraceMs?: number;
   /** --strict: plan warnings are errors. */
   strict?: boolean;
+  /** Mask the plan's secrets on fanout's stdout and stderr from the moment it is loaded; json: stdout carries JSON. */
+  maskOutput?: { json: boolean };
   sinks: EventSink[];
   signal?: AbortSignal;
   clock?: Clock;
@@ -70,8 +73,15 @@ function prepare(plan: Plan, options: Omit<RunOptions, "sinks">): Prepared {
   return { graph, machine, guards, requests, parallelism, warnings: [...plan.warnings, ...requests.conflicts()] };
 }
 
-export async function runCommand(file: string, options: RunOptions): Promise<number> {
+/** Loads the plan and, when asked, masks its secrets in everything printed from now on. */
+async function load(file: string, options: Omit<RunOptions, "sinks">): Promise<Plan> {
   const plan = await loadPlanArg(file, { vars: options.vars, strict: options.strict });
+  if (options.maskOutput) maskOutputs(redactorFor(plan), options.maskOutput);
+  return plan;
+}
+
+export async function runCommand(file: string, options: RunOptions): Promise<number> {
+  const plan = await load(file, options);
   trace("plan_loaded");
   return await runPlan(plan, options);
 }
@@ -175,7 +185,7 @@ export async function dryRunCommand(
   file: string,
   options: Omit<RunOptions, "sinks">,
 ): Promise<{ plan: Plan; graph: Graph; lines: DryRunLine[]; forks: number; reason: string; warnings: string[] }> {
-  const plan = await loadPlanArg(file, { vars: options.vars, strict: options.strict });
+  const plan = await load(file, options);
   const { graph, requests, parallelism, warnings } = prepare(plan, options);
   const lines: DryRunLine[] = [];
   for (const g of graph.groups) {

@@ -10,6 +10,7 @@ import { basename, dirname, extname, resolve } from "node:path";
 import { PlanError, PlanErrors } from "../errors.ts";
 import type { Resources } from "../hints.ts";
 import type { LoadedModule } from "../module.ts";
+import { resolveSecrets } from "../secrets/resolve.ts";
 import { checkCycles, checkHosts, checkItems, checkNeeds, checkTaskNames, checkTemplates, type TaskParts } from "./checks.ts";
 import { globBase } from "./glob.ts";
 import { parseFields } from "./issues.ts";
@@ -71,12 +72,16 @@ export async function loadPlanText(text: string, file: string, options: LoadOpti
     errors.push(...checkCycles(taskEdges(tasks as TaskInput[], top.hosts), tasks as TaskInput[], source));
   }
 
+  const secrets = resolveSecrets(top.secrets, dir, source);
+  errors.push(...secrets.errors);
   const found = await loadModules(tasks, top.plugins, dir, source);
   errors.push(...found.errors);
-  const warnings: PlanError[] = [];
+  const warnings: PlanError[] = [...secrets.warnings];
+  // Names as written: a secret whose value is missing is reported once, not again at every use.
+  const secretNames = top.secrets ? Object.keys(top.secrets) : undefined;
   const items = tasks.map((t, i) => {
     const module = t.module !== undefined ? found.modules.get(t.module) : undefined;
-    errors.push(...checkTemplates(t, i, { vars, items: itemShape(rawTasks[i], t), shellCode: module?.shellCode ?? [] }, source));
+    errors.push(...checkTemplates(t, i, { vars, secrets: secretNames, items: itemShape(rawTasks[i], t), shellCode: module?.shellCode ?? [] }, source));
     if (module && t.with) errors.push(...checkInputs(module, i, t.with, source));
     const result = resolveItems(t, i, dir, source);
     if (result.error) errors.push(result.error);
@@ -102,6 +107,7 @@ export async function loadPlanText(text: string, file: string, options: LoadOpti
     hosts: plan.hosts,
     parallelism: plan.parallelism,
     vars: vars!,
+    secrets: secrets.values,
     resources: plan.resources,
     tasks: (tasks as TaskInput[]).map((t, index) => toTask(t, index, found.modules.get(t.module)!, items[index], plan.hosts, dir, source)),
     warnings: warnings.map((w) => w.message),

@@ -67,6 +67,15 @@ export const TaskSchema = v.strictObject({
   kill_grace: v.optional(duration("kill_grace", { positive: true })),
 });
 
+/** Where a secret's value comes from: an environment variable, or a file relative to the plan (core/secrets/). */
+export const SecretSourceSchema = v.union(
+  [
+    v.strictObject({ env: v.pipe(v.string("expected env as a variable name"), v.minLength(1, "expected env as a variable name, got an empty string")) }),
+    v.strictObject({ file: v.pipe(v.string("expected file as a path"), v.minLength(1, "expected file as a path, got an empty string")) }),
+  ],
+  "expected a secret as { env: VARIABLE } or { file: path }",
+);
+
 export const STORAGE_TYPES = ["auto", "nvme", "ssd", "hdd"] as const;
 
 const count = (what: string) =>
@@ -113,6 +122,7 @@ export const PlanSchema = v.strictObject({
   ),
   vars: v.optional(mapping("expected vars as a mapping"), {}),
   plugins: v.optional(v.record(v.string(), v.string("expected a path to a .ts or .js module"), "expected plugins as a mapping of name: path"), {}),
+  secrets: v.optional(v.record(v.string(), SecretSourceSchema, "expected secrets as a mapping of name: { env: VARIABLE } or { file: path }"), {}),
   resources: v.optional(PlanResourcesSchema, {}),
   tasks: v.pipe(v.array(TaskSchema, "expected tasks as a list"), v.minLength(1, "expected at least one task")),
 });
