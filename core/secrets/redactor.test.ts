@@ -66,6 +66,6 @@ describe("Redactor › value", () => {
     const r = new Redactor(["secret-value"]);
     const clean = { a: [1, "x"], b: { c: null } };
     expect(r.value(clean)).toBe(clean);
-    expect(r.value({ a: ["secret-value", 2], "k-secret-value": { d: "secret-value." } })).toEqual({ a: ["***", 2], "k-***": { d: "***." } });
+    expect(r.value<unknown>({ a: ["secret-value", 2], "k-secret-value": { d: "secret-value." } })).toEqual({ a: ["***", 2], "k-***": { d: "***." } });
   });
 });
