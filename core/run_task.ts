@@ -43,6 +43,8 @@ export interface AttemptEnv {
   clock: Clock;
   planDir: string;
   vars: Record<string, unknown>;
+  /** The plan's secrets, for `{{ secrets.x }}` and ctx.secrets. */
+  secrets: Readonly<Record<string, string>>;
   /** SIGTERM → SIGKILL for a task that sets no kill_grace. */
   killGraceMs: number;
   /** False when nothing reads an instance's data or error (a quiet run without --json): see TaskContext.keepOutput. */
@@ -105,7 +107,7 @@ export class ModuleCall {
     const { inst, env, task } = this;
     let input: unknown;
     try {
-      input = inputOf(inst, task, env.vars);
+      input = inputOf(inst, task, env.vars, env.secrets);
     } catch (error) {
       return this.end(failed(error instanceof InvalidInput ? error.message : thrownText(error)));
     }
@@ -174,7 +176,7 @@ class InvalidInput extends Error {}
 const constantInputs = new WeakMap<Task, { value: unknown } | { error: string }>();
 
 /** The instance's input, rendered and checked against the module's schema; throws when it cannot be. */
-function inputOf(inst: Instance, task: Task, vars: Record<string, unknown>): unknown {
+function inputOf(inst: Instance, task: Task, vars: Record<string, unknown>, secrets: Readonly<Record<string, string>>): unknown {
   const constant = isConstant(task.input);
   if (constant) {
     const known = constantInputs.get(task);
@@ -183,7 +185,7 @@ function inputOf(inst: Instance, task: Task, vars: Record<string, unknown>): unk
       return known.value;
     }
   }
-  const scope: TemplateScope = { host: inst.host, item: inst.item, vars, task: task.name };
+  const scope: TemplateScope = { host: inst.host, item: inst.item, vars, task: task.name, secrets };
   let input = task.input(scope);
   if (task.module.input) {
     const parsed = v.safeParse(task.module.input, input);
@@ -228,6 +230,7 @@ class Context implements TaskContext {
   readonly host: string;
   readonly item: unknown;
   readonly vars: Record<string, unknown>;
+  readonly secrets: Readonly<Record<string, string>>;
   readonly planDir: string;
   readonly keepOutput: boolean;
   readonly exec: TaskContext["exec"];
@@ -239,6 +242,7 @@ class Context implements TaskContext {
     this.host = inst.host;
     this.item = inst.item;
     this.vars = env.vars;
+    this.secrets = env.secrets;
     this.planDir = env.planDir;
     this.keepOutput = env.keepOutput;
     this.exec = (argv, options = {}) => {

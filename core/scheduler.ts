@@ -148,6 +148,7 @@ export class Scheduler {
       clock: this.clock,
       planDir: o.plan.dir,
       vars: o.plan.vars,
+      secrets: o.plan.secrets,
       killGraceMs: o.killGraceMs ?? DEFAULT_KILL_GRACE_MS,
       keepOutput: o.keepOutput ?? true,
       log: (level, id, message) => o.emit({ type: "log", id, level, message, t_ms: this.t() }),

@@ -174,6 +174,12 @@ declare module "fanout/internal/module" {
         /** The item of this instance, or null when the task has no items. */
         readonly item: unknown;
         readonly vars: Readonly<Record<string, unknown>>;
+        /**
+         * The plan's \`secrets:\`, name → value. fanout masks these values as ***
+         * in everything it prints (events, logs, errors, result data); what a
+         * module writes elsewhere itself (a file, console.log) is not masked.
+         */
+        readonly secrets: Readonly<Record<string, string>>;
         /** 1 for the first attempt, 2 for the first retry, … */
         readonly attempt: number;
         /** The directory of the plan file: resolve relative paths against it. */

@@ -20,6 +20,7 @@ import { faultSource, onFault } from "../runtime/fault_trap.ts";
 import { runtimeVersion } from "../runtime/runtime.ts";
 import { trace, tracing } from "../runtime/trace.ts";
 import { Scheduler } from "../scheduler.ts";
+import { maskOutputs, redactorFor } from "../secrets/mod.ts";
 import { round } from "../stats.ts";
 import { type EventSink, type FanoutEvent, type ParallelismInfo, SCHEMA_VERSION } from "../telemetry/events.ts";
 import { SummaryFolder } from "../telemetry/summary.ts";
@@ -35,6 +36,8 @@ export interface RunOptions extends PoolOverrides {
   killGraceMs?: number;
   /** --strict: plan warnings are errors. */
   strict?: boolean;
+  /** Mask the plan's secrets on fanout's stdout and stderr from the moment it is loaded; json: stdout carries JSON. */
+  maskOutput?: { json: boolean };
   sinks: EventSink[];
   signal?: AbortSignal;
   clock?: Clock;
@@ -71,8 +74,15 @@ function prepare(plan: Plan, options: Omit<RunOptions, "sinks">): Prepared {
   return { graph, machine, guards, requests, parallelism, warnings: [...plan.warnings, ...requests.conflicts()] };
 }
 
-export async function runCommand(file: string, options: RunOptions): Promise<number> {
+/** Loads the plan and, when asked, masks its secrets in everything printed from now on. */
+async function load(file: string, options: Omit<RunOptions, "sinks">): Promise<Plan> {
   const plan = await loadPlanArg(file, { vars: options.vars, strict: options.strict });
+  if (options.maskOutput) maskOutputs(redactorFor(plan), options.maskOutput);
+  return plan;
+}
+
+export async function runCommand(file: string, options: RunOptions): Promise<number> {
+  const plan = await load(file, options);
   trace("plan_loaded");
   return await runPlan(plan, options);
 }
@@ -176,7 +186,7 @@ export async function dryRunCommand(
   file: string,
   options: Omit<RunOptions, "sinks">,
 ): Promise<{ plan: Plan; graph: Graph; lines: DryRunLine[]; forks: number; reason: string; warnings: string[] }> {
-  const plan = await loadPlanArg(file, { vars: options.vars, strict: options.strict });
+  const plan = await load(file, options);
   const { graph, requests, parallelism, warnings } = prepare(plan, options);
   const lines: DryRunLine[] = [];
   for (const g of graph.groups) {

@@ -84,8 +84,9 @@ function parseKillGrace(value: unknown): number | undefined {
 export async function runAction(planFile: string, flags: RunFlags, signal: AbortSignal): Promise<number> {
   if (flags.failFast && flags.keepGoing) throw new UsageError("--fail-fast and --keep-going contradict each other: give one");
   const killGraceMs = parseKillGrace(flags.killGrace);
-  const common: PoolOverrides & { parallelism?: number | "auto"; vars: Record<string, string>; strict: boolean } = {
+  const common: PoolOverrides & { parallelism?: number | "auto"; vars: Record<string, string>; strict: boolean; maskOutput: { json: boolean } } = {
     strict: Boolean(flags.strict),
+    maskOutput: { json: Boolean(flags.json) },
     parallelism: parseParallelism(flags.parallelism),
     vars: parseVars(flags.var),
     cpuTokens: parseCount("--cpu-tokens", flags.cpuTokens),

@@ -17,7 +17,7 @@ tasks:
   });
 });
 
-const FORMS = "expected {{ host }}, {{ item }}, {{ item.field }}, {{ vars.name }} or {{ task }}, optionally with | raw";
+const FORMS = "expected {{ host }}, {{ item }}, {{ item.field }}, {{ vars.name }}, {{ secrets.name }} or {{ task }}, optionally with | raw";
 
 describe("checkTemplates", () => {
   const withItems = (items: string, message: string) => `version: 1

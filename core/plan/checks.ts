@@ -113,6 +113,8 @@ export function checkCycles(edges: Map<string, string[]>, tasks: readonly TaskIn
 export interface TemplateContext {
   /** The plan's vars with --var applied; undefined when `vars:` is malformed. */
   vars: Record<string, unknown> | undefined;
+  /** The names under `secrets:`; undefined when `secrets:` is malformed. */
+  secrets?: readonly string[] | undefined;
   /**
    * The items a reference to `item` is checked against: a literal list,
    * "strings" for items_from, "none" without items, "unknown" when the
@@ -134,7 +136,10 @@ export function checkTemplates(task: TaskParts, at: readonly PathKey[], ctx: Tem
     const { refs, error } = scanReferences(text);
     if (error) return errors.push(errorAt(source, path, error));
     for (const ref of refs) {
-      const problem = referenceProblem(ref, task, ctx);
+      // A guard's name is shown in events and --dry-run: no secret goes into one.
+      const problem = ref.root === "secrets" && path[2] === "hint"
+        ? `${ref.text}: secrets cannot be used in a hint key (guard names are shown in events); use them in with:`
+        : referenceProblem(ref, task, ctx);
       if (problem) errors.push(errorAt(source, path, problem));
     }
     if (path[at.length] === "with" && ctx.shellCode.includes(String(path[at.length + 1]))) {
@@ -173,11 +178,20 @@ function referenceProblem(ref: Reference, task: TaskParts, ctx: TemplateContext)
         if (problem) return problem;
       }
       return undefined;
+    case "secrets": {
+      const name = ref.path[0];
+      if (name === undefined || ref.path.length > 1) return `${ref.text}: name one secret, e.g. {{ secrets.token }}`;
+      if (!ctx.secrets) return undefined;
+      if (!ctx.secrets.includes(name)) {
+        return `${ref.text}: no secret "${name}"${didYouMean(name, ctx.secrets)}; declared under secrets: ${ctx.secrets.join(", ") || "none"}`;
+      }
+      return undefined;
+    }
     case "host":
     case "task":
       return ref.path.length > 0 ? `${ref.text}: ${ref.root} is a string, not a mapping with "${ref.path[0]}"` : undefined;
     default:
-      return `unknown template root "${ref.root}" in ${ref.text}${didYouMean(ref.root, TEMPLATE_ROOTS)}; expected host, item, vars or task`;
+      return `unknown template root "${ref.root}" in ${ref.text}${didYouMean(ref.root, TEMPLATE_ROOTS)}; expected host, item, vars, secrets or task`;
   }
 }
 

@@ -95,7 +95,7 @@ tasks:
     with: { message: "{{ vars.pkgs }} {{ item }} {{ hostname }} {{ vars.pkg | upper }}" }
 `);
     expect(errors).toEqual([
-      `plan.yml:6:22: tasks[0].with.message: template {{ vars.pkg | upper }} is not a plain reference; expected {{ host }}, {{ item }}, {{ item.field }}, {{ vars.name }} or {{ task }}, optionally with | raw`,
+      `plan.yml:6:22: tasks[0].with.message: template {{ vars.pkg | upper }} is not a plain reference; expected {{ host }}, {{ item }}, {{ item.field }}, {{ vars.name }}, {{ secrets.name }} or {{ task }}, optionally with | raw`,
     ]);
     const more = await errorsOf(`version: 1
 vars: { pkg: nginx }
@@ -105,7 +105,7 @@ tasks:
     expect(more).toEqual([
       `plan.yml:4:48: tasks[0].with.message: {{ vars.pkgs }}: no variable "pkgs" (did you mean "pkg"?); defined: pkg`,
       `plan.yml:4:48: tasks[0].with.message: {{ item }}: task "a" has no items (add items: or items_from:)`,
-      `plan.yml:4:48: tasks[0].with.message: unknown template root "hostname" in {{ hostname }}; expected host, item, vars or task`,
+      `plan.yml:4:48: tasks[0].with.message: unknown template root "hostname" in {{ hostname }}; expected host, item, vars, secrets or task`,
     ]);
   });
 
@@ -221,7 +221,7 @@ tasks:
 `);
     expect(errors).toEqual([
       `plan.yml:2:13: hosts[1]: duplicate host "h1" (already hosts[0]); list each host once`,
-      `plan.yml:3:1: colour: unknown key "colour"; expected one of: version, name, hosts, parallelism, vars, plugins, resources, max_fail_percentage, tasks`,
+      `plan.yml:3:1: colour: unknown key "colour"; expected one of: version, name, hosts, parallelism, vars, plugins, secrets, resources, max_fail_percentage, tasks`,
       expect.stringMatching(/^plan\.yml:6:13: tasks\[0\]\.module: unknown module "sheel" \(did you mean "shell"\?\)/),
       expect.stringMatching(/^plan\.yml:7:5: tasks\[0\]\.retires: unknown key "retires" \(did you mean "retries"\?\)/),
       `plan.yml:8:14: tasks[0].timeout: expected timeout > 0, like 500ms, 30s or 2m, got "0ms"`,

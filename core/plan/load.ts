@@ -10,6 +10,7 @@ import { basename, dirname, extname, resolve } from "node:path";
 import { PlanError, PlanErrors } from "../errors.ts";
 import type { Resources } from "../hints.ts";
 import type { LoadedModule } from "../module.ts";
+import { resolveSecrets } from "../secrets/resolve.ts";
 import { checkCycles, checkHosts, checkItems, checkNeeds, checkTaskNames, checkTemplates, type TaskParts } from "./checks.ts";
 import { globBase } from "./glob.ts";
 import { parseFields } from "./issues.ts";
@@ -99,12 +100,16 @@ async function planFrom(raw: unknown, source: YamlSource, file: string, options:
     errors.push(...checkCycles(taskEdges(tasks as TaskInput[], needs, stepOf, top.hosts), tasks as TaskInput[], at, source));
   }
 
+  const secrets = resolveSecrets(top.secrets, dir, source);
+  errors.push(...secrets.errors);
   const calls = tasks.map((t, i) => callsOf(t, at[i]!));
   const found = await loadModules(calls.flat(), top.plugins, dir, source);
   errors.push(...found.errors);
-  const warnings: PlanError[] = [];
+  const warnings: PlanError[] = [...secrets.warnings];
+  // Names as written: a secret whose value is missing is reported once, not again at every use.
+  const secretNames = top.secrets ? Object.keys(top.secrets) : undefined;
   const items = tasks.map((t, i) => {
-    const templates = { vars, items: itemShape(rawTasks[i], t) };
+    const templates = { vars, secrets: secretNames, items: itemShape(rawTasks[i], t) };
     // A race's own hint key; then each call's input and hint.
     if (t.race) errors.push(...checkTemplates({ ...t, with: {} }, at[i]!, { ...templates, shellCode: [] }, source));
     for (const call of calls[i]!) {
@@ -147,6 +152,7 @@ async function planFrom(raw: unknown, source: YamlSource, file: string, options:
     hosts: plan.hosts,
     parallelism: plan.parallelism,
     vars: vars!,
+    secrets: secrets.values,
     resources: plan.resources,
     tasks: built,
     warnings: warnings.map((w) => w.message),

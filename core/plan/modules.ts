@@ -10,6 +10,7 @@ import type { LoadedModule } from "../module.ts";
 import { didYouMean } from "../suggest.ts";
 import type { ModuleCallParts } from "./steps.ts";
 import { issuesToErrors } from "./issues.ts";
+import { refusedSpecifier } from "./plugin_specifier.ts";
 import { formatPath, type PathKey, type YamlSource } from "./source.ts";
 import { scanReferences } from "./template.ts";
 
@@ -28,11 +29,19 @@ export interface ModulesFound {
 export async function loadModules(calls: readonly ModuleCallParts[], plugins: Record<string, string> | undefined, dir: string, source: YamlSource): Promise<ModulesFound> {
   const found: ModulesFound = { modules: new Map(), errors: [] };
   const known = [...BUILTIN_NAMES, ...Object.keys(plugins ?? {})];
+  // Every entry, used by a task or not: a URL is never imported, and is an error wherever it is written.
+  const refused = new Set<string>();
+  for (const [name, path] of Object.entries(plugins ?? {})) {
+    const problem = refusedSpecifier(path);
+    if (!problem) continue;
+    refused.add(name);
+    found.errors.push(new PlanError(problem, source.positionOf(["plugins", name]), formatPath(["plugins", name])));
+  }
   for (const { module: name, at } of calls) {
     if (name === undefined || found.modules.has(name)) continue;
     const path = plugins && Object.hasOwn(plugins, name) ? plugins[name] : undefined;
     if (path !== undefined) {
-      if (found.pluginFailure) continue;
+      if (found.pluginFailure || refused.has(name)) continue;
       try {
         found.modules.set(name, await loadPlugin(name, pluginPath(path, dir)));
       } catch (error) {

@@ -57,6 +57,8 @@ export interface Plan {
   hosts: string[];
   parallelism: "auto" | number;
   vars: Record<string, unknown>;
+  /** `secrets:` name → value (frozen): `{{ secrets.name }}` and ctx.secrets, never vars; masked in output (core/secrets/). */
+  secrets: Readonly<Record<string, string>>;
   resources: PlanResources;
   tasks: Task[];
   /** Things worth saying that are not errors ("the glob matched no files"), with their position. */

@@ -92,6 +92,15 @@ export const TaskSchema = v.strictObject({
   max_fail_percentage: v.optional(percentage),
 });
 
+/** Where a secret's value comes from: an environment variable, or a file relative to the plan (core/secrets/). */
+export const SecretSourceSchema = v.union(
+  [
+    v.strictObject({ env: v.pipe(v.string("expected env as a variable name"), v.minLength(1, "expected env as a variable name, got an empty string")) }),
+    v.strictObject({ file: v.pipe(v.string("expected file as a path"), v.minLength(1, "expected file as a path, got an empty string")) }),
+  ],
+  "expected a secret as { env: VARIABLE } or { file: path }",
+);
+
 const count = (what: string) =>
   v.pipe(v.number(`expected ${what} as a whole number >= 1`), v.integer(`expected ${what} as a whole number`), v.minValue(1, `expected ${what} >= 1`));
 
@@ -146,6 +155,7 @@ export const PlanSchema = v.strictObject({
   ),
   vars: v.optional(mapping("expected vars as a mapping"), {}),
   plugins: v.optional(v.record(v.string(), v.string("expected a path to a .ts or .js module"), "expected plugins as a mapping of name: path"), {}),
+  secrets: v.optional(v.record(v.string(), SecretSourceSchema, "expected secrets as a mapping of name: { env: VARIABLE } or { file: path }"), {}),
   resources: v.optional(PlanResourcesSchema, {}),
   max_fail_percentage: v.optional(percentage),
   tasks: v.pipe(v.array(TaskSchema, "expected tasks as a list"), v.minLength(1, "expected at least one task")),

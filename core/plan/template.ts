@@ -1,5 +1,6 @@
 /**
- * `{{ host }}`, `{{ item }}`, `{{ item.name }}`, `{{ vars.pkg }}`, `{{ task }}`:
+ * `{{ host }}`, `{{ item }}`, `{{ item.name }}`, `{{ vars.pkg }}`, `{{ task }}`,
+ * `{{ secrets.token }}`:
  * plain substitution of a dotted path through own properties, never code
  * evaluation and never a prototype. A string that is exactly one reference
  * keeps the referenced value's type (a list stays a list); references inside
@@ -15,13 +16,15 @@ export interface TemplateScope {
   item: unknown;
   vars: Record<string, unknown>;
   task: string;
+  /** The plan's secrets; only inputs (`with:`) are rendered with them, never hint keys. */
+  secrets?: Readonly<Record<string, string>>;
 }
 
-export const TEMPLATE_ROOTS = ["host", "item", "vars", "task"] as const;
+export const TEMPLATE_ROOTS = ["host", "item", "vars", "task", "secrets"] as const;
 
 const REFERENCE = /\{\{(.*?)\}\}/gs;
 const DOTTED = /^\s*([A-Za-z_][A-Za-z0-9_]*)((?:\.[A-Za-z0-9_-]+)*)\s*(?:\|\s*(raw)\s*)?$/;
-const FORMS = "expected {{ host }}, {{ item }}, {{ item.field }}, {{ vars.name }} or {{ task }}, optionally with | raw";
+const FORMS = "expected {{ host }}, {{ item }}, {{ item.field }}, {{ vars.name }}, {{ secrets.name }} or {{ task }}, optionally with | raw";
 
 export interface Reference {
   root: string;

@@ -33,6 +33,15 @@ export function isClosedPipe(error: unknown): boolean {
   return code === "EPIPE" || code === "ERR_STREAM_DESTROYED" || /EPIPE|broken pipe/i.test(String(error));
 }
 
+/** A chunk a plugin writes (text or bytes), with `redact` applied; bytes come back as text only if that changed them. */
+function redactChunk(chunk: unknown, redact: (text: string) => string): unknown {
+  if (typeof chunk === "string") return redact(chunk);
+  if (!(chunk instanceof Uint8Array)) return chunk;
+  const text = new TextDecoder().decode(chunk);
+  const masked = redact(text);
+  return masked === text ? chunk : masked;
+}
+
 export class GuardedOutput {
   private stopped = false;
   private error: Error | undefined;
@@ -54,6 +63,12 @@ export class GuardedOutput {
 
   /** Called once, with the first write error that is not a closed pipe. */
   onFailure: ((error: Error) => void) | undefined;
+
+  /**
+   * Applied to every text written from now on, fanout's own and a plugin's
+   * (through a stream passed to guardAlso): masks secrets (core/secrets/).
+   */
+  redact: ((text: string) => string) | undefined;
 
   /** The write error that stopped the stream, unless it was a closed pipe. */
   get failure(): Error | undefined {
@@ -79,6 +94,7 @@ export class GuardedOutput {
     let holding = false;
     const write = other.write;
     other.write = (...args) => {
+      if (this.redact) args[0] = redactChunk(args[0], this.redact);
       const ok = write.apply(other, args);
       if (!ok) holding = true;
       return ok;
@@ -96,6 +112,7 @@ export class GuardedOutput {
   write(text: string, done?: () => void): void {
     if (this.stopped) return done?.();
     this.guard();
+    if (this.redact) text = this.redact(text);
     let called = false;
     const finish = () => {
       if (called) return;

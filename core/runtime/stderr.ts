@@ -32,3 +32,8 @@ export function writeStderr(text: string): void {
 export function stderrDrained(): Promise<void> {
   return stderr.drained();
 }
+
+/** Every text written to stderr from now on, fanout's and a plugin's, goes through `redact` (core/secrets/output.ts). */
+export function redactStderr(redact: (text: string) => string): void {
+  stderr.redact = redact;
+}

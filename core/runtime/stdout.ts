@@ -51,3 +51,8 @@ export function stdoutFailure(): Error | undefined {
 export function stdoutDrained(): Promise<void> {
   return stdout.drained();
 }
+
+/** Every text written to stdout from now on, fanout's and a plugin's, goes through `redact` (core/secrets/output.ts). */
+export function redactStdout(redact: (text: string) => string): void {
+  stdout.redact = redact;
+}

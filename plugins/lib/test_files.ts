@@ -63,6 +63,7 @@ export function bareContext(planDir: string, signal: AbortSignal = new AbortCont
     host: "localhost",
     item: null,
     vars: {},
+    secrets: {},
     attempt: 1,
     planDir,
     signal,
