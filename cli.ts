@@ -60,8 +60,12 @@ async function buildCli() {
     .option("-q, --quiet", "No human progress on stderr")
     .option("--verbose", "Show modules' info and debug logs too")
     .option("--no-color", "No colours in human output")
+    .option("--journal [path]", "Record the run in this journal file (default: .fanout/journal.db beside the plan; none for a plan from stdin)")
+    .option("--no-journal", "Record nothing")
+    .option("--resume", "Skip instances the journal records ok in an earlier run of this plan (they end as cached)")
     .example("fanout run deploy.yml --json | jq 'select(.type==\"task_end\")'")
     .example("generate-plan | fanout run - --dry-run")
+    .example("fanout run deploy.yml --resume")
     .action(run);
   cli
     .command("probe [path]", "Show the disk under a path (default: .), its class and I/O depths, cores and memory")

@@ -23,6 +23,8 @@ export interface Outcome {
   bytes: number;
   /** The module did not return after it was cancelled: its guards must stay held. */
   stuck?: boolean;
+  /** Status `cached`: the journal's run in which this instance ended ok. */
+  cachedFrom?: number;
 }
 
 /** Abort reasons the scheduler uses; anything else aborting counts as cancelled. */
