@@ -7,6 +7,7 @@
  * machinery (cac, yaml, valibot, process spawning).
  */
 import process from "node:process";
+import type { HistoryFlags } from "./core/commands/history.ts";
 import type { ProbeFlags } from "./core/commands/probe.ts";
 import type { RunFlags } from "./core/commands/run_action.ts";
 import { checkOptions } from "./core/commands/check_options.ts";
@@ -31,6 +32,11 @@ function run(planFile: string, flags: RunFlags): Promise<number> {
 
 function probe(target: string | undefined, flags: ProbeFlags): Promise<number> {
   return import("./core/commands/probe.ts").then((m) => m.probeAction(target, flags, root.signal));
+}
+
+async function history(plan: string | undefined, flags: HistoryFlags): Promise<number> {
+  const { historyAction } = await import("./core/commands/history.ts");
+  return historyAction(plan, flags, writeStdout);
 }
 
 async function types(dir: string | undefined): Promise<number> {
@@ -74,6 +80,15 @@ async function buildCli() {
     .option("--budget <duration>", "Calibration time budget (default 2.5s)")
     .example("fanout probe /data --calibrate")
     .action(probe);
+  cli
+    .command("history [plan]", "Show past runs from the journal (of a plan file, or a plan name), one run's instances, or what failed last time")
+    .option("--json", "One JSON object per line on stdout")
+    .option("--journal [path]", "Read this journal (default: .fanout/journal.db beside the plan, or in the current directory)")
+    .option("--run <id>", "List the instances (every attempt) of this run")
+    .option("--failed", "List what did not succeed in the latest run")
+    .example("fanout history deploy.yml")
+    .example("fanout history deploy.yml --failed --json | jq -r .id")
+    .action(history);
   cli
     .command("types [dir]", "Write fanout.d.ts into a folder (default: .), for editors to type-check plugins")
     .example("fanout types plugins/")

@@ -10,6 +10,7 @@
  * A kill -9 loses at most the rows of the last moments — those instances
  * run again on resume (at-least-once), and SQLite keeps the file whole.
  */
+import { resolve } from "node:path";
 import process from "node:process";
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { Instance } from "../graph.ts";
@@ -79,7 +80,7 @@ export class RunJournal implements EventSink {
     const plan = o.plan;
     this.runId = inWriteTransaction(this.db, () => {
       const r = this.db.prepare(`INSERT INTO runs (plan, plan_file, started, fanout_version, pid, resume, instances)
-        VALUES (?, ?, ?, ?, ?, ?, 0)`).run(plan.name, plan.file, this.clock.wallTime().toISOString(), VERSION, process.pid, o.resume ? 1 : 0);
+        VALUES (?, ?, ?, ?, ?, ?, 0)`).run(plan.name, resolve(plan.file), this.clock.wallTime().toISOString(), VERSION, process.pid, o.resume ? 1 : 0);
       return Number(r.lastInsertRowid);
     });
     this.finished = o.resume ? loadFinished(this.db, plan.name, this.runId) : undefined;
