@@ -49,7 +49,7 @@ describe("fanout CLI", () => {
     const bare = fanout([]);
     expect([bare.code, bare.stdout, bare.stderr]).toEqual([2, "", overview.stdout]);
     const unknown = fanout(["help", "rum"]);
-    expect([unknown.code, unknown.stderr]).toEqual([2, `error: unknown command "rum" (did you mean "run"?); expected one of: run, probe, types, help\nRun "fanout help" for usage.\n`]);
+    expect([unknown.code, unknown.stderr]).toEqual([2, `error: unknown command "rum" (did you mean "run"?); expected one of: run, probe, history, types, help\nRun "fanout help" for usage.\n`]);
   });
 
   test("exit 0 when every instance succeeds; --json writes only NDJSON to stdout", () => {
@@ -124,7 +124,7 @@ describe("fanout CLI", () => {
     expect(readdirSync(dir)).toEqual(["plan.yml"]);
     // The negation of a declared flag is still the flag.
     expect(fanout(["run", "plan.yml", "--no-color", "-q"], dir).code).toBe(0);
-    expect(readdirSync(dir).sort()).toEqual(["plan.yml", "ran"]);
+    expect(readdirSync(dir).sort()).toEqual([".fanout", "plan.yml", "ran"]);
   });
 
   test("`run -` reads the plan from stdin: paths resolve against the current directory, errors say <stdin>:line:col", () => {

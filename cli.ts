@@ -7,6 +7,7 @@
  * machinery (cac, yaml, valibot, process spawning).
  */
 import process from "node:process";
+import type { HistoryFlags } from "./core/commands/history.ts";
 import type { ProbeFlags } from "./core/commands/probe.ts";
 import type { RunFlags } from "./core/commands/run_action.ts";
 import { checkOptions } from "./core/commands/check_options.ts";
@@ -31,6 +32,11 @@ function run(planFile: string, flags: RunFlags): Promise<number> {
 
 function probe(target: string | undefined, flags: ProbeFlags): Promise<number> {
   return import("./core/commands/probe.ts").then((m) => m.probeAction(target, flags, root.signal));
+}
+
+async function history(plan: string | undefined, flags: HistoryFlags): Promise<number> {
+  const { historyAction } = await import("./core/commands/history.ts");
+  return historyAction(plan, flags, writeStdout);
 }
 
 async function types(dir: string | undefined): Promise<number> {
@@ -60,8 +66,12 @@ async function buildCli() {
     .option("-q, --quiet", "No human progress on stderr")
     .option("--verbose", "Show modules' info and debug logs too")
     .option("--no-color", "No colours in human output")
+    .option("--journal [path]", "Record the run in this journal file (default: .fanout/journal.db beside the plan; none for a plan from stdin)")
+    .option("--no-journal", "Record nothing")
+    .option("--resume", "Skip instances the journal records ok in an earlier run of this plan (they end as cached)")
     .example("fanout run deploy.yml --json | jq 'select(.type==\"task_end\")'")
     .example("generate-plan | fanout run - --dry-run")
+    .example("fanout run deploy.yml --resume")
     .action(run);
   cli
     .command("probe [path]", "Show the disk under a path (default: .), its class and I/O depths, cores and memory")
@@ -70,6 +80,15 @@ async function buildCli() {
     .option("--budget <duration>", "Calibration time budget (default 2.5s)")
     .example("fanout probe /data --calibrate")
     .action(probe);
+  cli
+    .command("history [plan]", "Show past runs from the journal (of a plan file, or a plan name), one run's instances, or what failed last time")
+    .option("--json", "One JSON object per line on stdout")
+    .option("--journal [path]", "Read this journal (default: .fanout/journal.db beside the plan, or in the current directory)")
+    .option("--run <id>", "List the instances (every attempt) of this run")
+    .option("--failed", "List what did not succeed in the latest run")
+    .example("fanout history deploy.yml")
+    .example("fanout history deploy.yml --failed --json | jq -r .id")
+    .action(history);
   cli
     .command("types [dir]", "Write fanout.d.ts into a folder (default: .), for editors to type-check plugins")
     .example("fanout types plugins/")

@@ -19,6 +19,7 @@ const BENCHMARKS = [
   "rate_precision",
   "makespan",
   "scheduler_overhead",
+  "journal_overhead",
   "process_dispatch",
   "io_depth_sweep",
   "mixed_sizes",

@@ -25,6 +25,8 @@ export interface Outcome {
   stuck?: boolean;
   /** A race's alternative that succeeded (core/race.ts). */
   winner?: { index: number; module: string };
+  /** Status `cached`: the journal's run in which this instance ended ok. */
+  cachedFrom?: number;
 }
 
 /** Abort reasons the scheduler uses; anything else aborting counts as cancelled. */

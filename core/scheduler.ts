@@ -62,6 +62,12 @@ export interface SchedulerOptions {
    * (TaskContext.keepOutput). Default true.
    */
   keepOutput?: boolean;
+  /**
+   * Asked as an instance is about to start its first attempt (the journal,
+   * with --resume): the id of an earlier run in which it ended ok — it then
+   * ends `cached` without running — or undefined to run it.
+   */
+  cachedRun?: (inst: Instance) => number | undefined;
 }
 
 export interface SchedulerResult {
@@ -222,6 +228,11 @@ export class Scheduler {
     this.waiting.wake(now, ready);
     while (!this.stopping && this.forksInUse() < this.o.forks && this.ready.size > 0) {
       const a = this.takeReady();
+      const cachedFrom = a.n === 1 ? this.o.cachedRun?.(a.inst) : undefined;
+      if (cachedFrom !== undefined) {
+        this.finish(a.inst, 1, { status: "cached", changed: false, error: null, data: {}, bytes: 0, cachedFrom }, now, 0);
+        continue;
+      }
       a.forkWaitMs += now - a.queuedAt;
       this.waiting.tried(a);
       // Over its task's max_fail_percentage: a first attempt never starts (a retry goes on).
@@ -366,7 +377,7 @@ export class Scheduler {
     if (this.done[inst.seq]) throw new Error(`Internal error: ${inst.id} finished twice`);
     this.emitEnd(inst, attempt, outcome, now, durationMs);
     this.maxFail.ended(inst.task, outcome.status);
-    this.release(this.progress.ended(inst, outcome.status === "ok"), now);
+    this.release(this.progress.ended(inst, outcome.status === "ok" || outcome.status === "cached"), now);
     if (this.o.failFast && (outcome.status === "failed" || outcome.status === "timed_out") && !this.stopping) {
       this.stop(`fail-fast: ${inst.id} ${outcome.status === "timed_out" ? "timed out" : "failed"}`, false);
     }
@@ -417,6 +428,7 @@ export class Scheduler {
       bytes: outcome.bytes,
       ...(outcome.stuck ? { stuck: true } : {}),
       ...(outcome.winner ? { winner: outcome.winner } : {}),
+      ...(outcome.cachedFrom !== undefined ? { cached_from: outcome.cachedFrom } : {}),
     });
   }
 

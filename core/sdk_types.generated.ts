@@ -281,7 +281,8 @@ declare module "fanout/internal/telemetry/events" {
      * compile until every formatter handles it.
      */
     export const SCHEMA_VERSION = 1;
-    export type Status = "ok" | "failed" | "timed_out" | "cancelled" | "skipped";
+    /** \`cached\`: not run, because a journal records it ok in an earlier run (\`--resume\`). */
+    export type Status = "ok" | "failed" | "timed_out" | "cancelled" | "skipped" | "cached";
     export interface ParallelismInfo {
         mode: "auto" | "manual";
         effective: number;
@@ -344,6 +345,8 @@ declare module "fanout/internal/telemetry/events" {
             index: number;
             module: string;
         };
+        /** With status \`cached\`: the journal's id of the run in which this instance ended ok. */
+        cached_from?: number;
     }
     export interface TaskRetryEvent extends InstanceFields {
         type: "task_retry";
@@ -381,6 +384,8 @@ declare module "fanout/internal/telemetry/events" {
         timed_out: number;
         skipped: number;
         cancelled: number;
+        /** Instances not run because the journal records them ok in an earlier run (\`--resume\`). */
+        cached: number;
         /** Instances whose module call never returned after a cancel (also counted as cancelled). */
         stuck: number;
         changed: number;

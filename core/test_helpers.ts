@@ -129,9 +129,9 @@ export interface ProcessResult {
  * Runs a program to its end without blocking this process's event loop
  * (unlike spawnSync), so servers the test started keep answering it.
  */
-export function runProcess(argv: string[], options: { cwd?: string; timeoutMs?: number } = {}): Promise<ProcessResult> {
+export function runProcess(argv: string[], options: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<ProcessResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { cwd: options.cwd, stdio: ["ignore", "pipe", "pipe"], timeout: options.timeoutMs ?? 60_000 });
+    const child = spawn(argv[0]!, argv.slice(1), { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"], timeout: options.timeoutMs ?? 60_000 });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (c) => (stdout += c));

@@ -19,10 +19,11 @@ import { peakRssBytes } from "../runtime/process_info.ts";
 import { faultSource, onFault } from "../runtime/fault_trap.ts";
 import { runtimeVersion } from "../runtime/runtime.ts";
 import { trace, tracing } from "../runtime/trace.ts";
-import { Scheduler } from "../scheduler.ts";
+import type { RunJournal } from "../journal/run_journal.ts";
+import { Scheduler, type SchedulerResult } from "../scheduler.ts";
 import { maskOutputs, redactorFor } from "../secrets/mod.ts";
 import { round } from "../stats.ts";
-import { type EventSink, type FanoutEvent, type ParallelismInfo, SCHEMA_VERSION } from "../telemetry/events.ts";
+import { type EventSink, type FanoutEvent, type ParallelismInfo, type RunSummary, SCHEMA_VERSION } from "../telemetry/events.ts";
 import { SummaryFolder } from "../telemetry/summary.ts";
 import { commit, VERSION } from "../version.ts";
 import { loadPlanArg } from "./plan_arg.ts";
@@ -40,6 +41,12 @@ export interface RunOptions extends PoolOverrides {
   maskOutput?: { json: boolean };
   sinks: EventSink[];
   signal?: AbortSignal;
+  /** The journal file to record the run in (and resume from); undefined: no journal. */
+  journal?: string;
+  /** --resume: instances the journal records ok in an earlier run of this plan end `cached` without running. */
+  resume?: boolean;
+  /** Told when the journal cannot be written (the run goes on). */
+  warn?: (message: string) => void;
   clock?: Clock;
 }
 
@@ -91,7 +98,8 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<number> 
   const clock = options.clock ?? realClock;
   const { graph, machine, guards, requests, parallelism, warnings } = prepare(plan, options);
   const folder = new SummaryFolder();
-  const sinks: EventSink[] = [folder, ...options.sinks];
+  const journal = options.journal === undefined ? undefined : await openRunJournal(plan, options.journal, options);
+  const sinks: EventSink[] = [folder, ...options.sinks, ...(journal ? [journal] : [])];
   const emit = (event: FanoutEvent) => {
     for (const sink of sinks) sink.write(event);
   };
@@ -129,7 +137,11 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<number> 
     emit,
     clock,
     startedAt,
+    cachedRun: journal && ((inst) => journal.cachedRun(inst)),
   });
+  // Ctrl-C: what has finished is on disk before the cancelled instances wind down.
+  const flushJournal = () => journal?.flush();
+  options.signal?.addEventListener("abort", flushJournal, { once: true });
   // Code of a module that throws where no one can catch it fails that module's running instances, not the run.
   const plugins = new Set(plan.tasks.flatMap((t) => [t, ...(t.race ?? [])]).map((t) => t.module.source).filter((s) => !s.startsWith("builtin:")));
   const stopTrap = onFault((error, kind) => {
@@ -139,7 +151,10 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<number> 
     const where = source ?? "code of no known module";
     emit({ type: "log", id: null, level: "warn", message: `${where}: ${kind}: ${text}`, t_ms: round(clock.now() - startedAt) });
   });
-  const result = await scheduler.run().finally(stopTrap);
+  const result = await scheduler.run().finally(() => {
+    stopTrap();
+    options.signal?.removeEventListener("abort", flushJournal);
+  });
   if (result.internalError) emit({ type: "log", id: null, level: "error", message: `internal error: ${result.internalError}`, t_ms: round(result.endedAt - startedAt) });
   const summary = folder.summary({
     makespanMs: result.endedAt - startedAt,
@@ -151,10 +166,23 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<number> 
   trace("run_end");
   for (const sink of sinks) await sink.close?.();
   trace("sinks_closed");
-  // The exit code is checked against the events themselves: 0 only if every planned instance ended ok.
-  if (result.internalError || summary.total !== graph.instanceCount) return EXIT_INTERNAL;
+  const code = exitCode(result, summary, graph.instanceCount);
+  journal?.end(code);
+  return code;
+}
+
+/** The exit code, checked against the events themselves: 0 only if every planned instance ended ok (or cached). */
+function exitCode(result: SchedulerResult, summary: RunSummary, planned: number): number {
+  if (result.internalError || summary.total !== planned) return EXIT_INTERNAL;
   if (result.interrupted) return EXIT_INTERRUPTED;
-  return summary.ok === graph.instanceCount ? EXIT_OK : EXIT_FAILED;
+  return summary.ok + summary.cached === planned ? EXIT_OK : EXIT_FAILED;
+}
+
+async function openRunJournal(plan: Plan, path: string, options: RunOptions): Promise<RunJournal> {
+  const { openJournal } = await import("../journal/open_journal.ts");
+  const { RunJournal } = await import("../journal/run_journal.ts");
+  const redactor = redactorFor(plan);
+  return new RunJournal(openJournal(path), { plan, resume: options.resume ?? false, clock: options.clock, onError: options.warn, redact: (text) => redactor.text(text) });
 }
 
 /** FANOUT_TRACE: marks the first task_start and the first task_end. */

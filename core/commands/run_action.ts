@@ -4,6 +4,7 @@
  */
 import process from "node:process";
 import { UsageError } from "../errors.ts";
+import { defaultJournalPath } from "../journal/journal_path.ts";
 import type { PoolOverrides, StorageType } from "../machine.ts";
 import type { EventSink } from "../telemetry/events.ts";
 import { writeStderr } from "../runtime/stderr.ts";
@@ -28,6 +29,9 @@ export interface RunFlags {
   storageType?: unknown;
   memFree?: unknown;
   killGrace?: unknown;
+  /** A path (--journal PATH), false (--no-journal), or true/undefined: the default, beside the plan. */
+  journal?: unknown;
+  resume?: boolean;
 }
 
 const STORAGE_TYPES: readonly StorageType[] = ["auto", "nvme", "ssd", "hdd"];
@@ -81,9 +85,29 @@ function parseKillGrace(value: unknown): number | undefined {
   return ms;
 }
 
+/**
+ * The journal file for this run: --journal PATH; none with --no-journal; by
+ * default `.fanout/journal.db` beside the plan — but none for a plan read
+ * from stdin, which has no place of its own.
+ */
+function journalPath(planFile: string, flags: RunFlags): string | undefined {
+  const { journal } = flags;
+  if (typeof journal === "string" && journal !== "") return journal;
+  if (journal !== undefined && journal !== true && journal !== false) throw new UsageError(`--journal: expected a file path, ${got(journal)}`);
+  let path: string | undefined;
+  if (journal !== false && planFile !== "-") path = defaultJournalPath(planFile);
+  if (flags.resume && path === undefined) {
+    throw new UsageError(journal === false
+      ? "--resume needs the journal, and --no-journal turns it off: drop one of them"
+      : "--resume needs a journal, and a plan read from stdin has none by default: give --journal PATH");
+  }
+  return path;
+}
+
 export async function runAction(planFile: string, flags: RunFlags, signal: AbortSignal): Promise<number> {
   if (flags.failFast && flags.keepGoing) throw new UsageError("--fail-fast and --keep-going contradict each other: give one");
   const killGraceMs = parseKillGrace(flags.killGrace);
+  const journal = flags.dryRun ? undefined : journalPath(planFile, flags);
   const common: PoolOverrides & { parallelism?: number | "auto"; vars: Record<string, string>; strict: boolean; maskOutput: { json: boolean } } = {
     strict: Boolean(flags.strict),
     maskOutput: { json: Boolean(flags.json) },
@@ -116,5 +140,6 @@ export async function runAction(planFile: string, flags: RunFlags, signal: Abort
     sinks.push(new HumanSink(writeStderr, { color, verbose: flags.verbose }));
   }
   trace("sinks_ready");
-  return await runCommand(planFile, { ...common, failFast: Boolean(flags.failFast), killGraceMs, sinks, signal });
+  const warn = (message: string) => writeStderr(`warning: ${message}\n`);
+  return await runCommand(planFile, { ...common, failFast: Boolean(flags.failFast), killGraceMs, sinks, signal, journal, resume: Boolean(flags.resume), warn });
 }

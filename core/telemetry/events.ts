@@ -9,7 +9,8 @@
 
 export const SCHEMA_VERSION = 1;
 
-export type Status = "ok" | "failed" | "timed_out" | "cancelled" | "skipped";
+/** `cached`: not run, because a journal records it ok in an earlier run (`--resume`). */
+export type Status = "ok" | "failed" | "timed_out" | "cancelled" | "skipped" | "cached";
 
 export interface ParallelismInfo {
   mode: "auto" | "manual";
@@ -67,6 +68,8 @@ export interface TaskEndEvent extends InstanceFields {
   stuck?: true;
   /** Present when the task is a `race:` and an alternative succeeded: which one (its index in race:, its module). */
   winner?: { index: number; module: string };
+  /** With status `cached`: the journal's id of the run in which this instance ended ok. */
+  cached_from?: number;
 }
 
 export interface TaskRetryEvent extends InstanceFields {
@@ -109,6 +112,8 @@ export interface RunSummary {
   timed_out: number;
   skipped: number;
   cancelled: number;
+  /** Instances not run because the journal records them ok in an earlier run (`--resume`). */
+  cached: number;
   /** Instances whose module call never returned after a cancel (also counted as cancelled). */
   stuck: number;
   changed: number;

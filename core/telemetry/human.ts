@@ -29,7 +29,7 @@ export class HumanSink implements EventSink {
 
   constructor(private readonly write_: (text: string) => void, private readonly options: HumanOptions) {
     const paint = (code: keyof typeof CODES, text: string) => (options.color ? `\x1b[${CODES[code]}m${text}\x1b[0m` : text);
-    const statusColor: Record<Status, keyof typeof CODES> = { ok: "green", failed: "red", timed_out: "red", cancelled: "yellow", skipped: "dim" };
+    const statusColor: Record<Status, keyof typeof CODES> = { ok: "green", failed: "red", timed_out: "red", cancelled: "yellow", skipped: "dim", cached: "green" };
     this.formatters = {
       run_start: (e) => {
         this.listAll = e.instances <= LIST_ALL_UP_TO;
@@ -41,8 +41,9 @@ export class HumanSink implements EventSink {
       task_retry: (e) => paint("yellow", `retry   ${e.id} attempt ${e.attempt} ${e.status}: ${e.error ?? ""} (next in ${formatDuration(e.delay_ms)})`),
       task_end: (e) => {
         this.ended++;
-        if (e.status !== "ok") this.notOk++;
-        if (e.status === "ok" && !this.listAll) {
+        const ok = e.status === "ok" || e.status === "cached";
+        if (!ok) this.notOk++;
+        if (ok && !this.listAll) {
           if (e.t_ms - this.lastProgress < PROGRESS_EVERY_MS || this.ended === this.total) return undefined;
           this.lastProgress = e.t_ms;
           const pct = Math.floor((100 * this.ended) / this.total);
@@ -50,7 +51,7 @@ export class HumanSink implements EventSink {
         }
         const status = paint(statusColor[e.status], e.status.padEnd(10));
         const changed = e.status === "ok" && e.changed ? paint("yellow", " changed") : "";
-        const error = e.error ? `: ${e.error}` : "";
+        const error = e.error ? `: ${e.error}` : e.cached_from !== undefined ? paint("dim", ` (ok in run ${e.cached_from})`) : "";
         return `${status}${e.id} ${paint("dim", formatDuration(e.duration_ms))}${changed}${error}`;
       },
       log: (e) => {
@@ -62,6 +63,7 @@ export class HumanSink implements EventSink {
         const s = e.summary;
         const parts = [`${s.ok} ok`, `${s.failed} failed`];
         if (s.timed_out) parts.push(`${s.timed_out} timed out`);
+        if (s.cached) parts.push(`${s.cached} cached`);
         if (s.skipped) parts.push(`${s.skipped} skipped`);
         if (s.cancelled) parts.push(`${s.cancelled} cancelled`);
         if (s.stuck) parts.push(`${s.stuck} stuck`);

@@ -7,7 +7,7 @@ import { percentiles, round, Samples } from "../stats.ts";
 import type { EventSink, FanoutEvent, GuardSummary, RunSummary } from "./events.ts";
 
 export class SummaryFolder implements EventSink {
-  private counts = { total: 0, ok: 0, failed: 0, timed_out: 0, skipped: 0, cancelled: 0, stuck: 0, changed: 0, retries: 0 };
+  private counts = { total: 0, ok: 0, failed: 0, timed_out: 0, skipped: 0, cancelled: 0, cached: 0, stuck: 0, changed: 0, retries: 0 };
   private readonly waits = new Samples();
   private bytes = 0;
   private warnings: string[] = [];

@@ -1,0 +1,72 @@
+/**
+ * Journal overhead: the same 100,000-instance run with the journal (the
+ * default) and with --no-journal, through the CLI, wall time of the whole
+ * process. Runs alternate (off, on, off, on, …) so that a change in the
+ * machine's load falls on both; the median of each is compared.
+ *
+ * Two workloads:
+ * - noop: a plugin that does nothing. Nothing but fanout's own cost, so
+ *   the journal's cost per instance (hashing the key, storing the row) is
+ *   at its most visible: the worst case, reported as µs per instance.
+ * - true: the shell module running `true` — one real process per
+ *   instance, the smallest real work fanout is for. The goal is set here.
+ *
+ * Goal: with the journal, the `true` run takes < 1.10× the time without.
+ */
+import { join } from "node:path";
+import { fanoutArgv, r, report, scaled, scratchDir, timeCommand, writeFile } from "./lib.ts";
+
+const GOAL_RATIO = 1.1;
+const ROUNDS = Number(process.env.FANOUT_BENCH_ROUNDS ?? 3);
+
+const NOOP_PLUGIN = `export const parallelizationHint = "fully_parallel";
+export default function run() {}
+`;
+
+function writePlans(dir: string, total: number) {
+  writeFile(dir, "noop.ts", NOOP_PLUGIN);
+  writeFile(dir, "items.txt", Array.from({ length: total }, (_, i) => `i${i}`).join("\n") + "\n");
+  const noop = writeFile(dir, "noop.yml", `version: 1
+name: journal-noop
+parallelism: 64
+plugins: { noop: ./noop.ts }
+tasks:
+  - { name: noop, module: noop, items_from: { file: items.txt } }
+`);
+  const proc = writeFile(dir, "true.yml", `version: 1
+name: journal-true
+parallelism: 8
+tasks:
+  - { name: "true", module: shell, items_from: { file: items.txt }, with: { argv: ["true"] } }
+`);
+  return { noop, proc };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** Alternating runs without and with the journal; medians in seconds. */
+function compare(plan: string, dir: string, rounds: number) {
+  const { argv } = fanoutArgv();
+  const off: number[] = [];
+  const on: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    off.push(timeCommand([...argv, "run", plan, "-q", "--no-journal"], { cwd: dir }));
+    // A fresh journal each round: the first run into an empty file, as a new plan's would be.
+    on.push(timeCommand([...argv, "run", plan, "-q", "--journal", join(dir, `j${i}-${plan.split("/").at(-1)}.db`)], { cwd: dir }));
+  }
+  return { off_s: r(median(off)), on_s: r(median(on)), ratio: r(median(on) / median(off)), rounds };
+}
+
+const dir = scratchDir("journal");
+const total = scaled(100_000, 1000);
+const { noop, proc } = writePlans(dir, total);
+const n = compare(noop, dir, ROUNDS);
+const t = compare(proc, dir, Math.max(1, Math.min(ROUNDS, 2)));
+report("journal_overhead", {
+  instances: total,
+  runner: fanoutArgv().runner,
+  noop: { ...n, journal_us_per_instance: r(((n.on_s - n.off_s) * 1e6) / total, 2) },
+  true: { ...t, journal_us_per_instance: r(((t.on_s - t.off_s) * 1e6) / total, 2) },
+  goal: `true: run time with the journal < ${GOAL_RATIO}x without`,
+  goal_met: t.ratio < GOAL_RATIO,
+});
