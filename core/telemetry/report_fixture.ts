@@ -1,10 +1,10 @@
 /**
  * For tests of what a run reports (JUnit, summary, jq recipes, --output): a
  * plan whose run has a bit of everything — three hosts, a host lock that
- * makes instances wait, a flaky task that fails once per host and then
- * succeeds on retry, a failure on h2 whose stderr holds markup and control
- * characters, and a task skipped behind that failure — run by the real
- * command line in a fresh directory.
+ * makes instances wait (the fork limit, 8, never does), a flaky task that
+ * fails once per host and then succeeds on retry, a failure on h2 whose
+ * stderr holds markup and control characters, and a task skipped behind
+ * that failure — run by the real command line in a fresh directory.
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
@@ -18,6 +18,7 @@ export const CHECK_STDERR = `l1\nl2\nl3\nl4\nl5\nl6 <&> "q" ]]> \x01\x1b[31m\n`;
 
 export const REPORT_PLAN = `version: 1
 name: reports
+parallelism: 8
 hosts: [h1, h2, h3]
 tasks:
   - name: build
