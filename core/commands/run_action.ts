@@ -5,7 +5,7 @@
 import process from "node:process";
 import { UsageError } from "../errors.ts";
 import { EXIT_IO, EXIT_OK } from "../exit_codes.ts";
-import { OUTPUT_MODES, type OutputMode } from "../telemetry/instance_output.ts";
+import { InstanceOutputSink, OUTPUT_MODES, type OutputMode } from "../telemetry/instance_output.ts";
 import { checkReportPath } from "../telemetry/report_file.ts";
 import type { PoolOverrides, StorageType } from "../machine.ts";
 import type { EventSink } from "../telemetry/events.ts";
@@ -148,10 +148,7 @@ export async function runAction(planFile: string, flags: RunFlags, signal: Abort
     sinks.push(new SummaryFileSink(summaryPath, reportError("--summary", summaryPath)));
   }
   // Before the human sink: an instance's output comes out just above its status line.
-  if (output !== undefined) {
-    const { InstanceOutputSink } = await import("../telemetry/instance_output.ts");
-    sinks.push(new InstanceOutputSink(output, (s) => writeStdout(s), writeStderr));
-  }
+  if (output !== undefined) sinks.push(new InstanceOutputSink(output, (s) => writeStdout(s), writeStderr));
   if (!flags.quiet) {
     const { HumanSink } = await import("../telemetry/human.ts");
     // node:tty, not process.stderr.isTTY: fanout does not set up process.stderr (runtime/fd_stream.ts).

@@ -72,10 +72,20 @@ describe("--junit and --summary", () => {
     expect(directory.code).toBe(2);
     expect(directory.stderr).toContain(`error: --summary: cannot write ${directory.dir}: it is a directory\n`);
     // With --json the refusal is an error event, and no run_start.
-    expect(events(directory.stdout).map((e) => e.type)).toEqual(["error"]);
+    expect(directory.stdout.trim().split("\n").map((l) => JSON.parse(l).type)).toEqual(["error"]);
     expect(existsSync(join(directory.dir, "ran"))).toBe(false);
     const dry = runReportPlan(["--dry-run", "--junit", "{dir}/r.xml"], plan);
     expect([dry.code, dry.stderr]).toEqual([2, `error: --junit and --summary report a run: they do nothing with --dry-run\nRun "fanout help run" for usage.\n`]);
+  });
+
+  test("a report that cannot be written at the end (its path became a directory) is said on stderr, and a run that succeeded exits 74", () => {
+    const plan = "version: 1\nname: x\ntasks:\n  - name: t\n    module: shell\n    with: { argv: [mkdir, report.xml] }\n";
+    const r = runReportPlan(["-q", "--junit", "{dir}/report.xml", "--summary", "{dir}/summary.json"], plan);
+    expect(r.code).toBe(74);
+    expect(r.stderr).toStartWith(`error: --junit: cannot write ${join(r.dir, "report.xml")}: `);
+    // The other report is written all the same, and no temporary file is left.
+    expect(JSON.parse(readFileSync(join(r.dir, "summary.json"), "utf8"))).toMatchObject({ total: 1, ok: 1 });
+    expect(readdirSync(r.dir).sort()).toEqual(["noisy.txt", "plan.yml", "report.xml", "summary.json"]);
   });
 
   test("after Ctrl-C: both files are written, running instances are skipped testcases, the summary says interrupted", async () => {
