@@ -63,6 +63,9 @@ async function buildCli() {
     .option("--storage-type <type>", "Size I/O for this storage: auto, nvme, ssd or hdd")
     .option("--mem-free <size>", "Start nothing while less memory than this is available (e.g. 1GiB)")
     .option("--kill-grace <duration>", "SIGTERM to SIGKILL for a cancelled command's process group, where the task sets no kill_grace (default 5s)")
+    .option("--junit <file>", "Write a JUnit XML report (one testcase per instance) when the run ends")
+    .option("--summary <file>", "Write run_end's summary as JSON when the run ends")
+    .option("--output <mode>", "Show each instance's stdout/stderr when it ends: tag (lines prefixed with its id) or grouped (one block each); not with --json")
     .option("-q, --quiet", "No human progress on stderr")
     .option("--verbose", "Show modules' info and debug logs too")
     .option("--no-color", "No colours in human output")
@@ -72,6 +75,8 @@ async function buildCli() {
     .example("fanout run deploy.yml --json | jq 'select(.type==\"task_end\")'")
     .example("generate-plan | fanout run - --dry-run")
     .example("fanout run deploy.yml --resume")
+    .example("fanout run ci.yml --junit report.xml --summary summary.json")
+    .example("fanout run build.yml --output tag")
     .action(run);
   cli
     .command("probe [path]", "Show the disk under a path (default: .), its class and I/O depths, cores and memory")

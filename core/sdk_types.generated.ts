@@ -6,7 +6,7 @@ export const FANOUT_DTS = `// fanout's plugin API types, written by \`fanout typ
 declare module "fanout/internal/deps" {
     /**
      * Third-party imports, in one place so that an upgrade is one line here and
-     * nowhere else.
+     * nowhere else. The YAML package is in deps_yaml.ts: it is loaded only when needed.
      */
     export * as v from "valibot";
 }
@@ -291,6 +291,8 @@ declare module "fanout/internal/telemetry/events" {
     export interface RunStartEvent {
         type: "run_start";
         schema: number;
+        /** The same number as \`schema\`, under the name \`fanout probe --json\` uses too. */
+        schema_version: number;
         version: string;
         /** The commit fanout was built from (full hash), or "unknown". */
         commit: string;

@@ -108,6 +108,7 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<number> 
   emit({
     type: "run_start",
     schema: SCHEMA_VERSION,
+    schema_version: SCHEMA_VERSION,
     version: VERSION,
     commit: commit(),
     runtime: runtimeVersion(),

@@ -5,6 +5,9 @@
 import process from "node:process";
 import { UsageError } from "../errors.ts";
 import { defaultJournalPath } from "../journal/journal_path.ts";
+import { EXIT_IO, EXIT_OK } from "../exit_codes.ts";
+import { InstanceOutputSink, OUTPUT_MODES, type OutputMode } from "../telemetry/instance_output.ts";
+import { checkReportPath } from "../telemetry/report_file.ts";
 import type { PoolOverrides, StorageType } from "../machine.ts";
 import type { EventSink } from "../telemetry/events.ts";
 import { writeStderr } from "../runtime/stderr.ts";
@@ -32,6 +35,9 @@ export interface RunFlags {
   /** A path (--journal PATH), false (--no-journal), or true/undefined: the default, beside the plan. */
   journal?: unknown;
   resume?: boolean;
+  junit?: unknown;
+  summary?: unknown;
+  output?: unknown;
 }
 
 const STORAGE_TYPES: readonly StorageType[] = ["auto", "nvme", "ssd", "hdd"];
@@ -104,10 +110,30 @@ function journalPath(planFile: string, flags: RunFlags): string | undefined {
   return path;
 }
 
+/** `--junit FILE`, `--summary FILE`: a path that can be written, tried now, before anything runs. */
+function parseReportPath(flag: string, value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "string") throw new UsageError(`${flag}: expected one file path, ${got(value)}`);
+  checkReportPath(flag, value);
+  return value;
+}
+
+function parseOutput(value: unknown, json: boolean): OutputMode | undefined {
+  if (value === undefined || value === "default") return undefined;
+  const found = OUTPUT_MODES.find((m) => m === value);
+  if (!found) throw new UsageError(`--output: expected one of default, ${OUTPUT_MODES.join(", ")}, ${got(value)}`);
+  if (json) throw new UsageError(`--output ${found} cannot be combined with --json: stdout carries only NDJSON there (each instance's output is in its task_end's data.stdout and data.stderr)`);
+  return found;
+}
+
 export async function runAction(planFile: string, flags: RunFlags, signal: AbortSignal): Promise<number> {
   if (flags.failFast && flags.keepGoing) throw new UsageError("--fail-fast and --keep-going contradict each other: give one");
   const killGraceMs = parseKillGrace(flags.killGrace);
   const journal = flags.dryRun ? undefined : journalPath(planFile, flags);
+  const output = parseOutput(flags.output, Boolean(flags.json));
+  if (flags.dryRun && (flags.junit !== undefined || flags.summary !== undefined)) throw new UsageError("--junit and --summary report a run: they do nothing with --dry-run");
+  const junitPath = parseReportPath("--junit", flags.junit);
+  const summaryPath = parseReportPath("--summary", flags.summary);
   const common: PoolOverrides & { parallelism?: number | "auto"; vars: Record<string, string>; strict: boolean; maskOutput: { json: boolean } } = {
     strict: Boolean(flags.strict),
     maskOutput: { json: Boolean(flags.json) },
@@ -132,14 +158,32 @@ export async function runAction(planFile: string, flags: RunFlags, signal: Abort
     const { NdjsonSink } = await import("../telemetry/ndjson.ts");
     sinks.push(new NdjsonSink({ write: (chunk, done) => (writeStdout(chunk, () => done?.()), true) }));
   }
+  // Set when a report could not be written at the end: the run's results did not reach their reader.
+  let reportFailed = false;
+  const reportError = (flag: string, path: string) => (error: Error) => {
+    reportFailed = true;
+    writeStderr(`error: ${flag}: cannot write ${path}: ${error.message}\n`);
+  };
+  if (junitPath !== undefined) {
+    const { JunitSink } = await import("../telemetry/junit.ts");
+    sinks.push(new JunitSink(junitPath, reportError("--junit", junitPath)));
+  }
+  if (summaryPath !== undefined) {
+    const { SummaryFileSink } = await import("../telemetry/summary_file.ts");
+    sinks.push(new SummaryFileSink(summaryPath, reportError("--summary", summaryPath)));
+  }
+  // Before the human sink: an instance's output comes out just above its status line.
+  if (output !== undefined) sinks.push(new InstanceOutputSink(output, (s) => writeStdout(s), writeStderr));
   if (!flags.quiet) {
     const { HumanSink } = await import("../telemetry/human.ts");
     // node:tty, not process.stderr.isTTY: fanout does not set up process.stderr (runtime/fd_stream.ts).
     const { isatty } = await import("node:tty");
     const color = flags.color !== false && isatty(2) && !process.env.NO_COLOR;
-    sinks.push(new HumanSink(writeStderr, { color, verbose: flags.verbose }));
+    // With --output the whole of each instance's stderr is shown already.
+    sinks.push(new HumanSink(writeStderr, { color, verbose: flags.verbose, stderrTail: output === undefined ? undefined : 0 }));
   }
   trace("sinks_ready");
   const warn = (message: string) => writeStderr(`warning: ${message}\n`);
-  return await runCommand(planFile, { ...common, failFast: Boolean(flags.failFast), killGraceMs, sinks, signal, journal, resume: Boolean(flags.resume), warn });
+  const code = await runCommand(planFile, { ...common, failFast: Boolean(flags.failFast), killGraceMs, sinks, signal, journal, resume: Boolean(flags.resume), warn });
+  return reportFailed && code === EXIT_OK ? EXIT_IO : code;
 }

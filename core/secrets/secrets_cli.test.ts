@@ -121,6 +121,19 @@ describe.each(FANOUT_RUNTIMES)("secrets in a real run › %s", (runtime) => {
     expect(run.stderr).toContain("direct ***");
   }, 120_000);
 
+  test("the --junit and --summary files hold only ***", () => {
+    const dir = project();
+    const run = fanout(runners[runtime]!, dir, { [ENV_NAME]: TOKEN }, ["run", "plan.yml", "-q", "--junit", "report.xml", "--summary", "summary.json"]);
+    expect(run.code).toBe(1);
+    const junit = readFileSync(join(dir, "report.xml"), "utf8");
+    const summary = readFileSync(join(dir, "summary.json"), "utf8");
+    for (const text of [junit, summary]) expectClean(text);
+    // XML escapes the token's quotes: not there escaped either.
+    expect(junit).not.toContain(TOKEN.replaceAll('"', "&quot;").replaceAll("'", "&apos;"));
+    expect(junit).toContain("file=***");
+    expect(JSON.parse(summary).failed).toBeGreaterThan(0);
+  }, 120_000);
+
   test("human output and --dry-run hold only ***", () => {
     const dir = project();
     const human = fanout(runners[runtime]!, dir, { [ENV_NAME]: TOKEN }, ["run", "plan.yml", "--verbose"]);

@@ -21,6 +21,8 @@ export interface ParallelismInfo {
 export interface RunStartEvent {
   type: "run_start";
   schema: number;
+  /** The same number as `schema`, under the name `fanout probe --json` uses too. */
+  schema_version: number;
   version: string;
   /** The commit fanout was built from (full hash), or "unknown". */
   commit: string;

@@ -15,7 +15,12 @@ export interface HumanOptions {
   color: boolean;
   /** Print module `info`/`debug` logs too, not only warnings and errors. */
   verbose?: boolean;
+  /** Lines of a failed instance's stderr shown under its line (default STDERR_TAIL_LINES; 0: none). */
+  stderrTail?: number;
 }
+
+/** How much of a failed command's stderr the human output repeats: its end, where the reason usually is. */
+export const STDERR_TAIL_LINES = 5;
 
 const CODES = { red: 31, green: 32, yellow: 33, dim: 2, bold: 1 } as const;
 
@@ -51,8 +56,10 @@ export class HumanSink implements EventSink {
         }
         const status = paint(statusColor[e.status], e.status.padEnd(10));
         const changed = e.status === "ok" && e.changed ? paint("yellow", " changed") : "";
-        const error = e.error ? `: ${e.error}` : e.cached_from !== undefined ? paint("dim", ` (ok in run ${e.cached_from})`) : "";
-        return `${status}${e.id} ${paint("dim", formatDuration(e.duration_ms))}${changed}${error}`;
+        const error = e.error ? `: ${controlFree(e.error)}` : e.cached_from !== undefined ? paint("dim", ` (ok in run ${e.cached_from})`) : "";
+        const line = `${status}${e.id} ${paint("dim", formatDuration(e.duration_ms))}${changed}${error}`;
+        const failed = e.status === "failed" || e.status === "timed_out";
+        return failed ? line + stderrTail(e.data?.stderr, this.options.stderrTail ?? STDERR_TAIL_LINES, (t) => paint("dim", t)) : line;
       },
       log: (e) => {
         if (!this.options.verbose && (e.level === "debug" || e.level === "info")) return undefined;
@@ -82,4 +89,24 @@ export class HumanSink implements EventSink {
     const text = (this.formatters[event.type] as (e: FanoutEvent) => string | undefined)(event);
     if (text !== undefined) this.write_(text + "\n");
   }
+}
+
+/**
+ * The last `count` lines of a failed instance's stderr, indented under its
+ * line, with a header that says how many of how many are shown. Control
+ * characters become U+FFFD: a command's output must not drive the terminal.
+ */
+export function stderrTail(stderr: unknown, count: number, dim: (text: string) => string): string {
+  if (typeof stderr !== "string" || count <= 0) return "";
+  const text = stderr.replace(/\r\n/g, "\n").trimEnd();
+  if (text === "") return "";
+  const lines = text.split("\n");
+  const shown = lines.slice(-count);
+  const header = shown.length < lines.length ? `stderr (last ${count} of ${lines.length} lines):` : `stderr (all ${lines.length} line${lines.length === 1 ? "" : "s"}):`;
+  return ["", `          ${dim(header)}`, ...shown.map((l) => `          ${dim("|")} ${controlFree(l)}`)].join("\n");
+}
+
+/** A command's text with its control characters (escape sequences, a stray \r) shown as U+FFFD; tabs and line breaks kept. */
+function controlFree(text: string): string {
+  return text.replace(/[\x00-\x08\x0b-\x1f\x7f]/g, "\uFFFD");
 }

@@ -57,7 +57,7 @@ test("human: above 500 instances, successes are counted in a progress line at mo
   let text = "";
   const sink = new HumanSink((s) => (text += s), { color: false });
   const total = 1000;
-  sink.write({ type: "run_start", schema: 1, version: "x", commit: "x", runtime: "x", plan: "big", t_ms: 0, ts: "", parallelism: { mode: "manual", effective: 8 }, instances: total, hosts: ["h"], tokens: { cpu: 1, io: 1 }, io_pools: {}, warnings: [] });
+  sink.write({ type: "run_start", schema: 1, schema_version: 1, version: "x", commit: "x", runtime: "x", plan: "big", t_ms: 0, ts: "", parallelism: { mode: "manual", effective: 8 }, instances: total, hosts: ["h"], tokens: { cpu: 1, io: 1 }, io_pools: {}, warnings: [] });
   for (let i = 0; i < total; i++) {
     const status = i === 10 ? "failed" : "ok";
     sink.write({ type: "task_end", id: `t[h][${i}]`, task: "t", host: "h", item: i, attempt: 1, status, changed: false, t_ms: i * 5, duration_ms: 1, error: status === "ok" ? null : "boom", data: {}, bytes: 0 });
