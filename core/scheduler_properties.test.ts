@@ -2,7 +2,8 @@
  * Properties of the scheduler over many random plans: whatever the mix of
  * hints, resources, items, dependencies, failures and retries, the event log
  * of a real run must show every guard's capacity respected, the fork limit
- * respected, every instance ended exactly once, and skips only below failures.
+ * respected (a `parallel:` group's limit too), every instance ended exactly
+ * once, and skips only below failures or over a max_fail_percentage.
  */
 import { describe, expect, test } from "bun:test";
 import { join, resolve } from "node:path";
@@ -89,7 +90,17 @@ function randomPlan(seed: number): Generated {
         `with: { ms: ${timeout ? 50 : ms}, fail: ${fail}, fail_attempts: ${flaky ? 1 : 0} } }`,
     );
   }
-  const yaml = `version: 1\nhosts: [${hosts.join(", ")}]\nparallelism: ${forks}\nresources: { cpu_tokens: 2, io_tokens: 3 }\n` +
+  // Two neighbouring tasks as a `parallel:` group with a limit, sometimes: its guard is checked like the others.
+  if (count > 2 && rnd() < 0.4) {
+    const j = Math.floor(rnd() * (count - 1));
+    const limit = 1 + Math.floor(rnd() * 2);
+    capacities[`group:g${j}`] = limit;
+    const members = tasks.splice(j, 2, "").map((t) => `    ${t}`);
+    tasks[j] = `  - name: g${j}\n    limit: ${limit}\n    parallel:\n${members.join("\n")}`;
+  }
+  // A plan-wide max_fail_percentage, sometimes: its skips must name a task that had failures.
+  const maxFail = rnd() < 0.3 ? `max_fail_percentage: ${pick([0, 30, 60])}\n` : "";
+  const yaml = `version: 1\nhosts: [${hosts.join(", ")}]\nparallelism: ${forks}\nresources: { cpu_tokens: 2, io_tokens: 3 }\n${maxFail}` +
     `plugins: { scripted: ${SCRIPTED} }\ntasks:\n${tasks.join("\n")}\n`;
   return { yaml, forks, capacities, amounts, limits, buckets, planned };
 }
@@ -145,11 +156,14 @@ describe("Scheduler › properties over random plans", () => {
       expect(ids.length).toBe(planned);
       expect(log.end.summary.total).toBe(planned);
       expect((log.events[0] as { instances: number }).instances).toBe(planned);
-      // A skip names an instance that did not succeed.
+      // A skip names an instance that did not succeed, or a task over its max_fail_percentage that had failures.
       const status = new Map(log.ends.map((e: TaskEndEvent) => [e.id, e.status]));
+      const failedOf = (task: string) => log.ends.filter((e) => e.task === task && (e.status === "failed" || e.status === "timed_out")).length;
       for (const e of log.ends.filter((e) => e.status === "skipped")) {
         const cause = /^skipped: (.+) did not succeed$/.exec(e.error ?? "")?.[1];
-        expect(cause && status.get(cause) !== "ok").toBe(true);
+        const overLimit = /^skipped: task (\S+) is over its max_fail_percentage/.exec(e.error ?? "")?.[1];
+        expect({ id: e.id, error: e.error, explained: cause ? status.get(cause) !== "ok" : overLimit === e.task && failedOf(e.task) > 0 })
+          .toEqual({ id: e.id, error: e.error, explained: true });
       }
       // Without fail-fast nothing is cancelled; the exit code matches the outcome; run_end closes the log.
       if (seed % 5 !== 0) expect(log.ends.some((e) => e.status === "cancelled")).toBe(false);
