@@ -183,7 +183,9 @@ async function openRunJournal(plan: Plan, path: string, options: RunOptions): Pr
   const { openJournal } = await import("../journal/open_journal.ts");
   const { RunJournal } = await import("../journal/run_journal.ts");
   const redactor = redactorFor(plan);
-  return new RunJournal(openJournal(path), { plan, resume: options.resume ?? false, clock: options.clock, onError: options.warn, redact: (text) => redactor.text(text) });
+  const opened = openJournal(path);
+  if (opened.movedAside) options.warn?.(`the journal ${opened.path} was damaged (a crash of the machine?): moved to ${opened.movedAside}; a new one is started, and --resume finds nothing earlier`);
+  return new RunJournal(opened, { plan, resume: options.resume ?? false, clock: options.clock, onError: options.warn, redact: (text) => redactor.text(text) });
 }
 
 /** FANOUT_TRACE: marks the first task_start and the first task_end. */

@@ -5,7 +5,7 @@
  * hashed with the journal's salt, never in clear — the secret values it uses.
  * Any change to one of them is a different key, so the instance runs again.
  */
-import { createHash, hash } from "node:crypto";
+import { createSha256, sha256 } from "../runtime/sha256.ts";
 
 export interface KeyParts {
   plan: string;
@@ -36,14 +36,8 @@ export function instanceKey(p: KeyParts): string {
  */
 export function secretsDigest(salt: string, values: readonly string[]): string {
   if (values.length === 0) return "";
-  const h = createHash("sha256").update(salt);
+  const h = createSha256().update(salt);
   // Length-prefixed, so ["ab", "c"] and ["a", "bc"] differ.
   for (const value of values) h.update(`\u0000${value.length}\u0000`).update(value);
-  return h.digest("base64url");
-}
-
-/** One-shot hash where the runtime has it (Bun, Node ≥ 21: ~2x createHash per call), else createHash. */
-export function sha256(text: string): string {
-  if (typeof hash === "function") return hash("sha256", text, "base64url");
-  return createHash("sha256").update(text).digest("base64url");
+  return h.digest();
 }

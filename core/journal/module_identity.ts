@@ -14,7 +14,7 @@ import { dirname, join, resolve } from "node:path";
 import type { LoadedModule } from "../module.ts";
 import { resolvePackage, splitSpecifier } from "../runtime/resolve_package.ts";
 import { VERSION } from "../version.ts";
-import { sha256 } from "./instance_key.ts";
+import { sha256 } from "../runtime/sha256.ts";
 
 const SPECIFIER = /(?:\bfrom\s*|\bimport\s*\(?\s*)["']([^"'\n]+)["']/g;
 const EXTENSIONS = ["", ".ts", ".mts", ".js", ".mjs", ".tsx", ".jsx", "/index.ts", "/index.js"];
