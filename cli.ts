@@ -39,6 +39,12 @@ async function types(dir: string | undefined): Promise<number> {
   return 0;
 }
 
+async function schema(): Promise<number> {
+  const { schemaText } = await import("./core/commands/schema.ts");
+  writeStdout(schemaText());
+  return 0;
+}
+
 async function buildCli() {
   const { cac } = await import("./core/deps.ts");
   const cli = cac("fanout");
@@ -74,6 +80,10 @@ async function buildCli() {
     .command("types [dir]", "Write fanout.d.ts into a folder (default: .), for editors to type-check plugins")
     .example("fanout types plugins/")
     .action(types);
+  cli
+    .command("schema", "Print the plan's JSON Schema (draft-07), for completion and checks in editors")
+    .example("fanout schema > fanout.schema.json   # then, atop a plan: # yaml-language-server: $schema=fanout.schema.json")
+    .action(schema);
   cli
     .command("help [command]", "Show the options of a command, or this overview")
     .action((name: string | undefined) => (writeStdout(helpText(name)), 0));

@@ -63,6 +63,11 @@ function withFields(entries: v.ObjectEntries, converted: JsonSchema): JsonSchema
   return { ...converted, properties };
 }
 
+/** The first schema of a pipe, nested pipes flattened: the one the converter hands to overrideSchema. */
+function root(schema: v.GenericSchema): v.GenericSchema {
+  return "pipe" in schema ? root((schema.pipe as v.GenericSchema[])[0]!) : schema;
+}
+
 /** The schema inside v.optional(…) (or the schema itself). */
 function unwrapped(schema: v.GenericSchema): v.GenericSchema {
   return "wrapped" in schema ? unwrapped(schema.wrapped as v.GenericSchema) : schema;
@@ -90,7 +95,7 @@ export function inputJsonSchema(schema: v.GenericSchema): JsonSchema {
 export function planJsonSchema(): JsonSchema {
   const step = { anyOf: [{ $ref: "#/$defs/task" }, { $ref: "#/$defs/group" }] };
   const override: Override = (schema, converted) => {
-    if (schema === PlanSchema.entries.tasks.pipe[0] || schema === GroupSchema.entries.parallel.pipe[0]) return { ...converted, items: step };
+    if (schema === root(PlanSchema.entries.tasks) || schema === root(GroupSchema.entries.parallel)) return { ...converted, items: step };
     // A task gives module or race (core/plan/steps.ts checkShape): say so, so an editor can too.
     if (schema === TaskSchema) {
       return { ...converted, oneOf: [{ required: ["module"] }, { required: ["race"], not: { required: ["with"] } }] };
