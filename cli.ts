@@ -45,6 +45,13 @@ async function schema(): Promise<number> {
   return 0;
 }
 
+async function check(plugin: string, flags: { json?: boolean }): Promise<number> {
+  const { checkPlugin, formatReport } = await import("./core/commands/check.ts");
+  const report = await checkPlugin(plugin);
+  writeStdout(flags.json ? `${JSON.stringify(report)}\n` : formatReport(report));
+  return 0;
+}
+
 async function buildCli() {
   const { cac } = await import("./core/deps.ts");
   const cli = cac("fanout");
@@ -84,6 +91,11 @@ async function buildCli() {
     .command("schema", "Print the plan's JSON Schema (draft-07), for completion and checks in editors")
     .example("fanout schema > fanout.schema.json   # then, atop a plan: # yaml-language-server: $schema=fanout.schema.json")
     .action(schema);
+  cli
+    .command("check <plugin>", "Load a plugin as a run would and show its hint, resources, input schema and description")
+    .option("--json", "Write one JSON object to stdout")
+    .example("fanout check plugins/hello.ts")
+    .action(check);
   cli
     .command("help [command]", "Show the options of a command, or this overview")
     .action((name: string | undefined) => (writeStdout(helpText(name)), 0));
