@@ -52,6 +52,12 @@ async function check(plugin: string, flags: { json?: boolean }): Promise<number>
   return 0;
 }
 
+async function init(dir: string | undefined): Promise<number> {
+  const { initCommand } = await import("./core/commands/init.ts");
+  writeStdout(initCommand(dir).map((f) => `wrote ${f}\n`).join(""));
+  return 0;
+}
+
 async function buildCli() {
   const { cac } = await import("./core/deps.ts");
   const cli = cac("fanout");
@@ -96,6 +102,10 @@ async function buildCli() {
     .option("--json", "Write one JSON object to stdout")
     .example("fanout check plugins/hello.ts")
     .action(check);
+  cli
+    .command("init [dir]", "Start a project in a folder (default: .): a plan, a typed plugin, fanout.d.ts, the plan's JSON Schema, tsconfig.json and package.json")
+    .example("fanout init hello && cd hello && fanout run plan.yml")
+    .action(init);
   cli
     .command("help [command]", "Show the options of a command, or this overview")
     .action((name: string | undefined) => (writeStdout(helpText(name)), 0));
