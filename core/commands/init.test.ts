@@ -1,8 +1,8 @@
 /**
  * `fanout init`: what it writes runs as it is (through the compiled binary),
  * its plan validates against the schema it writes, its plugin type-checks
- * with tsc once the package.json's devDependencies are there, and it never
- * overwrites a file.
+ * with `deno check` as it is and with tsc once the package.json's
+ * devDependencies are there, and it never overwrites a file.
  */
 import { describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
@@ -10,7 +10,7 @@ import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } fro
 import { join } from "node:path";
 import Ajv from "ajv";
 import { parse } from "yaml";
-import { fanoutArgv } from "../runtime/fanout_runtimes.ts";
+import { DENO, fanoutArgv } from "../runtime/fanout_runtimes.ts";
 import { ROOT } from "../runtime/plugin_fixtures.ts";
 import { tempDir } from "../test_helpers.ts";
 import { INIT_FILES } from "./init.ts";
@@ -25,6 +25,11 @@ function tsc(cwd: string) {
   const node = spawnSync("node", ["--version"]).status === 0 ? "node" : process.execPath;
   const r = spawnSync(node, [join(ROOT, "node_modules/typescript/lib/tsc.js"), "-p", "."], { cwd, encoding: "utf8" });
   return { status: r.status, errors: r.stdout.split("\n").filter((l) => l.includes("error TS")) };
+}
+
+function denoCheck(cwd: string) {
+  const r = spawnSync(DENO, ["check", "plugins/hello.ts"], { cwd, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+  return { status: r.status, errors: r.stderr.split("\n").filter((l) => l.includes("ERROR")) };
 }
 
 describe("fanout init", () => {
@@ -45,7 +50,10 @@ describe("fanout init", () => {
     const validate = new Ajv().compile(JSON.parse(readFileSync(join(project, "fanout.schema.json"), "utf8")));
     expect(validate(parse(readFileSync(join(project, "plan.yml"), "utf8")))).toBe(true);
 
-    // Nothing installed: fanout.d.ts needs valibot and @types/node (package.json lists them).
+    // deno check with nothing installed: Deno fetches valibot (npm:valibot@1.5.0) itself, or takes it from its cache.
+    expect(denoCheck(project)).toEqual({ status: 0, errors: [] });
+
+    // tsc with nothing installed: fanout.d.ts needs valibot and @types/node (package.json lists them).
     expect(tsc(project).status).not.toBe(0);
     // `npm install` stood in for by fanout's own node_modules, which has both.
     symlinkSync(join(ROOT, "node_modules"), join(project, "node_modules"));
@@ -54,6 +62,7 @@ describe("fanout init", () => {
     const plugin = join(project, "plugins/hello.ts");
     writeFileSync(plugin, readFileSync(plugin, "utf8").replace(`"fully_parallel"`, `"fully_paralel"`));
     expect(tsc(project).errors.some((l) => l.startsWith("plugins/hello.ts(") && l.includes("fully_paralel"))).toBe(true);
+    expect(denoCheck(project).errors.some((l) => l.includes("fully_paralel"))).toBe(true);
   }, 300_000);
 
   test("refuses to overwrite: exit 2 naming the files there, and writes nothing", () => {

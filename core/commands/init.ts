@@ -1,8 +1,8 @@
 /**
  * `fanout init [dir]`: a starting point that runs and type-checks as it is —
  * a plan (with the schema comment editors read), the plan's JSON Schema, a
- * typed plugin, fanout.d.ts, and the tsconfig.json and package.json that
- * check the plugin with `tsc`. Nothing is overwritten: if any of the files
+ * typed plugin, fanout.d.ts, the tsconfig.json and package.json that check
+ * the plugin with `tsc`, and the deno.json that checks it with `deno check`. Nothing is overwritten: if any of the files
  * exists, nothing is written.
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
@@ -67,6 +67,12 @@ const PACKAGE = `${JSON.stringify({
   devDependencies: { "@types/node": "26.6.6", typescript: "5.9.3", valibot: "1.5.0" },
 }, null, 2)}\n`;
 
+// For \`deno check\`: "fanout" is the declaration file; Deno fetches valibot itself and has Node's types.
+const DENO = `${JSON.stringify({
+  compilerOptions: { types: ["./fanout.d.ts"] },
+  imports: { fanout: "./fanout.d.ts", valibot: "npm:valibot@1.5.0" },
+}, null, 2)}\n`;
+
 /** What init writes, by path relative to the folder. */
 export const INIT_FILES: Readonly<Record<string, () => string>> = {
   "plan.yml": () => PLAN,
@@ -75,6 +81,7 @@ export const INIT_FILES: Readonly<Record<string, () => string>> = {
   "fanout.d.ts": () => FANOUT_DTS,
   "tsconfig.json": () => TSCONFIG,
   "package.json": () => PACKAGE,
+  "deno.json": () => DENO,
 };
 
 /** Writes the files into `dir`; returns their paths. Any of them already there is a UsageError, and nothing is written. */
