@@ -35,7 +35,10 @@ export async function checkPlugin(path: string): Promise<PluginReport> {
     resources: module.resources,
     input: null,
   };
-  if (module.input) {
+  const vendor = (module.input?.["~standard"] as { vendor?: string } | undefined)?.vendor;
+  if (module.input && vendor !== "valibot") {
+    report.input_note = `a ${vendor ?? "non-valibot"} schema: shown only when it is valibot's (it is still checked at run time)`;
+  } else if (module.input) {
     try {
       report.input = inputJsonSchema(module.input);
     } catch (error) {

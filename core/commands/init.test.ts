@@ -63,7 +63,7 @@ describe("fanout init", () => {
     writeFileSync(plugin, readFileSync(plugin, "utf8").replace(`"fully_parallel"`, `"fully_paralel"`));
     expect(tsc(project).errors.some((l) => l.startsWith("plugins/hello.ts(") && l.includes("fully_paralel"))).toBe(true);
     expect(denoCheck(project).errors.some((l) => l.includes("fully_paralel"))).toBe(true);
-  }, 300_000);
+  }, 600_000);
 
   test("refuses to overwrite: exit 2 naming the files there, and writes nothing", () => {
     const dir = tempDir("fanout-init-");

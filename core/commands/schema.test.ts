@@ -37,6 +37,17 @@ async function fanoutErrors(yaml: string, files: Record<string, string> = {}): P
   }
 }
 
+/** The YAML blocks of README.md and docs/*.md that are whole plans (they start with version: 1). */
+function documentedPlans(): [string, string][] {
+  const files = ["README.md", ...readdirSync(join(ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
+  return files.flatMap((f) =>
+    [...readFileSync(join(ROOT, f), "utf8").matchAll(/```ya?ml\n([\s\S]*?)```/g)]
+      .map((m) => m[1]!)
+      .filter((yaml) => /^(#.*\n)*version: 1\b/.test(yaml))
+      .map((yaml, i): [string, string] => [`${f} #${i + 1}`, yaml])
+  );
+}
+
 function planFiles(dir: string): string[] {
   return readdirSync(join(ROOT, dir)).filter((f) => /\.ya?ml$/.test(f)).map((f) => join(dir, f));
 }
@@ -128,6 +139,12 @@ describe("fanout schema", () => {
 
   test.each([...planFiles("examples"), ...planFiles("fixtures")])("%s validates", (file) => {
     expect(check(readFileSync(join(ROOT, file), "utf8"))).toEqual({ valid: true, errors: [] });
+  });
+
+  test("every whole plan in README.md and docs/ validates", () => {
+    const plans = documentedPlans();
+    expect(plans.length).toBeGreaterThanOrEqual(4);
+    for (const [where, yaml] of plans) expect([where, check(yaml)]).toEqual([where, { valid: true, errors: [] }]);
   });
 
   test.each(Object.keys(ACCEPTED))("never stricter than fanout: %s", async (name) => {
