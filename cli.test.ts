@@ -35,7 +35,7 @@ describe("fanout CLI", () => {
   test("help: `fanout help`, `help <command>` and --help print to stdout and exit 0; bare `fanout` is exit 2 with the overview on stderr", () => {
     const overview = fanout(["help"]);
     expect(overview.code).toBe(0);
-    for (const name of ["run <plan>", "probe [path]", "types [dir]", "help [command]", "-v, --version"]) expect(overview.stdout).toContain(name);
+    for (const name of ["run <plan>", "probe [path]", "types [dir]", "schema", "check <plugin>", "init [dir]", "help [command]", "-v, --version"]) expect(overview.stdout).toContain(name);
     expect(fanout(["--help"]).stdout).toBe(overview.stdout);
     const run = fanout(["help", "run"]);
     expect(run.code).toBe(0);
@@ -45,11 +45,14 @@ describe("fanout CLI", () => {
     expect(fanout(["run", "-h"]).stdout).toBe(run.stdout);
     expect(fanout(["help", "probe"]).stdout).toContain("--calibrate");
     expect(fanout(["help", "types"]).stdout).toContain("fanout types plugins/");
+    expect(fanout(["help", "schema"]).stdout).toContain("fanout schema > fanout.schema.json");
+    expect(fanout(["help", "check"]).stdout).toContain("fanout check plugins/hello.ts");
+    expect(fanout(["help", "init"]).stdout).toContain("fanout init hello");
     expect(fanout(["help", "help"]).code).toBe(0);
     const bare = fanout([]);
     expect([bare.code, bare.stdout, bare.stderr]).toEqual([2, "", overview.stdout]);
     const unknown = fanout(["help", "rum"]);
-    expect([unknown.code, unknown.stderr]).toEqual([2, `error: unknown command "rum" (did you mean "run"?); expected one of: run, probe, history, types, help\nRun "fanout help" for usage.\n`]);
+    expect([unknown.code, unknown.stderr]).toEqual([2, `error: unknown command "rum" (did you mean "run"?); expected one of: run, probe, history, types, schema, check, init, help\nRun "fanout help" for usage.\n`]);
   });
 
   test("exit 0 when every instance succeeds; --json writes only NDJSON to stdout", () => {

@@ -45,6 +45,25 @@ async function types(dir: string | undefined): Promise<number> {
   return 0;
 }
 
+async function schema(): Promise<number> {
+  const { schemaText } = await import("./core/commands/schema.ts");
+  writeStdout(schemaText());
+  return 0;
+}
+
+async function check(plugin: string, flags: { json?: boolean }): Promise<number> {
+  const { checkPlugin, formatReport } = await import("./core/commands/check.ts");
+  const report = await checkPlugin(plugin);
+  writeStdout(flags.json ? `${JSON.stringify(report)}\n` : formatReport(report));
+  return 0;
+}
+
+async function init(dir: string | undefined): Promise<number> {
+  const { initCommand } = await import("./core/commands/init.ts");
+  writeStdout(initCommand(dir).map((f) => `wrote ${f}\n`).join(""));
+  return 0;
+}
+
 async function buildCli() {
   const { cac } = await import("./core/deps.ts");
   const cli = cac("fanout");
@@ -98,6 +117,19 @@ async function buildCli() {
     .command("types [dir]", "Write fanout.d.ts into a folder (default: .), for editors to type-check plugins")
     .example("fanout types plugins/")
     .action(types);
+  cli
+    .command("schema", "Print the plan's JSON Schema (draft-07), for completion and checks in editors")
+    .example("fanout schema > fanout.schema.json   # then, atop a plan: # yaml-language-server: $schema=fanout.schema.json")
+    .action(schema);
+  cli
+    .command("check <plugin>", "Load a plugin as a run would and show its hint, resources, input schema and description")
+    .option("--json", "Write one JSON object to stdout")
+    .example("fanout check plugins/hello.ts")
+    .action(check);
+  cli
+    .command("init [dir]", "Start a project in a folder (default: .): a plan, a typed plugin, fanout.d.ts, the plan's JSON Schema, tsconfig.json and package.json")
+    .example("fanout init hello && cd hello && fanout run plan.yml")
+    .action(init);
   cli
     .command("help [command]", "Show the options of a command, or this overview")
     .action((name: string | undefined) => (writeStdout(helpText(name)), 0));

@@ -82,6 +82,7 @@ function validateModule(shape: ModuleDefinition<any> | Record<string, unknown>, 
     hint: out.parallelizationHint ?? { kind: "fully_parallel" },
     resources: out.resources ?? {},
     input: out.input,
+    description: out.description,
     shellCode: out.shellCode ?? [],
     run: out.run as LoadedModule["run"],
   };

@@ -116,6 +116,8 @@ export interface LoadedModule {
   hint: Hint;
   resources: Resources;
   input?: v.GenericSchema;
+  /** The module's `description` export, shown by `fanout check`. */
+  description?: string;
   /** Inputs whose template values are quoted for the shell. */
   shellCode: readonly string[];
   run: RunFunction<unknown>;
@@ -126,7 +128,7 @@ export const ModuleExportsSchema = v.object({
   parallelizationHint: v.optional(HintSchema),
   resources: v.optional(ResourcesSchema),
   input: v.optional(v.custom<v.GenericSchema>((s) => typeof s === "object" && s !== null && "~standard" in s, "expected input to be a valibot schema")),
-  description: v.optional(v.string()),
+  description: v.optional(v.string("expected description as a string")),
   shellCode: v.optional(v.array(v.string("expected each of shellCode to be an input name"), "expected shellCode as a list of input names")),
   run: v.function("expected a run function: `export default async function run(input, ctx) {…}`"),
 });

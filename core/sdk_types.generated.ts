@@ -238,6 +238,8 @@ declare module "fanout/internal/module" {
         hint: Hint;
         resources: Resources;
         input?: v.GenericSchema;
+        /** The module's \`description\` export, shown by \`fanout check\`. */
+        description?: string;
         /** Inputs whose template values are quoted for the shell. */
         shellCode: readonly string[];
         run: RunFunction<unknown>;
@@ -266,7 +268,7 @@ declare module "fanout/internal/module" {
             readonly io_pattern: v.OptionalSchema<v.PicklistSchema<["sequential", "random"], "expected io_pattern \\"sequential\\" or \\"random\\"">, undefined>;
         }, undefined>, undefined>;
         readonly input: v.OptionalSchema<v.CustomSchema<v.GenericSchema, v.ErrorMessage<v.CustomIssue>>, undefined>;
-        readonly description: v.OptionalSchema<v.StringSchema<undefined>, undefined>;
+        readonly description: v.OptionalSchema<v.StringSchema<"expected description as a string">, undefined>;
         readonly shellCode: v.OptionalSchema<v.ArraySchema<v.StringSchema<"expected each of shellCode to be an input name">, "expected shellCode as a list of input names">, undefined>;
         readonly run: v.FunctionSchema<"expected a run function: \`export default async function run(input, ctx) {…}\`">;
     }, undefined>;

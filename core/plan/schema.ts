@@ -8,6 +8,9 @@ import { parseDuration, parseSize } from "../units.ts";
 
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.:-]*$/;
 
+/** A field's description, for people and for `fanout schema` (editors show it on hover). */
+const about = <S extends v.GenericSchema>(text: string, schema: S) => v.pipe(schema, v.description(text));
+
 /** Milliseconds from "500ms", "30s", "2m"; `positive` refuses 0 (a timeout of 0 would fail every attempt at once). */
 const duration = (what: string, { positive }: { positive: boolean }) =>
   v.pipe(
@@ -58,38 +61,38 @@ const percentage = v.pipe(
 
 /** One alternative of a `race:`: a module call with its own input, hint and resources. */
 export const RaceAlternativeSchema = v.strictObject({
-  module: moduleName,
-  with: v.optional(mapping("expected with as a mapping of inputs"), {}),
-  hint: v.optional(HintSchema),
-  resources: v.optional(ResourcesSchema),
+  module: about("The module this alternative calls: a built-in or a name from plugins:", moduleName),
+  with: about("This alternative's module input", v.optional(mapping("expected with as a mapping of inputs"), {})),
+  hint: about("Overrides the module's parallelization hint for this alternative", v.optional(HintSchema)),
+  resources: about("Overrides the module's resource needs, key by key", v.optional(ResourcesSchema)),
 });
 
 export const TaskSchema = v.strictObject({
-  name: name("name"),
+  name: about("The task's name: letters, digits, _ . : -; unique among tasks and groups", name("name")),
   // Exactly one of module and race (checked in core/plan/steps.ts).
-  module: v.optional(moduleName),
-  race: v.optional(
+  module: about("A built-in module (shell, http, sleep, …) or a name from plugins:", v.optional(moduleName)),
+  race: about("Instead of module: alternatives started together; the first to succeed wins, the others are cancelled", v.optional(
     v.pipe(
       v.array(RaceAlternativeSchema, "expected race as a list of alternatives, each with a module"),
       v.minLength(2, "expected race as a list of at least 2 alternatives"),
     ),
-  ),
-  with: v.optional(mapping("expected with as a mapping of inputs"), {}),
-  hosts: v.optional(v.pipe(stringList("hosts"), v.minLength(1, "expected at least one host"))),
-  items: v.optional(v.array(v.unknown(), "expected items as a list")),
-  items_from: v.optional(ItemsFromSchema),
-  needs: v.optional(stringList("needs")),
-  hint: v.optional(HintSchema),
-  resources: v.optional(ResourcesSchema),
-  timeout: v.optional(duration("timeout", { positive: true })),
-  retries: v.optional(
+  )),
+  with: about("The module's input; values may use {{ vars.x }}, {{ item }}, {{ host }}", v.optional(mapping("expected with as a mapping of inputs"), {})),
+  hosts: about("The hosts this task runs on, among the plan's (default: all)", v.optional(v.pipe(stringList("hosts"), v.minLength(1, "expected at least one host")))),
+  items: about("Fan out: one instance per host and item", v.optional(v.array(v.unknown(), "expected items as a list"))),
+  items_from: about("Items from files matching a glob, or from the lines of a file (instead of items)", v.optional(ItemsFromSchema)),
+  needs: about("Tasks or groups this task waits for (default: the previous task on the same host)", v.optional(stringList("needs"))),
+  hint: about("Overrides the module's parallelization hint: fully_parallel, host_exclusive, global_exclusive, or { kind: rate_limited, per_second: N }", v.optional(HintSchema)),
+  resources: about("Overrides the module's resource needs (cpu, io, mem, io_pattern), key by key", v.optional(ResourcesSchema)),
+  timeout: about("Per attempt, a duration > 0 like 500ms, 30s, 2m or 1h", v.optional(duration("timeout", { positive: true }))),
+  retries: about("Extra attempts after a failure or timeout (default 0)", v.optional(
     v.pipe(v.number("expected retries as a whole number >= 0"), v.integer("expected retries as a whole number"), v.minValue(0, "expected retries >= 0")),
     0,
-  ),
+  )),
   // 0ms is allowed: retry at once.
-  retry_delay: v.optional(duration("retry_delay", { positive: false }), "200ms"),
-  kill_grace: v.optional(duration("kill_grace", { positive: true })),
-  max_fail_percentage: v.optional(percentage),
+  retry_delay: about("First backoff before a retry, doubling each time (default 200ms; 0ms: at once)", v.optional(duration("retry_delay", { positive: false }), "200ms")),
+  kill_grace: about("SIGTERM to SIGKILL for a cancelled attempt's process group, a duration > 0 (default: the run's)", v.optional(duration("kill_grace", { positive: true }))),
+  max_fail_percentage: about("Stop starting this task's instances once more than this percentage of them failed", v.optional(percentage)),
 });
 
 /** Where a secret's value comes from: an environment variable, or a file relative to the plan (core/secrets/). */
@@ -106,40 +109,40 @@ const count = (what: string) =>
 
 /** `parallel: [tasks…]`: one step of the task list whose tasks run side by side, at most `limit` instances at once. */
 export const GroupSchema = v.strictObject({
-  name: name("name"),
-  parallel: v.pipe(v.array(v.unknown(), "expected parallel as a list of tasks"), v.minLength(1, "expected at least one task in parallel")),
-  limit: v.optional(count("limit")),
-  needs: v.optional(stringList("needs")),
+  name: about("The group's name; tasks and groups share one namespace", name("name")),
+  parallel: about("Tasks (or groups) that run side by side as one step of the list", v.pipe(v.array(v.unknown(), "expected parallel as a list of tasks"), v.minLength(1, "expected at least one task in parallel"))),
+  limit: about("At most this many instances of the group's tasks at once", v.optional(count("limit"))),
+  needs: about("Tasks or groups the whole group waits for", v.optional(stringList("needs"))),
 });
 
 export const STORAGE_TYPES = ["auto", "nvme", "ssd", "hdd"] as const;
 
 /** Run-wide pool sizes; each may be overridden by a flag of the same name. */
 export const PlanResourcesSchema = v.strictObject({
-  cpu_tokens: v.optional(count("cpu_tokens")),
-  io_tokens: v.optional(count("io_tokens")),
-  storage_type: v.optional(v.picklist(STORAGE_TYPES, `expected storage_type one of ${STORAGE_TYPES.join(", ")}`)),
-  mem_free: v.optional(
+  cpu_tokens: about("CPU token pool size (default: the cores fanout may use); --cpu-tokens overrides", v.optional(count("cpu_tokens"))),
+  io_tokens: about("I/O token pool size (default: from the storage device); --io-tokens overrides", v.optional(count("io_tokens"))),
+  storage_type: about("Size I/O for this storage: auto, nvme, ssd or hdd", v.optional(v.picklist(STORAGE_TYPES, `expected storage_type one of ${STORAGE_TYPES.join(", ")}`))),
+  mem_free: about("Start nothing while less memory than this is available, a size like 1GiB", v.optional(
     v.pipe(
       v.union([v.string(), v.number()], "expected mem_free as a size like 1GiB"),
       v.transform((s) => parseSize(s)),
       v.number("expected mem_free as a size like 1GiB"),
     ),
-  ),
-  mem_budget: v.optional(
+  )),
+  mem_budget: about("The declared mem of running instances must fit in this size, like 8GiB", v.optional(
     v.pipe(
       v.union([v.string(), v.number()], "expected mem_budget as a size like 8GiB"),
       v.transform((s) => parseSize(s)),
       v.number("expected mem_budget as a size like 8GiB"),
     ),
-  ),
+  )),
 });
 
 export const PlanSchema = v.strictObject({
-  version: v.literal(1, "expected version: 1"),
-  name: v.optional(name("name")),
-  hosts: v.optional(v.pipe(stringList("hosts"), v.minLength(1, "expected at least one host")), ["localhost"]),
-  parallelism: v.optional(
+  version: about("The plan format's version: 1", v.literal(1, "expected version: 1")),
+  name: about("The run's name (default: the file name without extension)", v.optional(name("name"))),
+  hosts: about("Host labels each task runs on (default [localhost])", v.optional(v.pipe(stringList("hosts"), v.minLength(1, "expected at least one host")), ["localhost"])),
+  parallelism: about("The fork limit: auto or a whole number >= 1; --parallelism overrides", v.optional(
     v.union(
       [
         v.literal("auto"),
@@ -152,13 +155,13 @@ export const PlanSchema = v.strictObject({
       "expected parallelism as auto or a whole number >= 1",
     ),
     "auto",
-  ),
-  vars: v.optional(mapping("expected vars as a mapping"), {}),
-  plugins: v.optional(v.record(v.string(), v.string("expected a path to a .ts or .js module"), "expected plugins as a mapping of name: path"), {}),
-  secrets: v.optional(v.record(v.string(), SecretSourceSchema, "expected secrets as a mapping of name: { env: VARIABLE } or { file: path }"), {}),
-  resources: v.optional(PlanResourcesSchema, {}),
-  max_fail_percentage: v.optional(percentage),
-  tasks: v.pipe(v.array(TaskSchema, "expected tasks as a list"), v.minLength(1, "expected at least one task")),
+  )),
+  vars: about("Values for {{ vars.x }} in templates; --var key=value overrides", v.optional(mapping("expected vars as a mapping"), {})),
+  plugins: about("Module name -> path of a local .ts or .js plugin, relative to the plan", v.optional(v.record(v.string(), v.string("expected a path to a .ts or .js module"), "expected plugins as a mapping of name: path"), {})),
+  secrets: about("Secret name -> where its value comes from ({ env: VARIABLE } or { file: path }); used as {{ secrets.name }}, masked in all output", v.optional(v.record(v.string(), SecretSourceSchema, "expected secrets as a mapping of name: { env: VARIABLE } or { file: path }"), {})),
+  resources: about("Run-wide pool sizes", v.optional(PlanResourcesSchema, {})),
+  max_fail_percentage: about("Default max_fail_percentage for every task", v.optional(percentage)),
+  tasks: about("The tasks, in order; an entry with parallel: is a group", v.pipe(v.array(TaskSchema, "expected tasks as a list"), v.minLength(1, "expected at least one task"))),
 });
 
 /** The plan's top level with its tasks as written: load.ts checks each task on its own. */
