@@ -83,6 +83,7 @@ async function buildCli() {
     .option("--json", "Write one JSON object to stdout")
     .option("--calibrate", "Measure read throughput per depth (about 2.5 s) and cache the knee for this device")
     .option("--budget <duration>", "Calibration time budget (default 2.5s)")
+    .example("fanout probe /data --json | jq .device.class")
     .example("fanout probe /data --calibrate")
     .action(probe);
   cli
@@ -100,6 +101,7 @@ async function buildCli() {
     .action(types);
   cli
     .command("help [command]", "Show the options of a command, or this overview")
+    .example("fanout help run")
     .action((name: string | undefined) => (writeStdout(helpText(name)), 0));
   // Declared so that cac parses them as flags (`fanout -v run` is not -v="run");
   // checkOptions decides where they may appear.
