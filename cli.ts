@@ -82,9 +82,11 @@ async function buildCli() {
     .command("probe [path]", "Show the disk under a path (default: .), its class and I/O depths, cores and memory")
     .option("--json", "Write one JSON object to stdout")
     .option("--calibrate", "Measure read throughput per depth (about 2.5 s) and cache the knee for this device")
-    .option("--budget <duration>", "Calibration time budget (default 2.5s)")
+    .option("--budget <duration>", "Calibration time budget (default 2.5s; under 1s warns that the result may not be representative)")
+    .option("--forget", "Drop this device's cached calibration (before calibrating, with --calibrate)")
     .example("fanout probe /data --json | jq .device.class")
     .example("fanout probe /data --calibrate")
+    .example("fanout probe /data --forget")
     .action(probe);
   cli
     .command("history [plan]", "Show past runs from the journal (of a plan file, or a plan name), one run's instances, or what failed last time")
