@@ -12,7 +12,7 @@ import type { ProbeFlags } from "./core/commands/probe.ts";
 import type { RunFlags } from "./core/commands/run_action.ts";
 import { checkOptions } from "./core/commands/check_options.ts";
 import { fromCacArgs, toCacArgv } from "./core/commands/cli_argv.ts";
-import { commandHelp, HELP_OPTION, programHelp, TOP_OPTIONS } from "./core/commands/help.ts";
+import { type CliCommand, commandHelp, HELP_OPTION, programHelp, TOP_OPTIONS } from "./core/commands/help.ts";
 import { UsageError } from "./core/errors.ts";
 import { EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_INVALID, EXIT_IO } from "./core/exit_codes.ts";
 import { guardStderr, stderrDrained, writeStderr } from "./core/runtime/stderr.ts";
@@ -42,6 +42,12 @@ async function history(plan: string | undefined, flags: HistoryFlags): Promise<n
 async function types(dir: string | undefined): Promise<number> {
   const { typesCommand } = await import("./core/commands/types.ts");
   writeStdout(`wrote ${typesCommand(dir)}\n`);
+  return 0;
+}
+
+async function completion(shell: string, commands: CliCommand[]): Promise<number> {
+  const { completionScript } = await import("./core/commands/completion.ts");
+  writeStdout(completionScript(shell, commands));
   return 0;
 }
 
@@ -101,6 +107,11 @@ async function buildCli() {
     .command("types [dir]", "Write fanout.d.ts into a folder (default: .), for editors to type-check plugins")
     .example("fanout types plugins/")
     .action(types);
+  cli
+    .command("completion <shell>", "Print a shell completion script (bash; zsh loads it with bashcompinit)")
+    .example("source <(fanout completion bash)")
+    .example("fanout completion bash > ~/.local/share/bash-completion/completions/fanout")
+    .action((shell: string) => completion(shell, cli.commands));
   cli
     .command("help [command]", "Show the options of a command, or this overview")
     .example("fanout help run")
