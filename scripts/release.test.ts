@@ -8,6 +8,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { parseDocument } from "../core/deps_yaml.ts";
 import { tempDir } from "../core/test_helpers.ts";
 import { binaryName, hostTarget, release, TARGETS } from "./release.ts";
 
@@ -74,4 +75,26 @@ describe("npm run release", () => {
     expect(r.stderr).toBe(`error: unknown target plan9-x64; expected one of: ${TARGETS.map((t) => t.name).join(", ")}\n`);
     expect(existsSync(out)).toBe(false);
   }, 60_000);
+});
+
+describe(".github/workflows/release.yml", () => {
+  test("on a v* tag: npm install, npm run release (all targets, none allowed missing), sha256sum -c, every file of dist/release attached", () => {
+    const doc = parseDocument(readFileSync(join(ROOT, ".github/workflows/release.yml"), "utf8"));
+    expect(doc.errors).toEqual([]);
+    const workflow = doc.toJS();
+    expect(workflow.on).toEqual({ push: { tags: ["v*"] } });
+    expect(workflow.permissions).toEqual({ contents: "write" });
+    const steps: { run?: string; uses?: string; "working-directory"?: string }[] = workflow.jobs.release.steps;
+    const runs = steps.map((s) => s.run ?? "");
+    const at = (text: string) => runs.findIndex((r) => r.includes(text));
+    expect(at("npm install")).toBeGreaterThan(-1);
+    expect(runs[at("npm run release")]!.trim()).toBe("npm run release");
+    const check = steps[at("sha256sum -c SHA256SUMS")]!;
+    expect(check["working-directory"]).toBe("dist/release");
+    expect(at("gh release create")).toBeGreaterThan(at("sha256sum -c"));
+    expect(runs[at("gh release create")]).toContain("dist/release/*");
+    expect(at("npm install")).toBeLessThan(at("npm run release"));
+    const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
+    expect(pkg.scripts.release).toBe("bun --no-install scripts/release.ts");
+  });
 });
