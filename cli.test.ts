@@ -52,7 +52,9 @@ describe("fanout CLI", () => {
     const bare = fanout([]);
     expect([bare.code, bare.stdout, bare.stderr]).toEqual([2, "", overview.stdout]);
     const unknown = fanout(["help", "rum"]);
-    expect([unknown.code, unknown.stderr]).toEqual([2, `error: unknown command "rum" (did you mean "run"?); expected one of: run, probe, history, types, schema, check, init, help\nRun "fanout help" for usage.\n`]);
+    expect([unknown.code, unknown.stderr]).toEqual([2, `error: unknown command "rum" (did you mean "run"?); expected one of: run, probe, history, types, schema, check, init, completion, help
+Run "fanout help" for usage.
+`]);
   });
 
   test("exit 0 when every instance succeeds; --json writes only NDJSON to stdout", () => {

@@ -12,7 +12,7 @@ import type { ProbeFlags } from "./core/commands/probe.ts";
 import type { RunFlags } from "./core/commands/run_action.ts";
 import { checkOptions } from "./core/commands/check_options.ts";
 import { fromCacArgs, toCacArgv } from "./core/commands/cli_argv.ts";
-import { commandHelp, HELP_OPTION, programHelp, TOP_OPTIONS } from "./core/commands/help.ts";
+import { type CliCommand, commandHelp, HELP_OPTION, programHelp, TOP_OPTIONS } from "./core/commands/help.ts";
 import { UsageError } from "./core/errors.ts";
 import { EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_INVALID, EXIT_IO } from "./core/exit_codes.ts";
 import { guardStderr, stderrDrained, writeStderr } from "./core/runtime/stderr.ts";
@@ -64,6 +64,12 @@ async function init(dir: string | undefined): Promise<number> {
   return 0;
 }
 
+async function completion(shell: string, commands: CliCommand[]): Promise<number> {
+  const { completionScript } = await import("./core/commands/completion.ts");
+  writeStdout(completionScript(shell, commands));
+  return 0;
+}
+
 async function buildCli() {
   const { cac } = await import("./core/deps.ts");
   const cli = cac("fanout");
@@ -101,8 +107,11 @@ async function buildCli() {
     .command("probe [path]", "Show the disk under a path (default: .), its class and I/O depths, cores and memory")
     .option("--json", "Write one JSON object to stdout")
     .option("--calibrate", "Measure read throughput per depth (about 2.5 s) and cache the knee for this device")
-    .option("--budget <duration>", "Calibration time budget (default 2.5s)")
+    .option("--budget <duration>", "Calibration time budget (default 2.5s; under 1s warns that the result may not be representative)")
+    .option("--forget", "Drop this device's cached calibration (before calibrating, with --calibrate)")
+    .example("fanout probe /data --json | jq .device.class")
     .example("fanout probe /data --calibrate")
+    .example("fanout probe /data --forget")
     .action(probe);
   cli
     .command("history [plan]", "Show past runs from the journal (of a plan file, or a plan name), one run's instances, or what failed last time")
@@ -131,7 +140,13 @@ async function buildCli() {
     .example("fanout init hello && cd hello && fanout run plan.yml")
     .action(init);
   cli
+    .command("completion <shell>", "Print a shell completion script (bash; zsh loads it with bashcompinit)")
+    .example("source <(fanout completion bash)")
+    .example("fanout completion bash > ~/.local/share/bash-completion/completions/fanout")
+    .action((shell: string) => completion(shell, cli.commands));
+  cli
     .command("help [command]", "Show the options of a command, or this overview")
+    .example("fanout help run")
     .action((name: string | undefined) => (writeStdout(helpText(name)), 0));
   // Declared so that cac parses them as flags (`fanout -v run` is not -v="run");
   // checkOptions decides where they may appear.

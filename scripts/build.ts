@@ -18,8 +18,10 @@ const ROOT = resolve(import.meta.dirname, "..");
  * The arguments after `bun` that compile `entry` (relative to the project
  * root, or absolute) into `outfile` as fanout ships. The benchmarks build
  * their floor programs with them too, so those start exactly as fanout does.
+ * `target` (a Bun target such as "bun-linux-arm64") cross-compiles; Bun
+ * fetches that platform's runtime through the npm registry.
  */
-export function compileArgs(entry: string, outfile: string): string[] {
+export function compileArgs(entry: string, outfile: string, target?: string): string[] {
   const git = spawnSync("git", ["rev-parse", "HEAD"], { cwd: ROOT, encoding: "utf8" });
   const commit = git.status === 0 ? git.stdout.trim() : "unknown";
   return [
@@ -34,6 +36,7 @@ export function compileArgs(entry: string, outfile: string): string[] {
     // A user's .env or bunfig.toml must not change how fanout itself behaves.
     "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig",
     "--define", `FANOUT_COMMIT=${JSON.stringify(commit)}`,
+    ...(target ? [`--target=${target}`] : []),
     "--outfile", outfile,
   ];
 }
@@ -44,12 +47,12 @@ export function compileArgs(entry: string, outfile: string): string[] {
  * writes a map per chunk (they are inside the binary too): the build goes to
  * a scratch folder beside `outfile`, so that they do not pile up there.
  */
-export function buildBinary(outfile: string, options: { quiet?: boolean; entry?: string } = {}): void {
+export function buildBinary(outfile: string, options: { quiet?: boolean; entry?: string; target?: string } = {}): void {
   mkdirSync(dirname(resolve(outfile)), { recursive: true });
   const scratch = mkdtempSync(join(dirname(resolve(outfile)), ".build-"));
   try {
     const built = join(scratch, basename(outfile));
-    const args = compileArgs(options.entry ?? "cli.ts", built);
+    const args = compileArgs(options.entry ?? "cli.ts", built, options.target);
     const r = spawnSync(process.execPath, args, { cwd: ROOT, encoding: "utf8", stdio: options.quiet ? "pipe" : "inherit" });
     if (r.status !== 0) throw new Error(`bun build failed (exit ${r.status}): ${r.stderr ?? ""}`);
     renameSync(built, outfile);

@@ -1,11 +1,13 @@
 import { describe, expect, test } from "bun:test";
 import { spawn } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { tempDir } from "../test_helpers.ts";
 import { UsageError } from "../errors.ts";
 import { probeCommand } from "./probe.ts";
-import { formatProbe, printProbe } from "./probe_output.ts";
+import { formatProbe, printProbe, PROBE_SCHEMA_VERSION } from "./probe_output.ts";
+import { REPRESENTATIVE_BUDGET_MS, shortBudgetNote } from "../probe/calibrate.ts";
 
 describe("probeCommand", () => {
   test("reports device, cores and memory for the working directory; human and JSON forms", async () => {
@@ -66,4 +68,69 @@ describe("fanout probe --calibrate › Ctrl-C", () => {
       }
     }, 60_000);
   }
+});
+
+/** `fanout probe …` from source, with a calibration cache of its own. */
+function probe(args: string[], cache: string) {
+  const r = spawnSync(process.execPath, ["--no-install", join(ROOT, "cli.ts"), "probe", ...args], {
+    cwd: ROOT, encoding: "utf8", timeout: 120_000, env: { ...process.env, XDG_CACHE_HOME: cache },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Every object key in `value`, with its path. */
+function keys(value: unknown, at = ""): string[] {
+  if (Array.isArray(value)) return value.flatMap((v, i) => keys(v, `${at}[${i}]`));
+  if (value === null || typeof value !== "object") return [];
+  return Object.entries(value).flatMap(([k, v]) => [`${at}.${k}`, ...keys(v, `${at}.${k}`)]);
+}
+
+describe("fanout probe --json", () => {
+  test("one line: schema_version, and every key at every depth in snake_case", () => {
+    const r = probe([tempDir("fanout-probe-"), "--json"], tempDir("fanout-cache-"));
+    expect([r.code, r.stderr]).toEqual([0, ""]);
+    expect(r.stdout.indexOf("\n")).toBe(r.stdout.length - 1);
+    const report = JSON.parse(r.stdout);
+    expect(report.schema_version).toBe(PROBE_SCHEMA_VERSION);
+    const all = keys(report);
+    for (const key of [".device.calibration_key", ".device.recommended.random.depth", ".cores.cores", ".memory.bytes"]) expect(all).toContain(key);
+    expect(all.filter((k) => !/^[a-z0-9_]+$/.test(k.split(".").at(-1)!))).toEqual([]);
+  });
+});
+
+describe("fanout probe --calibrate with a short budget, then --forget", () => {
+  test("warns that the result may not be representative; --forget removes the cached file, and says so when there is none", () => {
+    const dir = tempDir("fanout-probe-");
+    const cache = tempDir("fanout-cache-");
+    const calibrated = probe([dir, "--calibrate", "--budget", "300ms", "--json"], cache);
+    expect(calibrated.code).toBe(0);
+    const note = shortBudgetNote(300)!;
+    expect(calibrated.stderr).toBe(`warning: calibration ${note}\n`);
+    const report = JSON.parse(calibrated.stdout);
+    expect(report.calibrated.notes).toContain(note);
+    const file: string = report.calibrated.cache_file;
+    expect(file.startsWith(join(cache, "fanout"))).toBe(true);
+    expect(existsSync(file)).toBe(true);
+
+    // Later probes still say so, from the cached budget.
+    expect(probe([dir], cache).stdout).toContain("(a 300 ms budget: may not be representative)");
+
+    const forgot = probe([dir, "--forget", "--json"], cache);
+    expect([forgot.code, forgot.stderr]).toEqual([0, ""]);
+    const after = JSON.parse(forgot.stdout);
+    expect(after.forgotten).toEqual({ calibration_key: report.device.calibration_key, removed: file });
+    expect(after.device.calibration).toBeUndefined();
+    expect(existsSync(file)).toBe(false);
+
+    const again = probe([dir, "--forget"], cache);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain(`forgot      nothing: no calibration cached for ${report.device.calibration_key}\n`);
+    expect(again.stdout).toContain("calibrated  never");
+    expect(readdirSync(dir)).toEqual([]);
+  }, 120_000);
+
+  test("shortBudgetNote › only under REPRESENTATIVE_BUDGET_MS", () => {
+    expect(shortBudgetNote(REPRESENTATIVE_BUDGET_MS)).toBeUndefined();
+    expect(shortBudgetNote(REPRESENTATIVE_BUDGET_MS - 1)).toContain("may not be representative");
+  });
 });

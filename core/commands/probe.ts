@@ -2,22 +2,25 @@
  * `fanout probe [path]`: what fanout concludes about this machine — the disk
  * under `path`, its class and recommended I/O depths, the cores and memory
  * this process may use — and, with --calibrate, a short measured read sweep
- * that is cached for later runs.
+ * that is cached for later runs (--forget drops that cache first).
  */
 import fs from "node:fs";
 import path from "node:path";
 import { UsageError } from "../errors.ts";
 import { EXIT_INTERRUPTED, EXIT_OK } from "../exit_codes.ts";
+import { writeStderr } from "../runtime/stderr.ts";
 import { writeStdout } from "../runtime/stdout.ts";
 import { parseDuration } from "../units.ts";
 import { printProbe } from "./probe_output.ts";
-import { type CalibrateResult, calibrate } from "../probe/calibrate.ts";
+import { type CalibrateResult, calibrate, shortBudgetNote } from "../probe/calibrate.ts";
 import { type CoreDetails, coreDetails } from "../probe/cores.ts";
-import { type DeviceProbe, probeDevice } from "../probe/device_probe.ts";
+import { type DeviceProbe, type Forgotten, forgetDeviceCalibration, probeDevice } from "../probe/device_probe.ts";
 import { type MemoryAvailable, memoryAvailable } from "../probe/memory.ts";
 
 export interface ProbeOptions {
   calibrate?: boolean;
+  /** Remove the device's cached calibration (before calibrating, with both). */
+  forget?: boolean;
   /** Calibration budget in ms (default 2500). */
   budgetMs?: number;
   signal?: AbortSignal;
@@ -30,11 +33,14 @@ export interface ProbeReport {
   memory: MemoryAvailable;
   /** Present when --calibrate ran in this invocation. */
   calibrated?: CalibrateResult;
+  /** Present when --forget ran in this invocation. */
+  forgotten?: Forgotten;
 }
 
 export interface ProbeFlags {
   json?: boolean;
   calibrate?: boolean;
+  forget?: boolean;
   budget?: unknown;
 }
 
@@ -51,12 +57,14 @@ export async function probeAction(target: string | undefined, flags: ProbeFlags,
   }
   let report: ProbeReport;
   try {
-    report = await probeCommand(target, { calibrate: Boolean(flags.calibrate), budgetMs, signal });
+    report = await probeCommand(target, { calibrate: Boolean(flags.calibrate), forget: Boolean(flags.forget), budgetMs, signal });
   } catch (error) {
     if (signal.aborted) return EXIT_INTERRUPTED;
     throw error;
   }
   printProbe(report, Boolean(flags.json), (s) => writeStdout(s));
+  const short = report.calibrated && shortBudgetNote(report.calibrated.budgetMs);
+  if (short) writeStderr(`warning: calibration ${short}\n`);
   return EXIT_OK;
 }
 
@@ -71,7 +79,8 @@ export async function probeCommand(target: string | undefined, options: ProbeOpt
     throw new UsageError(`--budget: expected a duration from 1ms to ${MAX_BUDGET_MS / 1000}s, got ${budget}ms`);
   }
   if (budget !== undefined && !options.calibrate) throw new UsageError("--budget only applies with --calibrate");
-  // Calibrate first so the device report below already uses the fresh result.
+  // Forget, then calibrate, so the device report below already shows the outcome.
+  const forgotten = options.forget ? forgetDeviceCalibration(where) : undefined;
   const calibrated = options.calibrate ? await calibrate(where, { budgetMs: budget, signal: options.signal }) : undefined;
   return {
     path: where,
@@ -79,5 +88,6 @@ export async function probeCommand(target: string | undefined, options: ProbeOpt
     cores: coreDetails(),
     memory: memoryAvailable(),
     calibrated,
+    forgotten,
   };
 }

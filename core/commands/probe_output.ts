@@ -1,9 +1,15 @@
 /**
  * `fanout probe` output: a labelled listing of every fact read, or one JSON
- * object (one line, so it is also valid NDJSON) with --json.
+ * object (one line, so it is also valid NDJSON) with --json. The JSON is a
+ * public output: snake_case keys, as the events have, and a schema_version
+ * that changes only when a field is renamed or removed.
  */
+import { REPRESENTATIVE_BUDGET_MS } from "../probe/calibrate.ts";
 import type { DiskFacts } from "../probe/disk_facts.ts";
 import type { ProbeReport } from "./probe.ts";
+
+/** The version of `fanout probe --json`'s shape (before it, keys were camelCase and unversioned). */
+export const PROBE_SCHEMA_VERSION = 1;
 
 const GiB = 1024 ** 3;
 
@@ -29,6 +35,10 @@ export function formatProbe(r: ProbeReport): string {
   const dev = r.device;
   const res = dev.resolution;
   let out = line("path", r.path);
+  if (r.forgotten) {
+    const f = r.forgotten;
+    out += line("forgot", f.removed ? `the calibration cached in ${f.removed}` : f.calibrationKey ? `nothing: no calibration cached for ${f.calibrationKey}` : "nothing: no device to key a calibration by");
+  }
   const fs = res.filesystem;
   out += line("device", `${res.devno ?? "?"}${fs ? `  ${fs.type} ${fs.source} on ${fs.mountPoint} (${fs.kind})` : ""}`);
   for (const step of res.chain) out += line("via", step);
@@ -45,7 +55,9 @@ export function formatProbe(r: ProbeReport): string {
     out += line("", `knee ${c.knee} (best at ${c.bestDepth}); cached in ${c.cacheFile ?? "nowhere"}`);
     for (const n of c.notes) out += line("note", n);
   } else if (dev.calibration) {
-    out += line("calibrated", `knee ${dev.calibration.knee} on ${dev.calibration.measuredAt}${dev.calibration.direct ? "" : " (buffered: the page cache may have served it; not used for depth)"}`);
+    const cal = dev.calibration;
+    const short = cal.budgetMs < REPRESENTATIVE_BUDGET_MS ? ` (a ${cal.budgetMs} ms budget: may not be representative)` : "";
+    out += line("calibrated", `knee ${cal.knee} on ${cal.measuredAt}${short}${cal.direct ? "" : " (buffered: the page cache may have served it; not used for depth)"}`);
   } else {
     out += line("calibrated", "never (fanout probe --calibrate measures this device)");
   }
@@ -56,6 +68,23 @@ export function formatProbe(r: ProbeReport): string {
   return out;
 }
 
+/** "mibPerSec" → "mib_per_sec". */
+function snakeCase(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
+/** The same value with every object key in snake_case (the report has no keys that are data). */
+function snakeKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(snakeKeys);
+  if (value === null || typeof value !== "object") return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [snakeCase(k), snakeKeys(v)]));
+}
+
+/** The object `fanout probe --json` prints. */
+export function probeJson(r: ProbeReport): Record<string, unknown> {
+  return { schema_version: PROBE_SCHEMA_VERSION, ...(snakeKeys(r) as Record<string, unknown>) };
+}
+
 export function printProbe(r: ProbeReport, json: boolean, write: (s: string) => void): void {
-  write(json ? JSON.stringify(r) + "\n" : formatProbe(r));
+  write(json ? JSON.stringify(probeJson(r)) + "\n" : formatProbe(r));
 }

@@ -35,6 +35,18 @@ export const DEFAULT_DEPTHS = [1, 2, 4, 8, 16, 32];
 /** Leaves room for start-up and the write inside a 3 s wall-clock promise. */
 export const DEFAULT_BUDGET_MS = 2500;
 const MIB = 1024 * 1024;
+/**
+ * Below this budget the file is a few MiB and each depth gets a few dozen
+ * ms: the drive's cache and the noise of a shared machine can decide the knee.
+ */
+export const REPRESENTATIVE_BUDGET_MS = 1000;
+
+/** The warning a calibration with a short budget carries, or undefined. */
+export function shortBudgetNote(budgetMs: number): string | undefined {
+  if (budgetMs >= REPRESENTATIVE_BUDGET_MS) return undefined;
+  return `budget ${budgetMs} ms is short (under ${REPRESENTATIVE_BUDGET_MS / 1000} s; the default is ${DEFAULT_BUDGET_MS / 1000} s): a small file and few reads per depth, so the knee may not be representative`;
+}
+
 /** Within this fraction of the best, more depth is not worth its latency. */
 const KNEE_FRACTION = 0.9;
 
@@ -147,6 +159,8 @@ export async function calibrate(target = ".", options: CalibrateOptions = {}): P
   }
   const { knee, best } = findKnee(points);
   const notes: string[] = [];
+  const short = shortBudgetNote(budgetMs);
+  if (short) notes.push(short);
   if (!direct) notes.push("O_DIRECT unavailable here: the just-written file may sit in the page cache, which flatters throughput");
   if (resolution.disks.length === 0) notes.push(`no block device resolved: ${resolution.problem ?? "unknown"}`);
   const result: CalibrateResult = {

@@ -79,3 +79,11 @@ export function writeCalibration(cal: Calibration, options: CacheOptions = {}): 
   fs.renameSync(tmp, file);
   return file;
 }
+
+/** Removes the cached calibration for a key; returns its file if there was one. */
+export function forgetCalibration(key: string, options: CacheOptions = {}): string | undefined {
+  const file = calibrationFile(key, options);
+  if (!fs.existsSync(file)) return undefined;
+  fs.rmSync(file, { force: true });
+  return file;
+}

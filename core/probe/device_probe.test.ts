@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { calibrationKey, writeCalibration } from "./calibration_cache.ts";
 import { makeDev, realStatDev, splitDev } from "./device_number.ts";
-import { cachedCalibration, probeDevice } from "./device_probe.ts";
+import { cachedCalibration, forgetDeviceCalibration, probeDevice } from "./device_probe.ts";
 
 const FIXTURES = path.join(import.meta.dir, "../../fixtures/sysfs");
 const cache = fs.mkdtempSync(path.join(os.tmpdir(), "fanout-probe-cache-"));
@@ -62,6 +62,23 @@ describe("probeDevice on fake trees", () => {
     const p = probeDevice("/data", opts);
     expect(p.recommended.random).toMatchObject({ depth: 16 });
     expect(p.recommended.random.reason).toContain("calibrated");
+  });
+
+  test("forgetDeviceCalibration removes the cached calibration of the disk under the path, and only that", () => {
+    const key = calibrationKey("8:0", { model: "Samsung SSD 870" });
+    const other = calibrationKey("259:0", { model: "Other" });
+    for (const k of [key, other]) {
+      writeCalibration({
+        key: k, measuredAt: "2025-01-01T00:00:00.000Z", path: "/data", fileBytes: 1, blockBytes: 1, direct: true, budgetMs: 1,
+        points: [{ depth: 16, mibPerSec: 1, reads: 1, ms: 1 }], knee: 16, bestDepth: 16, notes: [],
+      }, { env: opts.env });
+    }
+    const file = path.join(cache, "fanout", `calibration-${key}.json`);
+    expect(forgetDeviceCalibration("/data", opts)).toEqual({ calibrationKey: key, removed: file });
+    expect(fs.existsSync(file)).toBe(false);
+    expect(fs.existsSync(path.join(cache, "fanout", `calibration-${other}.json`))).toBe(true);
+    expect(probeDevice("/data", opts).recommended.random.depth).toBe(12);
+    expect(forgetDeviceCalibration("/data", opts)).toEqual({ calibrationKey: key, removed: undefined });
   });
 
   test("a missing tree: unknown, moderate depth, never a throw", () => {

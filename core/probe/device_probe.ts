@@ -4,7 +4,7 @@
  * cached calibration if this device was ever measured.
  */
 import { type BlockOptions, type BlockResolution, resolveBlockDevice } from "./block_device.ts";
-import { type Calibration, type CacheOptions, calibrationKey, readCalibration } from "./calibration_cache.ts";
+import { type Calibration, type CacheOptions, calibrationKey, forgetCalibration, readCalibration } from "./calibration_cache.ts";
 import { classify, type Classification, type DepthAdvice, type IoPattern, recommendDepth } from "./classify.ts";
 
 export interface DeviceProbeOptions extends BlockOptions, CacheOptions {}
@@ -48,4 +48,16 @@ export function probeDevice(target = ".", options: DeviceProbeOptions = {}): Dev
 export function cachedCalibration(target = ".", options: DeviceProbeOptions = {}): Calibration | undefined {
   const key = keyFor(resolveBlockDevice(target, options));
   return key ? readCalibration(key, options) : undefined;
+}
+
+/** What `fanout probe --forget` did: the key of the device under the path, and the file removed if one was cached. */
+export interface Forgotten {
+  calibrationKey?: string;
+  removed?: string;
+}
+
+/** Drops the cached calibration of the device under `target`, so depths fall back to the class's defaults. */
+export function forgetDeviceCalibration(target = ".", options: DeviceProbeOptions = {}): Forgotten {
+  const key = keyFor(resolveBlockDevice(target, options));
+  return { calibrationKey: key, removed: key ? forgetCalibration(key, options) : undefined };
 }
