@@ -165,14 +165,14 @@ describe("fanout killed with SIGKILL", () => {
   beforeAll(() => void compiledBinary(), 120_000);
 
   for (const runtime of FANOUT_RUNTIMES) {
-    test(`${runtime}: every process group it started is gone within 3 s, grandchildren and SIGTERM-ignorers included`, async () => {
+    test(`${runtime}: every process group it started is gone long before its 30 s sleeps end (10 s allowed, for a loaded machine), grandchildren and SIGTERM-ignorers included`, async () => {
       const { marker, sleep } = markedSleep();
       const fanout = startFanout([...fanoutArgv(runtime), "run", sleepersPlan(sleep), "--json", "-q"]);
       expect(await waitUntil(() => countMarked(marker) === 12, 30_000)).toBe(true);
       expect(hasWatchdog(fanout.child.pid!)).toBe(true);
       fanout.child.kill("SIGKILL");
       await fanout.closed;
-      await waitUntil(() => countMarked(marker) === 0, 3000);
+      await waitUntil(() => countMarked(marker) === 0, 10_000);
       expect(countMarked(marker)).toBe(0);
       expect(await waitUntil(() => !hasWatchdog(fanout.child.pid!), 10_000)).toBe(true);
     }, 60_000);
