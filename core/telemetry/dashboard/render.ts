@@ -41,7 +41,7 @@ export function renderFrame(f: Frame): string[] {
 
   const neck = bottleneck(f.guards);
   lines.push(neck
-    ? paint("yellow", cut(`bottleneck: ${neck.name} (${neck.queue} waiting, p95 ${shortDuration(neck.waitP95)})`, usable))
+    ? paint("yellow", cut(`bottleneck (${neck.queue} waiting, p95 ${shortDuration(neck.waitP95)}): ${neck.name}`, usable))
     : paint("dim", cut("bottleneck: none, nothing waits for a guard", usable)));
 
   const { rows, hiddenHosts } = guardRows(f.guards);
@@ -144,7 +144,7 @@ export function renderSummary(state: DashboardState, guards: readonly GuardLive[
   }
   const most = waitedMost(guards);
   lines.push(cut(most
-    ? `waited most: ${most.name}, ${shortDuration(most.waitedMs)} over ${most.acquisitions} start${most.acquisitions === 1 ? "" : "s"}`
+    ? `waited most (${shortDuration(most.waitedMs)} over ${most.acquisitions} start${most.acquisitions === 1 ? "" : "s"}): ${most.name}`
     : "waited most: no guard made an instance wait", usable));
   return lines;
 }
