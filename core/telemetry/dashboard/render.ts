@@ -60,7 +60,8 @@ export function renderFrame(f: Frame): string[] {
   const runRoom = f.height - lines.length;
   const showRunning = running.length > runRoom ? Math.max(0, runRoom - 1) : running.length;
   for (const r of running.slice(0, showRunning)) {
-    const elapsed = shortDuration(f.nowMs - r.startedMs) + (r.attempt > 1 ? ` try ${r.attempt}` : "");
+    // The dashboard's clock starts a moment after the scheduler's: never show a start in the future.
+    const elapsed = shortDuration(Math.max(0, f.nowMs - r.startedMs)) + (r.attempt > 1 ? ` try ${r.attempt}` : "");
     lines.push(`  ${left(r.id, idWidth(usable, elapsed))} ${paint("dim", elapsed)}`);
   }
   if (showRunning < running.length && lines.length < f.height) lines.push(paint("dim", cut(`  +${running.length - showRunning} more`, usable)));
