@@ -32,6 +32,8 @@ export class GuardUsage {
   /** Instances waiting for it now. */
   queue = 0;
   private waitedMs = 0;
+  /** recentWaits() as of `acquisitions` then: a live view asks often, and most guards have not changed since. */
+  private recent: { at: number; p50: number; p95: number } | undefined;
   readonly waits = new Samples();
   private held = 0;
   private busyArea = 0;
@@ -68,8 +70,7 @@ export class GuardUsage {
   live(now: number): GuardLive {
     const guard = this.guard;
     const inUse = guard.kind === "bucket" ? Math.max(0, guard.capacity - Math.floor(guard.available(now))) : this.held;
-    const all = this.waits.view();
-    const recent = percentiles(all.subarray(Math.max(0, all.length - RECENT_WAITS)));
+    const recent = this.recentWaits();
     return {
       name: guard.name,
       kind: guard.kind,
@@ -81,6 +82,15 @@ export class GuardUsage {
       waitP50: recent.p50,
       waitP95: recent.p95,
     };
+  }
+
+  private recentWaits(): { p50: number; p95: number } {
+    if (this.recent?.at !== this.acquisitions) {
+      const all = this.waits.view();
+      const { p50, p95 } = percentiles(all.subarray(Math.max(0, all.length - RECENT_WAITS)));
+      this.recent = { at: this.acquisitions, p50, p95 };
+    }
+    return this.recent;
   }
 
   summary(startedAt: number, endedAt: number): GuardSummary {
