@@ -39,7 +39,7 @@ describe("fanout CLI", () => {
     expect(fanout(["--help"]).stdout).toBe(overview.stdout);
     const run = fanout(["help", "run"]);
     expect(run.code).toBe(0);
-    for (const flag of ["--parallelism <n>", "--dry-run", "--no-color", "--junit <file>", "--summary <file>", "--output <mode>", "-h, --help"]) expect(run.stdout).toContain(flag);
+    for (const flag of ["--parallelism <n>", "--dry-run", "--no-color", "--junit <file>", "--summary <file>", "--output <mode>", "--progress <mode>", "-h, --help"]) expect(run.stdout).toContain(flag);
     expect(run.stdout).not.toContain("--version");
     expect(fanout(["run", "--help"]).stdout).toBe(run.stdout);
     expect(fanout(["run", "-h"]).stdout).toBe(run.stdout);

@@ -91,6 +91,7 @@ async function buildCli() {
     .option("--junit <file>", "Write a JUnit XML report (one testcase per instance) when the run ends")
     .option("--summary <file>", "Write run_end's summary as JSON when the run ends")
     .option("--output <mode>", "Show each instance's stdout/stderr when it ends: tag (lines prefixed with its id) or grouped (one block each); not with --json")
+    .option("--progress <mode>", "Human progress on stderr: auto (a live dashboard on a terminal, else lines), always (the dashboard), never (lines)")
     .option("-q, --quiet", "No human progress on stderr")
     .option("--verbose", "Show modules' info and debug logs too")
     .option("--no-color", "No colours in human output")

@@ -67,6 +67,7 @@ const runtimes: Record<string, string[]> = {
 const invocations: [string, string[], number][] = [
   ["run --json", ["run", "plan.yml", "--json"], 1],
   ["run (human output)", ["run", "plan.yml"], 1],
+  ["run --progress always (the live dashboard: its redraw timer and resize listener)", ["run", "plan.yml", "--progress", "always"], 1],
   ["run -q, one task", ["run", "one.yml", "-q"], 0],
   ["run --dry-run", ["run", "plan.yml", "--dry-run"], 0],
   ["--version", ["--version"], 0],

@@ -68,6 +68,7 @@ export class GuardQueues {
         const amount = next.amountOf(guard);
         if (guard.available(now, next.limitOf(guard)) - promised < amount) break;
         queue.pop();
+        this.queued(guard, queue.size);
         next.leftQueueOf(guard, now);
         next.wokenFrom = guard;
         next.wokenAmount = amount;
@@ -120,6 +121,9 @@ export class GuardQueues {
 
   /** Empties every queue, handing each waiter with the guard it waited for. */
   drain(each: (a: Attempt, guard: Guard) => void): void {
-    for (const [guard, queue] of this.parked) for (const a of queue.drain()) each(a, guard);
+    for (const [guard, queue] of this.parked) {
+      for (const a of queue.drain()) each(a, guard);
+      this.queued(guard, 0);
+    }
   }
 }

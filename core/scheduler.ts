@@ -25,7 +25,7 @@ import { GuardQueues } from "./guard_queues.ts";
 import { GuardRequests } from "./guard_requests.ts";
 import type { Guard } from "./guards/guard.ts";
 import { type GuardSet, tryAcquireAll } from "./guards/guard_set.ts";
-import { GuardUsage } from "./guards/guard_usage.ts";
+import { type GuardLive, GuardUsage } from "./guards/guard_usage.ts";
 import { Semaphore } from "./guards/semaphore.ts";
 import { Heap } from "./heap.ts";
 import { MaxFail } from "./max_fail.ts";
@@ -515,6 +515,12 @@ export class Scheduler {
     let u = this.usage.get(guard);
     if (!u) this.usage.set(guard, (u = new GuardUsage(guard, this.startedAt)));
     return u;
+  }
+
+  /** Every guard's state now (forks first), for a live view; changes nothing. */
+  guardsNow(): GuardLive[] {
+    const now = this.clock.now();
+    return [this.forkUsage.live(now), ...this.o.guards.all().map((guard) => this.usageOf(guard).live(now))];
   }
 
   private guardSummaries(endedAt: number): Record<string, GuardSummary> {

@@ -8,6 +8,7 @@ import { EXIT_FAILED, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK } from "../exit_c
 import { buildGraph, type Graph, type Group } from "../graph.ts";
 import { GuardRequests } from "../guard_requests.ts";
 import { GuardSet } from "../guards/guard_set.ts";
+import type { GuardLive } from "../guards/guard_usage.ts";
 import { MemFreeGuard } from "../guards/mem_free.ts";
 import { type MachineFacts, machineFacts, type PoolOverrides } from "../machine.ts";
 import { resolveParallelism } from "../parallelism.ts";
@@ -48,6 +49,8 @@ export interface RunOptions extends PoolOverrides {
   /** Told when the journal cannot be written (the run goes on). */
   warn?: (message: string) => void;
   clock?: Clock;
+  /** Given, once the run is set up, a way to read every guard's state at any moment (the live dashboard). */
+  watchGuards?: (guardsNow: () => GuardLive[]) => void;
 }
 
 interface Prepared {
@@ -140,6 +143,7 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<number> 
     startedAt,
     cachedRun: journal && ((inst) => journal.cachedRun(inst)),
   });
+  options.watchGuards?.(() => scheduler.guardsNow());
   // Ctrl-C: what has finished is on disk before the cancelled instances wind down.
   const flushJournal = () => journal?.flush();
   options.signal?.addEventListener("abort", flushJournal, { once: true });

@@ -8,8 +8,10 @@ import { defaultJournalPath } from "../journal/journal_path.ts";
 import { EXIT_IO, EXIT_OK } from "../exit_codes.ts";
 import { InstanceOutputSink, OUTPUT_MODES, type OutputMode } from "../telemetry/instance_output.ts";
 import { checkReportPath } from "../telemetry/report_file.ts";
+import { PROGRESS_MODES, type ProgressMode, useDashboard } from "../telemetry/dashboard/progress_mode.ts";
 import type { PoolOverrides, StorageType } from "../machine.ts";
 import type { EventSink } from "../telemetry/events.ts";
+import type { RunOptions } from "./run.ts";
 import { writeStderr } from "../runtime/stderr.ts";
 import { writeStdout } from "../runtime/stdout.ts";
 import { trace } from "../runtime/trace.ts";
@@ -38,6 +40,7 @@ export interface RunFlags {
   junit?: unknown;
   summary?: unknown;
   output?: unknown;
+  progress?: unknown;
 }
 
 const STORAGE_TYPES: readonly StorageType[] = ["auto", "nvme", "ssd", "hdd"];
@@ -126,11 +129,19 @@ function parseOutput(value: unknown, json: boolean): OutputMode | undefined {
   return found;
 }
 
+function parseProgress(value: unknown): ProgressMode {
+  if (value === undefined) return "auto";
+  const found = PROGRESS_MODES.find((m) => m === value);
+  if (!found) throw new UsageError(`--progress: expected one of ${PROGRESS_MODES.join(", ")}, ${got(value)}`);
+  return found;
+}
+
 export async function runAction(planFile: string, flags: RunFlags, signal: AbortSignal): Promise<number> {
   if (flags.failFast && flags.keepGoing) throw new UsageError("--fail-fast and --keep-going contradict each other: give one");
   const killGraceMs = parseKillGrace(flags.killGrace);
   const journal = flags.dryRun ? undefined : journalPath(planFile, flags);
   const output = parseOutput(flags.output, Boolean(flags.json));
+  const progress = parseProgress(flags.progress);
   if (flags.dryRun && (flags.junit !== undefined || flags.summary !== undefined)) throw new UsageError("--junit and --summary report a run: they do nothing with --dry-run");
   const junitPath = parseReportPath("--junit", flags.junit);
   const summaryPath = parseReportPath("--summary", flags.summary);
@@ -174,16 +185,25 @@ export async function runAction(planFile: string, flags: RunFlags, signal: Abort
   }
   // Before the human sink: an instance's output comes out just above its status line.
   if (output !== undefined) sinks.push(new InstanceOutputSink(output, (s) => writeStdout(s), writeStderr));
+  let watchGuards: RunOptions["watchGuards"];
   if (!flags.quiet) {
-    const { HumanSink } = await import("../telemetry/human.ts");
     // node:tty, not process.stderr.isTTY: fanout does not set up process.stderr (runtime/fd_stream.ts).
     const { isatty } = await import("node:tty");
-    const color = flags.color !== false && isatty(2) && !process.env.NO_COLOR;
-    // With --output the whole of each instance's stderr is shown already.
-    sinks.push(new HumanSink(writeStderr, { color, verbose: flags.verbose, stderrTail: output === undefined ? undefined : 0 }));
+    const tty = isatty(2);
+    const color = flags.color !== false && tty && !process.env.NO_COLOR;
+    if (useDashboard(progress, { tty, env: process.env, output: output !== undefined })) {
+      const { openDashboard } = await import("../telemetry/dashboard/open.ts");
+      const dashboard = openDashboard({ color, verbose: flags.verbose });
+      sinks.push(dashboard);
+      watchGuards = (guardsNow) => dashboard.watch(guardsNow);
+    } else {
+      const { HumanSink } = await import("../telemetry/human.ts");
+      // With --output the whole of each instance's stderr is shown already.
+      sinks.push(new HumanSink(writeStderr, { color, verbose: flags.verbose, stderrTail: output === undefined ? undefined : 0 }));
+    }
   }
   trace("sinks_ready");
   const warn = (message: string) => writeStderr(`warning: ${message}\n`);
-  const code = await runCommand(planFile, { ...common, failFast: Boolean(flags.failFast), killGraceMs, sinks, signal, journal, resume: Boolean(flags.resume), warn });
+  const code = await runCommand(planFile, { ...common, failFast: Boolean(flags.failFast), killGraceMs, sinks, signal, journal, resume: Boolean(flags.resume), warn, watchGuards });
   return reportFailed && code === EXIT_OK ? EXIT_IO : code;
 }

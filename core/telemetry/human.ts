@@ -17,6 +17,8 @@ export interface HumanOptions {
   verbose?: boolean;
   /** Lines of a failed instance's stderr shown under its line (default STDERR_TAIL_LINES; 0: none). */
   stderrTail?: number;
+  /** False: no line for an instance that ended ok or cached, and no progress lines (the dashboard shows those). */
+  okLines?: boolean;
 }
 
 /** How much of a failed command's stderr the human output repeats: its end, where the reason usually is. */
@@ -48,6 +50,7 @@ export class HumanSink implements EventSink {
         this.ended++;
         const ok = e.status === "ok" || e.status === "cached";
         if (!ok) this.notOk++;
+        if (ok && this.options.okLines === false) return undefined;
         if (ok && !this.listAll) {
           if (e.t_ms - this.lastProgress < PROGRESS_EVERY_MS || this.ended === this.total) return undefined;
           this.lastProgress = e.t_ms;
