@@ -8,6 +8,10 @@ import { parseDuration, parseSize } from "../units.ts";
 
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.:-]*$/;
 
+/** `items: "{{ vars.hosts_to_check }}"`: the items are a list var's (a dotted path in it allowed). */
+export const ITEMS_FROM_VAR = /^\s*\{\{\s*vars((?:\.[A-Za-z0-9_-]+)+)\s*\}\}\s*$/;
+const ITEMS_EXPECTED = 'expected items as a list, or as "{{ vars.name }}" naming a list in vars';
+
 /** Milliseconds from "500ms", "30s", "2m"; `positive` refuses 0 (a timeout of 0 would fail every attempt at once). */
 const duration = (what: string, { positive }: { positive: boolean }) =>
   v.pipe(
@@ -76,7 +80,10 @@ export const TaskSchema = v.strictObject({
   ),
   with: v.optional(mapping("expected with as a mapping of inputs"), {}),
   hosts: v.optional(v.pipe(stringList("hosts"), v.minLength(1, "expected at least one host"))),
-  items: v.optional(v.array(v.unknown(), "expected items as a list")),
+  // A list, or `"{{ vars.name }}"` naming a list var (resolved at load: core/plan/items.ts).
+  items: v.optional(
+    v.union([v.array(v.unknown()), v.pipe(v.string(), v.regex(ITEMS_FROM_VAR, ITEMS_EXPECTED))], ITEMS_EXPECTED),
+  ),
   items_from: v.optional(ItemsFromSchema),
   needs: v.optional(stringList("needs")),
   hint: v.optional(HintSchema),
