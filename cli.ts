@@ -57,6 +57,9 @@ async function buildCli() {
     .option("--dry-run", "List every instance with the guards it would take; run nothing")
     .option("--strict", "Treat plan warnings (a glob that matches nothing) as errors")
     .option("--var <key=value>", "Set a plan variable (repeatable)")
+    .option("--limit <hosts>", "Plan only these hosts (comma-separated, repeatable)")
+    .option("--only <tasks>", "Plan only these tasks or parallel: groups and what they need, transitively (comma-separated, repeatable)")
+    .option("--start-at <task>", "Plan nothing before this task in plan order; its needs on skipped tasks count as met")
     .option("--cpu-tokens <n>", "CPU token pool size (default: the cores fanout may use)")
     .option("--io-tokens <n>", "I/O token pool size (default: from the storage device)")
     .option("--io-qdepth <n>", "Alias of --io-tokens")
@@ -77,6 +80,7 @@ async function buildCli() {
     .example("fanout run deploy.yml --resume")
     .example("fanout run ci.yml --junit report.xml --summary summary.json")
     .example("fanout run build.yml --output tag")
+    .example("fanout run deploy.yml --limit web1,web2 --only restart")
     .action(run);
   cli
     .command("probe [path]", "Show the disk under a path (default: .), its class and I/O depths, cores and memory")

@@ -13,6 +13,7 @@ import { type MachineFacts, machineFacts, type PoolOverrides } from "../machine.
 import { resolveParallelism } from "../parallelism.ts";
 import { raceRequests } from "../race.ts";
 import type { Plan } from "../plan/plan.ts";
+import { type Selection, selectWork } from "../plan/select.ts";
 import { memoryAvailable } from "../probe/memory.ts";
 import { type Clock, realClock } from "../runtime/clock.ts";
 import { peakRssBytes } from "../runtime/process_info.ts";
@@ -37,6 +38,8 @@ export interface RunOptions extends PoolOverrides {
   killGraceMs?: number;
   /** --strict: plan warnings are errors. */
   strict?: boolean;
+  /** --limit, --only, --start-at: plan only part of the plan. */
+  select?: Selection;
   /** Mask the plan's secrets on fanout's stdout and stderr from the moment it is loaded; json: stdout carries JSON. */
   maskOutput?: { json: boolean };
   sinks: EventSink[];
@@ -85,7 +88,7 @@ function prepare(plan: Plan, options: Omit<RunOptions, "sinks">): Prepared {
 async function load(file: string, options: Omit<RunOptions, "sinks">): Promise<Plan> {
   const plan = await loadPlanArg(file, { vars: options.vars, strict: options.strict });
   if (options.maskOutput) maskOutputs(redactorFor(plan), options.maskOutput);
-  return plan;
+  return options.select ? selectWork(plan, options.select) : plan;
 }
 
 export async function runCommand(file: string, options: RunOptions): Promise<number> {
@@ -121,6 +124,7 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<number> 
     tokens: { cpu: machine.cpuTokens, io: machine.io.tokens },
     io_pools: Object.fromEntries(machine.ioPools.map((p) => [p.name, { tokens: p.tokens, storage_type: p.storageType, reason: p.reason }])),
     warnings,
+    ...(plan.selection ? { selection: plan.selection } : {}),
   });
   trace("run_start");
   for (const message of warnings) emit({ type: "log", id: null, level: "warn", message, t_ms: 0 });

@@ -9,6 +9,7 @@ import { EXIT_IO, EXIT_OK } from "../exit_codes.ts";
 import { InstanceOutputSink, OUTPUT_MODES, type OutputMode } from "../telemetry/instance_output.ts";
 import { checkReportPath } from "../telemetry/report_file.ts";
 import type { PoolOverrides, StorageType } from "../machine.ts";
+import type { Selection } from "../plan/select.ts";
 import type { EventSink } from "../telemetry/events.ts";
 import { writeStderr } from "../runtime/stderr.ts";
 import { writeStdout } from "../runtime/stdout.ts";
@@ -38,6 +39,9 @@ export interface RunFlags {
   junit?: unknown;
   summary?: unknown;
   output?: unknown;
+  limit?: unknown;
+  only?: unknown;
+  startAt?: unknown;
 }
 
 const STORAGE_TYPES: readonly StorageType[] = ["auto", "nvme", "ssd", "hdd"];
@@ -91,6 +95,24 @@ function parseKillGrace(value: unknown): number | undefined {
   return ms;
 }
 
+/** `--only a,b --only c`: names, comma-separated, the flag repeatable. */
+function parseNames(flag: string, value: unknown): string[] | undefined {
+  if (value === undefined) return undefined;
+  const names = [value].flat().flatMap((v) => String(v).split(",")).map((n) => n.trim());
+  if (names.some((n) => n === "" || n === "true")) throw new UsageError(`${flag}: expected one or more names, comma-separated, ${got(value)}`);
+  return names;
+}
+
+/** --limit, --only, --start-at (core/plan/select.ts); undefined when none is given. */
+export function parseSelection(flags: Pick<RunFlags, "limit" | "only" | "startAt">): Selection | undefined {
+  const limit = parseNames("--limit", flags.limit);
+  const only = parseNames("--only", flags.only);
+  const startAt = parseNames("--start-at", flags.startAt);
+  if (startAt && startAt.length > 1) throw new UsageError(`--start-at: expected one task, ${got(flags.startAt)}`);
+  if (!limit && !only && !startAt) return undefined;
+  return { limit, only, startAt: startAt?.[0] };
+}
+
 /**
  * The journal file for this run: --journal PATH; none with --no-journal; by
  * default `.fanout/journal.db` beside the plan — but none for a plan read
@@ -134,8 +156,9 @@ export async function runAction(planFile: string, flags: RunFlags, signal: Abort
   if (flags.dryRun && (flags.junit !== undefined || flags.summary !== undefined)) throw new UsageError("--junit and --summary report a run: they do nothing with --dry-run");
   const junitPath = parseReportPath("--junit", flags.junit);
   const summaryPath = parseReportPath("--summary", flags.summary);
-  const common: PoolOverrides & { parallelism?: number | "auto"; vars: Record<string, string>; strict: boolean; maskOutput: { json: boolean } } = {
+  const common: PoolOverrides & { parallelism?: number | "auto"; vars: Record<string, string>; strict: boolean; maskOutput: { json: boolean }; select?: Selection } = {
     strict: Boolean(flags.strict),
+    select: parseSelection(flags),
     maskOutput: { json: Boolean(flags.json) },
     parallelism: parseParallelism(flags.parallelism),
     vars: parseVars(flags.var),

@@ -163,6 +163,7 @@ async function planFrom(raw: unknown, source: YamlSource, file: string, options:
     resources: plan.resources,
     tasks: built,
     warnings: warnings.map((w) => w.message),
+    groups: steps.groups.map((g) => ({ name: g.name, members: g.members })),
   };
 }
 

@@ -1,6 +1,7 @@
 /** A loaded, validated plan: what the scheduler and `--dry-run` work from. */
 import type { Hint, Resources } from "../hints.ts";
 import type { LoadedModule } from "../module.ts";
+import type { SelectionInfo } from "../telemetry/events.ts";
 import type { Rendered } from "./template.ts";
 
 export interface Task {
@@ -63,4 +64,8 @@ export interface Plan {
   tasks: Task[];
   /** Things worth saying that are not errors ("the glob matched no files"), with their position. */
   warnings: string[];
+  /** The `parallel:` groups, by name, with the tasks in them (nested groups' too). */
+  groups?: { name: string; members: string[] }[];
+  /** Set when --limit, --only or --start-at cut the plan down (core/plan/select.ts). */
+  selection?: SelectionInfo;
 }
