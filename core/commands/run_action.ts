@@ -167,10 +167,11 @@ export async function runAction(planFile: string, flags: RunFlags, signal: Abort
     storageType: parseStorageType(flags.storageType),
     memFree: parseMemFree(flags.memFree),
   };
-  const { runCommand, dryRunCommand } = await import("./run.ts");
+  const { runCommand } = await import("./run.ts");
   trace("run_loaded");
   if (flags.dryRun) {
     const { printDryRun } = await import("./dry_run_output.ts");
+    const { dryRunCommand } = await import("./dry_run.ts");
     const result = await dryRunCommand(planFile, common);
     for (const warning of result.warnings) writeStderr(`warning: ${warning}\n`);
     printDryRun(result, Boolean(flags.json), (s) => writeStdout(s));

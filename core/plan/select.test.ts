@@ -79,8 +79,11 @@ describe("selecting work", () => {
     expect([r.code, r.stdout]).toEqual([0, [
       "plan plan: 3 instances, forks 3 (3: 3 tasks can run at once: lint 1 (instances), unit 1 (instances), deploy 1 (instances))",
       "lint[web2]  module shell  guards none",
+      "  $ echo lint",
       "unit[web2]  module shell  guards none",
+      "  $ echo unit",
       "deploy[web2]  module shell  guards none",
+      "  $ echo deploy",
       "",
     ].join("\n")]);
   }, 60_000);
