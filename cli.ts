@@ -7,6 +7,7 @@
  * machinery (cac, yaml, valibot, process spawning).
  */
 import process from "node:process";
+import type { ExplainFlags } from "./core/commands/explain_action.ts";
 import type { HistoryFlags } from "./core/commands/history.ts";
 import type { ProbeFlags } from "./core/commands/probe.ts";
 import type { RunFlags } from "./core/commands/run_action.ts";
@@ -28,6 +29,10 @@ const root = new AbortController();
 
 function run(planFile: string, flags: RunFlags): Promise<number> {
   return import("./core/commands/run_action.ts").then((m) => m.runAction(planFile, flags, root.signal));
+}
+
+function explain(planFile: string, flags: ExplainFlags): Promise<number> {
+  return import("./core/commands/explain_action.ts").then((m) => m.explainAction(planFile, flags));
 }
 
 function probe(target: string | undefined, flags: ProbeFlags): Promise<number> {
@@ -82,6 +87,21 @@ async function buildCli() {
     .example("fanout run build.yml --output tag")
     .example("fanout run deploy.yml --limit web1,web2 --only restart")
     .action(run);
+  cli
+    .command("explain <plan>", "Explain a plan without running it: tasks, hints and where they come from, guards, parallelism, critical path, conflicts, predicted makespan")
+    .option("--json", "Write one JSON object to stdout")
+    .option("-p, --parallelism <n>", "Fork limit: a whole number, or auto (overrides the plan)")
+    .option("--var <key=value>", "Set a plan variable (repeatable)")
+    .option("--limit <hosts>", "Only these hosts (comma-separated, repeatable)")
+    .option("--only <tasks>", "Only these tasks or parallel: groups and what they need (comma-separated, repeatable)")
+    .option("--start-at <task>", "Nothing before this task in plan order")
+    .option("--strict", "Treat plan warnings (a glob that matches nothing) as errors")
+    .option("--journal [path]", "Read earlier runs' durations from this journal (default: .fanout/journal.db beside the plan)")
+    .option("--no-journal", "Predict nothing from earlier runs")
+    .example("fanout explain deploy.yml")
+    .example("fanout explain deploy.yml --json | jq .makespan")
+    .example("fanout explain deploy.yml -p 4 --only restart")
+    .action(explain);
   cli
     .command("probe [path]", "Show the disk under a path (default: .), its class and I/O depths, cores and memory")
     .option("--json", "Write one JSON object to stdout")

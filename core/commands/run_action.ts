@@ -48,7 +48,7 @@ const STORAGE_TYPES: readonly StorageType[] = ["auto", "nvme", "ssd", "hdd"];
 
 const got = (value: unknown) => `got ${JSON.stringify(value)}`;
 
-function parseParallelism(value: unknown): number | "auto" | undefined {
+export function parseParallelism(value: unknown): number | "auto" | undefined {
   if (value === undefined || value === "auto") return value;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`--parallelism: expected auto or a whole number >= 1, ${got(value)}`);
@@ -63,7 +63,7 @@ function parseCount(flag: string, value: unknown): number | undefined {
 }
 
 /** `--var a=1 --var b=2` (cac gives a string for one, an array for several). */
-function parseVars(value: unknown): Record<string, string> {
+export function parseVars(value: unknown): Record<string, string> {
   const vars: Record<string, string> = {};
   for (const entry of [value ?? []].flat()) {
     const text = String(entry);
@@ -118,7 +118,7 @@ export function parseSelection(flags: Pick<RunFlags, "limit" | "only" | "startAt
  * default `.fanout/journal.db` beside the plan — but none for a plan read
  * from stdin, which has no place of its own.
  */
-function journalPath(planFile: string, flags: RunFlags): string | undefined {
+export function journalPath(planFile: string, flags: Pick<RunFlags, "journal" | "resume">): string | undefined {
   const { journal } = flags;
   if (typeof journal === "string" && journal !== "") return journal;
   if (journal !== undefined && journal !== true && journal !== false) throw new UsageError(`--journal: expected a file path, ${got(journal)}`);

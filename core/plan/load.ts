@@ -178,6 +178,7 @@ function toTask(t: TaskInput, index: number, module: LoadedModule, items: unknow
     input: compileFields(t.with, (key) => (module.shellCode.includes(key) ? shellQuote : undefined)),
     hint: t.hint ?? own.hint,
     resources: mergeResources(own.resources, t.resources),
+    overrides: { hint: t.hint !== undefined, resources: Object.keys(t.resources ?? {}) },
     timeoutMs: t.timeout,
     retries: t.retries,
     retryDelayMs: t.retry_delay,
@@ -198,6 +199,7 @@ function raceAlternative(task: Task, alt: RaceAlternativeInput, module: LoadedMo
     input: compileFields(alt.with, (key) => (module.shellCode.includes(key) ? shellQuote : undefined)),
     hint: alt.hint ?? module.hint,
     resources: mergeResources(module.resources, alt.resources),
+    overrides: { hint: alt.hint !== undefined, resources: Object.keys(alt.resources ?? {}) },
     // The race holds the group limits, once.
     groupLimits: [],
     race: undefined,

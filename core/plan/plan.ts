@@ -15,6 +15,8 @@ export interface Task {
   hint: Hint;
   /** The module's resources, overridden key by key by the task's. */
   resources: Resources;
+  /** What the plan set itself rather than take from the module: `hint:`, and which `resources:` keys (for `fanout explain`). */
+  overrides?: { hint: boolean; resources: string[] };
   timeoutMs: number | undefined;
   retries: number;
   retryDelayMs: number;
