@@ -7,6 +7,7 @@
  * machinery (cac, yaml, valibot, process spawning).
  */
 import process from "node:process";
+import type { ExplainFlags } from "./core/commands/explain_action.ts";
 import type { HistoryFlags } from "./core/commands/history.ts";
 import type { ProbeFlags } from "./core/commands/probe.ts";
 import type { RunFlags } from "./core/commands/run_action.ts";
@@ -28,6 +29,10 @@ const root = new AbortController();
 
 function run(planFile: string, flags: RunFlags): Promise<number> {
   return import("./core/commands/run_action.ts").then((m) => m.runAction(planFile, flags, root.signal));
+}
+
+function explain(planFile: string, flags: ExplainFlags): Promise<number> {
+  return import("./core/commands/explain_action.ts").then((m) => m.explainAction(planFile, flags));
 }
 
 function probe(target: string | undefined, flags: ProbeFlags): Promise<number> {
@@ -82,6 +87,9 @@ async function buildCli() {
     .option("--dry-run", "List every instance with the guards it would take; run nothing")
     .option("--strict", "Treat plan warnings (a glob that matches nothing) as errors")
     .option("--var <key=value>", "Set a plan variable (repeatable)")
+    .option("--limit <hosts>", "Plan only these hosts (comma-separated, repeatable)")
+    .option("--only <tasks>", "Plan only these tasks or parallel: groups and what they need, transitively (comma-separated, repeatable)")
+    .option("--start-at <task>", "Plan nothing before this task in plan order; its needs on skipped tasks count as met")
     .option("--cpu-tokens <n>", "CPU token pool size (default: the cores fanout may use)")
     .option("--io-tokens <n>", "I/O token pool size (default: from the storage device)")
     .option("--io-qdepth <n>", "Alias of --io-tokens")
@@ -103,7 +111,23 @@ async function buildCli() {
     .example("fanout run deploy.yml --resume")
     .example("fanout run ci.yml --junit report.xml --summary summary.json")
     .example("fanout run build.yml --output tag")
+    .example("fanout run deploy.yml --limit web1,web2 --only restart")
     .action(run);
+  cli
+    .command("explain <plan>", "Explain a plan without running it: tasks, hints and where they come from, guards, parallelism, critical path, conflicts, predicted makespan")
+    .option("--json", "Write one JSON object to stdout")
+    .option("-p, --parallelism <n>", "Fork limit: a whole number, or auto (overrides the plan)")
+    .option("--var <key=value>", "Set a plan variable (repeatable)")
+    .option("--limit <hosts>", "Only these hosts (comma-separated, repeatable)")
+    .option("--only <tasks>", "Only these tasks or parallel: groups and what they need (comma-separated, repeatable)")
+    .option("--start-at <task>", "Nothing before this task in plan order")
+    .option("--strict", "Treat plan warnings (a glob that matches nothing) as errors")
+    .option("--journal [path]", "Read earlier runs' durations from this journal (default: .fanout/journal.db beside the plan)")
+    .option("--no-journal", "Predict nothing from earlier runs")
+    .example("fanout explain deploy.yml")
+    .example("fanout explain deploy.yml --json | jq .makespan")
+    .example("fanout explain deploy.yml -p 4 --only restart")
+    .action(explain);
   cli
     .command("probe [path]", "Show the disk under a path (default: .), its class and I/O depths, cores and memory")
     .option("--json", "Write one JSON object to stdout")

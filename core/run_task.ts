@@ -171,6 +171,18 @@ export class ModuleCall {
 class InvalidInput extends Error {}
 
 /**
+ * The input an attempt would be given, rendered and checked exactly as a run
+ * does it, or why it cannot be: for `--dry-run`, which runs nothing.
+ */
+export function checkedInput(inst: Instance, task: Task, vars: Record<string, unknown>, secrets: Readonly<Record<string, string>>): { input: unknown } | { error: string } {
+  try {
+    return { input: inputOf(inst, task, vars, secrets) };
+  } catch (error) {
+    return { error: error instanceof InvalidInput ? error.message : thrownText(error) };
+  }
+}
+
+/**
  * Validated inputs of tasks whose `with:` has no template: the same for every
  * instance, so checked once and shared, frozen like vars and items (one
  * module cannot change what the next one sees).

@@ -285,6 +285,16 @@ declare module "fanout/internal/telemetry/events" {
     export const SCHEMA_VERSION = 1;
     /** \`cached\`: not run, because a journal records it ok in an earlier run (\`--resume\`). */
     export type Status = "ok" | "failed" | "timed_out" | "cancelled" | "skipped" | "cached";
+    /** run_start.selection: what --limit, --only and --start-at asked for (null: not given), and what it came to. */
+    export interface SelectionInfo {
+        limit: string[] | null;
+        only: string[] | null;
+        start_at: string | null;
+        /** The tasks planned, in plan order. */
+        tasks: string[];
+        /** The hosts planned. */
+        hosts: string[];
+    }
     export interface ParallelismInfo {
         mode: "auto" | "manual";
         effective: number;
@@ -317,6 +327,8 @@ declare module "fanout/internal/telemetry/events" {
         }>;
         /** Said before anything runs: globs that matched nothing, guards declared with different limits or rates. */
         warnings: string[];
+        /** Only with --limit, --only or --start-at: what was asked and the tasks and hosts planned (nothing else has events). */
+        selection?: SelectionInfo;
     }
     interface InstanceFields {
         id: string;

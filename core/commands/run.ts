@@ -5,15 +5,15 @@
  */
 import { describeError } from "../errors.ts";
 import { EXIT_FAILED, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK } from "../exit_codes.ts";
-import { buildGraph, type Graph, type Group } from "../graph.ts";
+import { buildGraph, type Graph } from "../graph.ts";
 import { GuardRequests } from "../guard_requests.ts";
 import { GuardSet } from "../guards/guard_set.ts";
 import type { GuardLive } from "../guards/guard_usage.ts";
 import { MemFreeGuard } from "../guards/mem_free.ts";
 import { type MachineFacts, machineFacts, type PoolOverrides } from "../machine.ts";
 import { resolveParallelism } from "../parallelism.ts";
-import { raceRequests } from "../race.ts";
 import type { Plan } from "../plan/plan.ts";
+import { type Selection, selectWork } from "../plan/select.ts";
 import { memoryAvailable } from "../probe/memory.ts";
 import { type Clock, realClock } from "../runtime/clock.ts";
 import { peakRssBytes } from "../runtime/process_info.ts";
@@ -38,6 +38,8 @@ export interface RunOptions extends PoolOverrides {
   killGraceMs?: number;
   /** --strict: plan warnings are errors. */
   strict?: boolean;
+  /** --limit, --only, --start-at: plan only part of the plan. */
+  select?: Selection;
   /** Mask the plan's secrets on fanout's stdout and stderr from the moment it is loaded; json: stdout carries JSON. */
   maskOutput?: { json: boolean };
   sinks: EventSink[];
@@ -53,7 +55,7 @@ export interface RunOptions extends PoolOverrides {
   watchGuards?: (guardsNow: () => GuardLive[]) => void;
 }
 
-interface Prepared {
+export interface Prepared {
   graph: Graph;
   machine: MachineFacts;
   guards: GuardSet;
@@ -61,10 +63,12 @@ interface Prepared {
   parallelism: ParallelismInfo;
   /** The plan's warnings and guard conflicts: said before anything runs. */
   warnings: string[];
+  /** The guard conflicts alone (also in warnings). */
+  conflicts: string[];
 }
 
 /** Everything a run needs before its first instance: shared by run and dry run. */
-function prepare(plan: Plan, options: Omit<RunOptions, "sinks">): Prepared {
+export function prepare(plan: Plan, options: Omit<RunOptions, "sinks">): Prepared {
   const graph = buildGraph(plan);
   trace("graph_built");
   const machine = machineFacts(plan, options);
@@ -81,14 +85,15 @@ function prepare(plan: Plan, options: Omit<RunOptions, "sinks">): Prepared {
   // Every guard is declared before the first start, so the strictest declaration holds from the start.
   requests.declareAll(graph, plan.vars);
   const parallelism = resolveParallelism(plan, graph, machine, options.parallelism);
-  return { graph, machine, guards, requests, parallelism, warnings: [...plan.warnings, ...requests.conflicts()] };
+  const conflicts = requests.conflicts();
+  return { graph, machine, guards, requests, parallelism, warnings: [...plan.warnings, ...conflicts], conflicts };
 }
 
 /** Loads the plan and, when asked, masks its secrets in everything printed from now on. */
-async function load(file: string, options: Omit<RunOptions, "sinks">): Promise<Plan> {
+export async function load(file: string, options: Omit<RunOptions, "sinks">): Promise<Plan> {
   const plan = await loadPlanArg(file, { vars: options.vars, strict: options.strict });
   if (options.maskOutput) maskOutputs(redactorFor(plan), options.maskOutput);
-  return plan;
+  return options.select ? selectWork(plan, options.select) : plan;
 }
 
 export async function runCommand(file: string, options: RunOptions): Promise<number> {
@@ -124,6 +129,7 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<number> 
     tokens: { cpu: machine.cpuTokens, io: machine.io.tokens },
     io_pools: Object.fromEntries(machine.ioPools.map((p) => [p.name, { tokens: p.tokens, storage_type: p.storageType, reason: p.reason }])),
     warnings,
+    ...(plan.selection ? { selection: plan.selection } : {}),
   });
   trace("run_start");
   for (const message of warnings) emit({ type: "log", id: null, level: "warn", message, t_ms: 0 });
@@ -203,57 +209,4 @@ function firstOfEachTrace(): EventSink {
       }
     },
   };
-}
-
-/** `--dry-run`: every instance with the guards it would take; nothing runs. */
-export interface DryRunLine {
-  type: "instance";
-  id: string;
-  task: string;
-  module: string;
-  host: string;
-  item: unknown;
-  needs: string[];
-  guards: { name: string; amount: number; capacity: number }[];
-}
-
-export async function dryRunCommand(
-  file: string,
-  options: Omit<RunOptions, "sinks">,
-): Promise<{ plan: Plan; graph: Graph; lines: DryRunLine[]; forks: number; reason: string; warnings: string[] }> {
-  const plan = await load(file, options);
-  const { graph, requests, parallelism, warnings } = prepare(plan, options);
-  const lines: DryRunLine[] = [];
-  for (const g of graph.groups) {
-    const needs = effectivePrereqs(g).map((p) => `${p.task.name}[${p.host}]`);
-    for (const inst of g.instances) {
-      let reqs: { name: string; amount: number; capacity: number }[];
-      try {
-        const taken = inst.task.race ? raceRequests(inst, requests, plan.vars) : requests.for(inst.task, { host: inst.host, item: inst.item, vars: plan.vars, task: inst.task.name });
-        reqs = taken.map((r) => ({ name: r.guard.name, amount: r.amount, capacity: r.guard.capacity }));
-      } catch (e) {
-        reqs = [{ name: `error: ${(e as Error).message}`, amount: 0, capacity: 0 }];
-      }
-      lines.push({ type: "instance", id: inst.id, task: inst.task.name, module: moduleName(inst.task), host: inst.host, item: inst.item, needs, guards: reqs });
-    }
-  }
-  return { plan, graph, lines, forks: parallelism.effective, reason: String(parallelism.reason ?? ""), warnings };
-}
-
-/** What a group really waits for: its prerequisites, looking through those with no instances (finished steps). */
-function effectivePrereqs(group: Group): Group[] {
-  const out = new Set<Group>();
-  const visit = (g: Group) => {
-    for (const p of g.prereqs) {
-      if (p.size > 0) out.add(p);
-      else visit(p);
-    }
-  };
-  visit(group);
-  return [...out];
-}
-
-/** A race shows as race(a, b), with every alternative's module. */
-function moduleName(task: Plan["tasks"][number]): string {
-  return task.race ? `race(${task.race.map((alt) => alt.module.name).join(", ")})` : task.module.name;
 }

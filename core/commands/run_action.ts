@@ -10,6 +10,7 @@ import { InstanceOutputSink, OUTPUT_MODES, type OutputMode } from "../telemetry/
 import { checkReportPath } from "../telemetry/report_file.ts";
 import { PROGRESS_MODES, type ProgressMode, useDashboard } from "../telemetry/dashboard/progress_mode.ts";
 import type { PoolOverrides, StorageType } from "../machine.ts";
+import type { Selection } from "../plan/select.ts";
 import type { EventSink } from "../telemetry/events.ts";
 import type { RunOptions } from "./run.ts";
 import { writeStderr } from "../runtime/stderr.ts";
@@ -41,13 +42,16 @@ export interface RunFlags {
   summary?: unknown;
   output?: unknown;
   progress?: unknown;
+  limit?: unknown;
+  only?: unknown;
+  startAt?: unknown;
 }
 
 const STORAGE_TYPES: readonly StorageType[] = ["auto", "nvme", "ssd", "hdd"];
 
 const got = (value: unknown) => `got ${JSON.stringify(value)}`;
 
-function parseParallelism(value: unknown): number | "auto" | undefined {
+export function parseParallelism(value: unknown): number | "auto" | undefined {
   if (value === undefined || value === "auto") return value;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`--parallelism: expected auto or a whole number >= 1, ${got(value)}`);
@@ -62,7 +66,7 @@ function parseCount(flag: string, value: unknown): number | undefined {
 }
 
 /** `--var a=1 --var b=2` (cac gives a string for one, an array for several). */
-function parseVars(value: unknown): Record<string, string> {
+export function parseVars(value: unknown): Record<string, string> {
   const vars: Record<string, string> = {};
   for (const entry of [value ?? []].flat()) {
     const text = String(entry);
@@ -94,12 +98,30 @@ function parseKillGrace(value: unknown): number | undefined {
   return ms;
 }
 
+/** `--only a,b --only c`: names, comma-separated, the flag repeatable. */
+function parseNames(flag: string, value: unknown): string[] | undefined {
+  if (value === undefined) return undefined;
+  const names = [value].flat().flatMap((v) => String(v).split(",")).map((n) => n.trim());
+  if (names.some((n) => n === "" || n === "true")) throw new UsageError(`${flag}: expected one or more names, comma-separated, ${got(value)}`);
+  return names;
+}
+
+/** --limit, --only, --start-at (core/plan/select.ts); undefined when none is given. */
+export function parseSelection(flags: Pick<RunFlags, "limit" | "only" | "startAt">): Selection | undefined {
+  const limit = parseNames("--limit", flags.limit);
+  const only = parseNames("--only", flags.only);
+  const startAt = parseNames("--start-at", flags.startAt);
+  if (startAt && startAt.length > 1) throw new UsageError(`--start-at: expected one task, ${got(flags.startAt)}`);
+  if (!limit && !only && !startAt) return undefined;
+  return { limit, only, startAt: startAt?.[0] };
+}
+
 /**
  * The journal file for this run: --journal PATH; none with --no-journal; by
  * default `.fanout/journal.db` beside the plan — but none for a plan read
  * from stdin, which has no place of its own.
  */
-function journalPath(planFile: string, flags: RunFlags): string | undefined {
+export function journalPath(planFile: string, flags: Pick<RunFlags, "journal" | "resume">): string | undefined {
   const { journal } = flags;
   if (typeof journal === "string" && journal !== "") return journal;
   if (journal !== undefined && journal !== true && journal !== false) throw new UsageError(`--journal: expected a file path, ${got(journal)}`);
@@ -145,8 +167,9 @@ export async function runAction(planFile: string, flags: RunFlags, signal: Abort
   if (flags.dryRun && (flags.junit !== undefined || flags.summary !== undefined)) throw new UsageError("--junit and --summary report a run: they do nothing with --dry-run");
   const junitPath = parseReportPath("--junit", flags.junit);
   const summaryPath = parseReportPath("--summary", flags.summary);
-  const common: PoolOverrides & { parallelism?: number | "auto"; vars: Record<string, string>; strict: boolean; maskOutput: { json: boolean } } = {
+  const common: PoolOverrides & { parallelism?: number | "auto"; vars: Record<string, string>; strict: boolean; maskOutput: { json: boolean }; select?: Selection } = {
     strict: Boolean(flags.strict),
+    select: parseSelection(flags),
     maskOutput: { json: Boolean(flags.json) },
     parallelism: parseParallelism(flags.parallelism),
     vars: parseVars(flags.var),
@@ -155,10 +178,11 @@ export async function runAction(planFile: string, flags: RunFlags, signal: Abort
     storageType: parseStorageType(flags.storageType),
     memFree: parseMemFree(flags.memFree),
   };
-  const { runCommand, dryRunCommand } = await import("./run.ts");
+  const { runCommand } = await import("./run.ts");
   trace("run_loaded");
   if (flags.dryRun) {
     const { printDryRun } = await import("./dry_run_output.ts");
+    const { dryRunCommand } = await import("./dry_run.ts");
     const result = await dryRunCommand(planFile, common);
     for (const warning of result.warnings) writeStderr(`warning: ${warning}\n`);
     printDryRun(result, Boolean(flags.json), (s) => writeStdout(s));

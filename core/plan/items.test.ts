@@ -78,3 +78,43 @@ describe("items_from › nothing to run", () => {
     expect(run().status).not.toBe(2);
   });
 });
+
+const fromVar = (items: string, vars = "pkgs: [curl, jq]\n  word: hello\n  nested: { list: [1, 2] }") => `version: 1
+vars:
+  ${vars}
+tasks:
+  - name: each
+    module: shell
+    items: ${items}
+    with: { argv: [echo, "{{ item }}"] }
+`;
+
+describe("items › from a list var", () => {
+  test("the var's list becomes the task's items, a dotted path too, and --var cannot set a list", async () => {
+    const dir = writeFiles({ "plan.yml": fromVar(`"{{ vars.pkgs }}"`), "nested.yml": fromVar(`"{{ vars.nested.list }}"`) });
+    expect((await loadPlan(join(dir, "plan.yml"))).tasks[0]!.items).toEqual(["curl", "jq"]);
+    expect((await loadPlan(join(dir, "nested.yml"))).tasks[0]!.items).toEqual([1, 2]);
+    expect(await errorsOf(fromVar(`"{{ vars.pkgs }}"`), {}, { vars: { pkgs: "curl" } })).toEqual([
+      `plan.yml:9:12: tasks[0].items: vars.pkgs is a string from --var pkgs=…, and items need a list: set it under vars: in the plan`,
+    ]);
+  });
+
+  test("a var that is not a list is an error at the var; a missing one at items; other strings are refused", async () => {
+    expect(await errorsOf(fromVar(`"{{ vars.word }}"`))).toEqual([
+      `plan.yml:4:9: vars.word: expected a list, got a string: tasks[0].items takes its items from vars.word`,
+    ]);
+    expect(await errorsOf(fromVar(`"{{ vars.pkg }}"`))).toEqual([
+      `plan.yml:9:12: tasks[0].items: {{ vars.pkg }}: no "pkg" in vars; it has: pkgs, word, nested`,
+    ]);
+    expect(await errorsOf(fromVar(`"{{ item }}"`))).toEqual([
+      `plan.yml:9:12: tasks[0].items: expected items as a list, or as "{{ vars.name }}" naming a list in vars, got "{{ item }}"`,
+    ]);
+  });
+
+  test("a template naming a field of the items is checked against the var's list", async () => {
+    const plan = fromVar(`"{{ vars.pkgs }}"`).replace(`"{{ item }}"`, `"{{ item.name }}"`);
+    expect(await errorsOf(plan)).toEqual([
+      `plan.yml:10:26: tasks[0].with.argv[1]: {{ item.name }}: items[0] is a string ("curl"), not a mapping with "name"`,
+    ]);
+  });
+});

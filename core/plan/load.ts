@@ -14,7 +14,7 @@ import { resolveSecrets } from "../secrets/resolve.ts";
 import { checkCycles, checkHosts, checkItems, checkNeeds, checkTaskNames, checkTemplates, type TaskParts } from "./checks.ts";
 import { globBase } from "./glob.ts";
 import { parseFields } from "./issues.ts";
-import { itemShape, resolveItems } from "./items.ts";
+import { itemsFromVar, itemShape, resolveItems } from "./items.ts";
 import { checkInputs, loadModules } from "./modules.ts";
 import type { Plan, Task } from "./plan.ts";
 import { PlanHeadEntries, type PlanInput, type RaceAlternativeInput, type TaskInput, TaskSchema } from "./schema.ts";
@@ -93,6 +93,13 @@ async function planFrom(raw: unknown, source: YamlSource, file: string, options:
     ...checkGroups(steps, tasks, source),
   ];
   errors.push(...graphErrors, ...checkItems(tasks, at, source));
+  // `items: "{{ vars.list }}"` becomes the list itself before anything looks at items.
+  tasks.forEach((t, i) => {
+    if (typeof t.items !== "string") return;
+    const found = itemsFromVar(t.items, at[i]!, vars, new Set(Object.keys(options.vars ?? {})), source);
+    if (found.error) errors.push(found.error);
+    t.items = found.items;
+  });
   const needs = resolveNeeds(steps, tasks);
   const stepOf = steps.tasks.map((e) => e.step);
   // Cycles need every task whole and every name, host and need sound.
@@ -156,6 +163,7 @@ async function planFrom(raw: unknown, source: YamlSource, file: string, options:
     resources: plan.resources,
     tasks: built,
     warnings: warnings.map((w) => w.message),
+    groups: steps.groups.map((g) => ({ name: g.name, members: g.members })),
   };
 }
 
@@ -170,6 +178,7 @@ function toTask(t: TaskInput, index: number, module: LoadedModule, items: unknow
     input: compileFields(t.with, (key) => (module.shellCode.includes(key) ? shellQuote : undefined)),
     hint: t.hint ?? own.hint,
     resources: mergeResources(own.resources, t.resources),
+    overrides: { hint: t.hint !== undefined, resources: Object.keys(t.resources ?? {}) },
     timeoutMs: t.timeout,
     retries: t.retries,
     retryDelayMs: t.retry_delay,
@@ -190,6 +199,7 @@ function raceAlternative(task: Task, alt: RaceAlternativeInput, module: LoadedMo
     input: compileFields(alt.with, (key) => (module.shellCode.includes(key) ? shellQuote : undefined)),
     hint: alt.hint ?? module.hint,
     resources: mergeResources(module.resources, alt.resources),
+    overrides: { hint: alt.hint !== undefined, resources: Object.keys(alt.resources ?? {}) },
     // The race holds the group limits, once.
     groupLimits: [],
     race: undefined,

@@ -1,6 +1,7 @@
 /** A loaded, validated plan: what the scheduler and `--dry-run` work from. */
 import type { Hint, Resources } from "../hints.ts";
 import type { LoadedModule } from "../module.ts";
+import type { SelectionInfo } from "../telemetry/events.ts";
 import type { Rendered } from "./template.ts";
 
 export interface Task {
@@ -14,6 +15,8 @@ export interface Task {
   hint: Hint;
   /** The module's resources, overridden key by key by the task's. */
   resources: Resources;
+  /** What the plan set itself rather than take from the module: `hint:`, and which `resources:` keys (for `fanout explain`). */
+  overrides?: { hint: boolean; resources: string[] };
   timeoutMs: number | undefined;
   retries: number;
   retryDelayMs: number;
@@ -63,4 +66,8 @@ export interface Plan {
   tasks: Task[];
   /** Things worth saying that are not errors ("the glob matched no files"), with their position. */
   warnings: string[];
+  /** The `parallel:` groups, by name, with the tasks in them (nested groups' too). */
+  groups?: { name: string; members: string[] }[];
+  /** Set when --limit, --only or --start-at cut the plan down (core/plan/select.ts). */
+  selection?: SelectionInfo;
 }

@@ -11,6 +11,10 @@ const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.:-]*$/;
 /** A field's description, for people and for `fanout schema` (editors show it on hover). */
 const about = <S extends v.GenericSchema>(text: string, schema: S) => v.pipe(schema, v.description(text));
 
+/** `items: "{{ vars.hosts_to_check }}"`: the items are a list var's (a dotted path in it allowed). */
+export const ITEMS_FROM_VAR = /^\s*\{\{\s*vars((?:\.[A-Za-z0-9_-]+)+)\s*\}\}\s*$/;
+const ITEMS_EXPECTED = 'expected items as a list, or as "{{ vars.name }}" naming a list in vars';
+
 /** Milliseconds from "500ms", "30s", "2m"; `positive` refuses 0 (a timeout of 0 would fail every attempt at once). */
 const duration = (what: string, { positive }: { positive: boolean }) =>
   v.pipe(
@@ -79,7 +83,10 @@ export const TaskSchema = v.strictObject({
   )),
   with: about("The module's input; values may use {{ vars.x }}, {{ item }}, {{ host }}", v.optional(mapping("expected with as a mapping of inputs"), {})),
   hosts: about("The hosts this task runs on, among the plan's (default: all)", v.optional(v.pipe(stringList("hosts"), v.minLength(1, "expected at least one host")))),
-  items: about("Fan out: one instance per host and item", v.optional(v.array(v.unknown(), "expected items as a list"))),
+  // A list, or `"{{ vars.name }}"` naming a list var (resolved at load: core/plan/items.ts).
+  items: about("Fan out: one instance per host and item; a list, or \"{{ vars.name }}\" naming a list var", v.optional(
+    v.union([v.array(v.unknown()), v.pipe(v.string(), v.regex(ITEMS_FROM_VAR, ITEMS_EXPECTED))], ITEMS_EXPECTED),
+  )),
   items_from: about("Items from files matching a glob, or from the lines of a file (instead of items)", v.optional(ItemsFromSchema)),
   needs: about("Tasks or groups this task waits for (default: the previous task on the same host)", v.optional(stringList("needs"))),
   hint: about("Overrides the module's parallelization hint: fully_parallel, host_exclusive, global_exclusive, or { kind: rate_limited, per_second: N }", v.optional(HintSchema)),
