@@ -18,7 +18,7 @@ import { checkInputs, loadModules } from "./modules.ts";
 import type { Plan, Task } from "./plan.ts";
 import { PlanHeadEntries, type PlanInput, type TaskInput, TaskSchema } from "./schema.ts";
 import { shellQuote } from "./shell_quote.ts";
-import { formatPath, YamlSource } from "./source.ts";
+import { capped, formatPath, YamlSource } from "./source.ts";
 import { compileFields } from "./template.ts";
 
 export interface LoadOptions {
@@ -28,8 +28,7 @@ export interface LoadOptions {
   strict?: boolean;
 }
 
-/** More than this many problems are summed up as "… and N more". */
-export const MAX_ERRORS = 20;
+export { MAX_ERRORS } from "./source.ts";
 
 /** Reads and validates a plan file. Throws PlanErrors or PluginError. */
 export async function loadPlan(file: string, options: LoadOptions = {}): Promise<Plan> {
@@ -92,7 +91,7 @@ export async function loadPlanText(text: string, file: string, options: LoadOpti
     if (errors.length === 0) throw error;
     errors.push(new PlanError(error.message, source.positionOf(["plugins", name]), formatPath(["plugins", name])));
   }
-  if (errors.length > 0) throw new PlanErrors(capped(inFileOrder(errors)));
+  if (errors.length > 0) throw new PlanErrors(capped(inFileOrder(errors), (e) => e));
 
   const plan = head.parts as Omit<PlanInput, "tasks">;
   return {
@@ -132,11 +131,6 @@ function toTask(t: TaskInput, index: number, module: LoadedModule, items: unknow
 function writtenNames(rawTasks: unknown[]): string[] {
   const names = rawTasks.map((t) => (t !== null && typeof t === "object" ? (t as Record<string, unknown>).name : undefined));
   return [...new Set(names.filter((n): n is string => typeof n === "string"))];
-}
-
-function capped(errors: PlanError[]): PlanError[] {
-  if (errors.length <= MAX_ERRORS) return errors;
-  return [...errors.slice(0, MAX_ERRORS), new PlanError(`… and ${errors.length - MAX_ERRORS} more problems`, undefined)];
 }
 
 function deepFreeze<T>(value: T): T {

@@ -2,10 +2,27 @@
  * A parsed YAML file that remembers where every value came from, so that any
  * later check (schema, names, cycles, templates) can point at file:line:col.
  */
-import { type Document, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type YamlNode } from "../deps.ts";
+import { type Document, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type YamlNode } from "../deps.ts";
 import { PlanError, PlanErrors, type SourcePosition } from "../errors.ts";
 
 export type PathKey = string | number;
+
+/** Aliases may stand for at most this many copies of their anchors in one plan. */
+export const MAX_ALIAS_COUNT = 100;
+
+/** More than this many problems are summed up as "… and N more". */
+export const MAX_ERRORS = 20;
+
+/**
+ * The first MAX_ERRORS of `problems` as errors, then a line saying how many
+ * more there were: only the ones shown are turned into errors (a damaged
+ * file can have a problem every few bytes).
+ */
+export function capped<T>(problems: readonly T[], toError: (problem: T) => PlanError): PlanError[] {
+  const shown = problems.slice(0, MAX_ERRORS).map(toError);
+  if (problems.length > MAX_ERRORS) shown.push(new PlanError(`… and ${problems.length - MAX_ERRORS} more problems`, undefined));
+  return shown;
+}
 
 export class YamlSource {
   private constructor(
@@ -14,12 +31,12 @@ export class YamlSource {
     private readonly lines: LineCounter,
   ) {}
 
-  /** Parses `text`; throws PlanErrors for YAML syntax errors. */
+  /** Parses `text`; throws PlanErrors for YAML syntax errors (the first MAX_ERRORS of them). */
   static parse(text: string, file: string): YamlSource {
     const lines = new LineCounter();
     const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
     if (doc.errors.length > 0) {
-      throw new PlanErrors(doc.errors.map((e) => {
+      throw new PlanErrors(capped(doc.errors, (e) => {
         const pos = lines.linePos(e.pos[0]);
         return new PlanError(`invalid YAML: ${e.message.split("\n")[0]}`, { file, line: pos.line, col: pos.col });
       }));
@@ -27,9 +44,55 @@ export class YamlSource {
     return new YamlSource(file, doc, lines);
   }
 
-  /** The plain JavaScript value of the whole document. */
+  /**
+   * The plain JavaScript value of the whole document. Throws PlanErrors for
+   * an alias with no anchor before it, and when aliases would expand the
+   * document past MAX_ALIAS_COUNT copies (a "billion laughs" plan).
+   */
   toJS(): unknown {
-    return this.doc.toJS({ maxAliasCount: 100 });
+    const unresolved = this.unresolvedAlias();
+    if (unresolved) {
+      throw new PlanErrors([new PlanError(`invalid YAML: alias *${unresolved.source} names no anchor (&${unresolved.source}) set before it`, this.positionOfNode(unresolved))]);
+    }
+    try {
+      return this.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (error) {
+      if (error instanceof ReferenceError && /alias count/i.test(error.message)) {
+        throw new PlanErrors([new PlanError(
+          `invalid YAML: its aliases expand to more than ${MAX_ALIAS_COUNT} copies of their anchors; write the values out instead`,
+          this.positionOfNode(this.firstAlias()),
+        )]);
+      }
+      throw error;
+    }
+  }
+
+  /** The first alias with no anchor of its name before it, in the order the yaml library resolves them. */
+  private unresolvedAlias(): { source: string } | undefined {
+    const anchors = new Set<string>();
+    let found: { source: string } | undefined;
+    visit(this.doc, {
+      Node(_, node) {
+        if (isAlias(node)) {
+          if (!anchors.has(node.source)) {
+            found = node;
+            return visit.BREAK;
+          }
+        } else if (node.anchor) anchors.add(node.anchor);
+      },
+    });
+    return found;
+  }
+
+  private firstAlias(): unknown {
+    let found: unknown;
+    visit(this.doc, {
+      Alias(_, node) {
+        found = node;
+        return visit.BREAK;
+      },
+    });
+    return found;
   }
 
   /**
