@@ -3,6 +3,6 @@
  * nowhere else.
  */
 export * as v from "valibot";
-export { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit } from "yaml";
+export { isAlias, isCollection, isMap, isNode, isPair, isScalar, isSeq, LineCounter, parseDocument } from "yaml";
 export type { Document, Node as YamlNode } from "yaml";
 export { cac } from "cac";

@@ -80,6 +80,14 @@ describe("loadPlan › hostile YAML is a plan error, not a crash", () => {
     ]);
   });
 
+  test("lists and mappings nested more than 100 deep are refused where they pass the limit, and quickly, aliases or not", async () => {
+    const deep = (depth: number) => `version: 1\nvars: { x: &x 1 }\ntasks:\n  - name: a\n    module: debug\n    with: { message: ${"[".repeat(depth)}*x${"]".repeat(depth)} }\n`;
+    // Before the limit, the yaml library took minutes to resolve one alias inside a few thousand levels.
+    expect(await errorsOf(deep(3000))).toEqual(["plan.yml:6:119: invalid YAML: lists and mappings nested more than 100 deep"]);
+    const plan = await loadPlan(join(writeFiles({ "plan.yml": deep(50) }), "plan.yml"));
+    expect(plan.tasks[0]!.input).toBeDefined();
+  });
+
   test("a file of YAML syntax errors reports the first 20 and how many more", async () => {
     const errors = await errorsOf(`version: 1\nname: ${"{{ x }}".repeat(200)}\ntasks: []\n`);
     expect(errors).toHaveLength(21);

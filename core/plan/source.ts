@@ -2,7 +2,7 @@
  * A parsed YAML file that remembers where every value came from, so that any
  * later check (schema, names, cycles, templates) can point at file:line:col.
  */
-import { type Document, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type YamlNode } from "../deps.ts";
+import { type Document, isAlias, isCollection, isMap, isNode, isPair, isScalar, isSeq, LineCounter, parseDocument, type YamlNode } from "../deps.ts";
 import { PlanError, PlanErrors, type SourcePosition } from "../errors.ts";
 
 export type PathKey = string | number;
@@ -22,6 +22,27 @@ export function capped<T>(problems: readonly T[], toError: (problem: T) => PlanE
   const shown = problems.slice(0, MAX_ERRORS).map(toError);
   if (problems.length > MAX_ERRORS) shown.push(new PlanError(`… and ${problems.length - MAX_ERRORS} more problems`, undefined));
   return shown;
+}
+
+/** Lists and mappings may nest this deep: past it, the yaml library's alias resolution takes minutes. */
+export const MAX_DEPTH = 100;
+
+/**
+ * Every node under `root` in document order (a pair's key before its value),
+ * with how many lists and mappings enclose it. Not yaml's visit(), which
+ * copies the path at every level: slow on a plan nested thousands deep.
+ */
+function* nodesInOrder(root: unknown): Generator<{ node: YamlNode; depth: number }> {
+  const stack: { node: unknown; depth: number }[] = [{ node: root, depth: 0 }];
+  while (stack.length > 0) {
+    const { node, depth } = stack.pop()!;
+    if (isPair(node)) {
+      stack.push({ node: node.value, depth }, { node: node.key, depth });
+    } else if (isNode(node)) {
+      yield { node, depth };
+      if (isCollection(node)) for (let i = node.items.length - 1; i >= 0; i--) stack.push({ node: node.items[i], depth: depth + 1 });
+    }
+  }
 }
 
 export class YamlSource {
@@ -46,53 +67,41 @@ export class YamlSource {
 
   /**
    * The plain JavaScript value of the whole document. Throws PlanErrors for
-   * an alias with no anchor before it, and when aliases would expand the
-   * document past MAX_ALIAS_COUNT copies (a "billion laughs" plan).
+   * an alias with no anchor before it, nesting deeper than MAX_DEPTH, and
+   * aliases that would expand the document past MAX_ALIAS_COUNT copies (a
+   * "billion laughs" plan).
    */
   toJS(): unknown {
-    const unresolved = this.unresolvedAlias();
-    if (unresolved) {
-      throw new PlanErrors([new PlanError(`invalid YAML: alias *${unresolved.source} names no anchor (&${unresolved.source}) set before it`, this.positionOfNode(unresolved))]);
-    }
+    this.checkShape();
     try {
       return this.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
     } catch (error) {
       if (error instanceof ReferenceError && /alias count/i.test(error.message)) {
-        throw new PlanErrors([new PlanError(
-          `invalid YAML: its aliases expand to more than ${MAX_ALIAS_COUNT} copies of their anchors; write the values out instead`,
-          this.positionOfNode(this.firstAlias()),
-        )]);
+        throw this.error(`invalid YAML: its aliases expand to more than ${MAX_ALIAS_COUNT} copies of their anchors; write the values out instead`, this.firstAlias());
       }
       throw error;
     }
   }
 
-  /** The first alias with no anchor of its name before it, in the order the yaml library resolves them. */
-  private unresolvedAlias(): { source: string } | undefined {
+  /** Refuses what toJS() cannot do safely: an alias with no anchor before it, nesting past MAX_DEPTH. */
+  private checkShape(): void {
     const anchors = new Set<string>();
-    let found: { source: string } | undefined;
-    visit(this.doc, {
-      Node(_, node) {
-        if (isAlias(node)) {
-          if (!anchors.has(node.source)) {
-            found = node;
-            return visit.BREAK;
-          }
-        } else if (node.anchor) anchors.add(node.anchor);
-      },
-    });
-    return found;
+    for (const { node, depth } of nodesInOrder(this.doc.contents)) {
+      if (depth > MAX_DEPTH) throw this.error(`invalid YAML: lists and mappings nested more than ${MAX_DEPTH} deep`, node);
+      if (isAlias(node)) {
+        // The yaml library resolves an alias to the last anchor of its name before it, in this order.
+        if (!anchors.has(node.source)) throw this.error(`invalid YAML: alias *${node.source} names no anchor (&${node.source}) set before it`, node);
+      } else if (node.anchor) anchors.add(node.anchor);
+    }
   }
 
-  private firstAlias(): unknown {
-    let found: unknown;
-    visit(this.doc, {
-      Alias(_, node) {
-        found = node;
-        return visit.BREAK;
-      },
-    });
-    return found;
+  private firstAlias(): YamlNode | undefined {
+    for (const { node } of nodesInOrder(this.doc.contents)) if (isAlias(node)) return node;
+    return undefined;
+  }
+
+  private error(message: string, node: unknown): PlanErrors {
+    return new PlanErrors([new PlanError(message, this.positionOfNode(node))]);
   }
 
   /**
