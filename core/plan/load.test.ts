@@ -61,6 +61,41 @@ tasks:
   });
 });
 
+describe("loadPlan › hostile YAML is a plan error, not a crash", () => {
+  test("an alias with no anchor before it names the alias", async () => {
+    expect(await errorsOf("version: 1\nvars: { a: *nope }\ntasks: []\n")).toEqual([
+      "plan.yml:2:12: invalid YAML: alias *nope names no anchor (&nope) set before it",
+    ]);
+    // An anchor set after the alias does not count (YAML resolves an alias to the anchor before it).
+    expect(await errorsOf("version: 1\nvars: { a: *x, b: &x 1 }\ntasks: []\n")).toEqual([
+      "plan.yml:2:12: invalid YAML: alias *x names no anchor (&x) set before it",
+    ]);
+  });
+
+  test("aliases that expand exponentially (billion laughs) are refused at the first alias", async () => {
+    let bomb = "version: 1\nvars:\n  l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n";
+    for (let i = 1; i <= 9; i++) bomb += `  l${i}: &l${i} [${Array(9).fill(`*l${i - 1}`).join(", ")}]\n`;
+    expect(await errorsOf(`${bomb}tasks: []\n`)).toEqual([
+      "plan.yml:4:12: invalid YAML: its aliases expand to more than 100 copies of their anchors; write the values out instead",
+    ]);
+  });
+
+  test("lists and mappings nested more than 100 deep are refused where they pass the limit, and quickly, aliases or not", async () => {
+    const deep = (depth: number) => `version: 1\nvars: { x: &x 1 }\ntasks:\n  - name: a\n    module: debug\n    with: { message: ${"[".repeat(depth)}*x${"]".repeat(depth)} }\n`;
+    // Before the limit, the yaml library took minutes to resolve one alias inside a few thousand levels.
+    expect(await errorsOf(deep(3000))).toEqual(["plan.yml:6:119: invalid YAML: lists and mappings nested more than 100 deep"]);
+    const plan = await loadPlan(join(writeFiles({ "plan.yml": deep(50) }), "plan.yml"));
+    expect(plan.tasks[0]!.input).toBeDefined();
+  });
+
+  test("a file of YAML syntax errors reports the first 20 and how many more", async () => {
+    const errors = await errorsOf(`version: 1\nname: ${"{{ x }}".repeat(200)}\ntasks: []\n`);
+    expect(errors).toHaveLength(21);
+    expect(errors[0]).toMatch(/^plan\.yml:2:\d+: invalid YAML: /);
+    expect(errors[20]).toMatch(/^… and \d+ more problems$/);
+  });
+});
+
 describe("loadPlan › cross-checks", () => {
   test("a cycle in needs is reported with its members", async () => {
     const errors = await errorsOf(`version: 1

@@ -20,7 +20,7 @@ import type { Plan, Task } from "./plan.ts";
 import { PlanHeadEntries, type PlanInput, type RaceAlternativeInput, type TaskInput, TaskSchema } from "./schema.ts";
 import { shellQuote } from "./shell_quote.ts";
 import { parseWithoutPositions } from "./native_parse.ts";
-import { formatPath, PositionsNotKept, type YamlSource } from "./source.ts";
+import { capped, formatPath, PositionsNotKept, type YamlSource } from "./source.ts";
 import { callsOf, checkGroups, checkShape, expandSteps, resolveNeeds } from "./steps.ts";
 import { compileFields } from "./template.ts";
 
@@ -31,8 +31,7 @@ export interface LoadOptions {
   strict?: boolean;
 }
 
-/** More than this many problems are summed up as "… and N more". */
-export const MAX_ERRORS = 20;
+export { MAX_ERRORS } from "./source.ts";
 
 /** Reads and validates a plan file. Throws PlanErrors or PluginError. */
 export async function loadPlan(file: string, options: LoadOptions = {}): Promise<Plan> {
@@ -138,7 +137,7 @@ async function planFrom(raw: unknown, source: YamlSource, file: string, options:
     if (errors.length === 0) throw error;
     errors.push(new PlanError(error.message, source.positionOf(["plugins", name]), formatPath(["plugins", name])));
   }
-  if (errors.length > 0) throw new PlanErrors(capped(inFileOrder(errors)));
+  if (errors.length > 0) throw new PlanErrors(capped(inFileOrder(errors), (e) => e));
 
   const plan = head.parts as Omit<PlanInput, "tasks">;
   const built = (tasks as TaskInput[]).map((t, index) => {
@@ -210,11 +209,6 @@ function raceAlternative(task: Task, alt: RaceAlternativeInput, module: LoadedMo
 function writtenNames(rawTasks: unknown[]): string[] {
   const names = rawTasks.map((t) => (t !== null && typeof t === "object" ? (t as Record<string, unknown>).name : undefined));
   return [...new Set(names.filter((n): n is string => typeof n === "string"))];
-}
-
-function capped(errors: PlanError[]): PlanError[] {
-  if (errors.length <= MAX_ERRORS) return errors;
-  return [...errors.slice(0, MAX_ERRORS), new PlanError(`… and ${errors.length - MAX_ERRORS} more problems`, undefined)];
 }
 
 function deepFreeze<T>(value: T): T {

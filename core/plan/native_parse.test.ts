@@ -140,6 +140,7 @@ describe("parseWithoutPositions", () => {
     ["a null key", "~: 1\n"],
     ["a complex key", "? [a]\n: 1\n"],
     ["a tab", "a:\n\t- 1\n"],
+    ["lists nested past the depth limit", `a: ${"[".repeat(150)}${"]".repeat(150)}\n`],
   ];
   for (const [what, text] of refused) {
     test(`leaves ${what} to the package`, () => {

@@ -17,6 +17,7 @@
  *   (`0x1F:`, `"a\tb":`): the lists differ or the scan gives up.
  */
 import { nativeYamlParse } from "../runtime/native_yaml.ts";
+import { MAX_DEPTH } from "./source.ts";
 
 /** The plan's value, or undefined when only the YAML package should parse this text. */
 export function parseWithoutPositions(text: string): { value: unknown } | undefined {
@@ -30,7 +31,7 @@ export function parseWithoutPositions(text: string): { value: unknown } | undefi
   const written = writtenKeys(text);
   if (written === undefined) return undefined;
   const parsed: string[] = [];
-  collectKeys(value, parsed);
+  if (!collectKeys(value, parsed)) return undefined;
   return sameList(written, parsed) ? { value } : undefined;
 }
 
@@ -52,16 +53,27 @@ function plainEnough(text: string): boolean {
   return before.split("\n").every((line) => line.trim() === "" || line.trimStart().startsWith("#"));
 }
 
-/** Every object key in a parsed value, depth first. */
-function collectKeys(value: unknown, into: string[]): void {
-  if (Array.isArray(value)) {
-    for (const v of value) collectKeys(v, into);
-  } else if (value !== null && typeof value === "object") {
-    for (const [k, v] of Object.entries(value)) {
-      into.push(k);
-      collectKeys(v, into);
+/**
+ * Every object key in a parsed value, depth first; false when lists and
+ * mappings nest deeper than MAX_DEPTH (the positioned parse refuses that with
+ * a position). Iterative: a hostile plan may nest thousands deep.
+ */
+function collectKeys(root: unknown, into: string[]): boolean {
+  const stack: { value: unknown; depth: number }[] = [{ value: root, depth: 0 }];
+  while (stack.length > 0) {
+    const { value, depth } = stack.pop()!;
+    if (value === null || typeof value !== "object") continue;
+    if (depth >= MAX_DEPTH) return false;
+    if (Array.isArray(value)) {
+      for (const v of value) stack.push({ value: v, depth: depth + 1 });
+    } else {
+      for (const [k, v] of Object.entries(value)) {
+        into.push(k);
+        stack.push({ value: v, depth: depth + 1 });
+      }
     }
   }
+  return true;
 }
 
 function sameList(a: string[], b: string[]): boolean {

@@ -5,7 +5,7 @@
  * the runtime's own parser has none until one is asked for (load.ts then
  * parses again, with positions).
  */
-import type { SourcePosition } from "../errors.ts";
+import { PlanError, type SourcePosition } from "../errors.ts";
 
 export type PathKey = string | number;
 
@@ -34,6 +34,23 @@ export class PositionsNotKept implements YamlSource {
     this.asked = true;
     return { file: this.file, line: 0, col: 0 };
   }
+}
+
+/** Lists and mappings may nest this deep: past it, the yaml library's alias resolution takes minutes. */
+export const MAX_DEPTH = 100;
+
+/** More than this many problems are summed up as "… and N more". */
+export const MAX_ERRORS = 20;
+
+/**
+ * The first MAX_ERRORS of `problems` as errors, then a line saying how many
+ * more there were: only the ones shown are turned into errors (a damaged
+ * file can have a problem every few bytes).
+ */
+export function capped<T>(problems: readonly T[], toError: (problem: T) => PlanError): PlanError[] {
+  const shown = problems.slice(0, MAX_ERRORS).map(toError);
+  if (problems.length > MAX_ERRORS) shown.push(new PlanError(`… and ${problems.length - MAX_ERRORS} more problems`, undefined));
+  return shown;
 }
 
 /** "tasks[1].module" for ["tasks", 1, "module"]. */
