@@ -104,16 +104,17 @@ tasks:
 `;
     const r = await dryRun(bad);
     expect([r.code, r.stdout, r.stderr]).toEqual([2, "", [
-      "error: in_dir[localhost][1]: invalid input for module shell: cwd: expected cwd as a path",
-      "error: in_dir[localhost][2]: invalid input for module shell: cwd: expected cwd as a path",
-      "error: words[localhost]: invalid input for module shell: argv.1: expected argv entries as strings",
+      // At the task's with:, where the value that a var made invalid is written.
+      "error: plan.yml:7:11: tasks[0].with: in_dir[localhost][1]: invalid input for module shell: cwd: expected cwd as a path",
+      "error: plan.yml:7:11: tasks[0].with: in_dir[localhost][2]: invalid input for module shell: cwd: expected cwd as a path",
+      "error: plan.yml:10:11: tasks[1].with: words[localhost]: invalid input for module shell: argv.1: expected argv entries as strings",
       "",
     ].join("\n")]);
     const json = await dryRun(bad, "--json");
     expect(json.code).toBe(2);
-    expect(json.stdout.trim().split("\n").map((l) => JSON.parse(l))[2]).toEqual({
-      type: "error", kind: "plan", exit_code: 2, file: null, line: null, col: null, path: "words[localhost]",
-      message: "words[localhost]: invalid input for module shell: argv.1: expected argv entries as strings",
+    expect(json.stdout.trim().split("\n").map((l) => JSON.parse(l))[2]).toMatchObject({
+      type: "error", kind: "plan", exit_code: 2, line: 10, col: 11, path: "tasks[1].with",
+      message: expect.stringContaining("words[localhost]: invalid input for module shell: argv.1: expected argv entries as strings"),
     });
     // The same plan with good values from --var passes.
     const fixed = await dryRun(bad, "--var", "dir=/tmp", "--var", "words=x");

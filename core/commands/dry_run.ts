@@ -11,8 +11,9 @@ import { PlanError, PlanErrors } from "../errors.ts";
 import type { Graph, Group, Instance } from "../graph.ts";
 import type { GuardRequests } from "../guard_requests.ts";
 import type { Plan, Task } from "../plan/plan.ts";
-import { MAX_ERRORS } from "../plan/load.ts";
+import { MAX_ERRORS, positionsOf } from "../plan/load.ts";
 import { shellQuote } from "../plan/shell_quote.ts";
+import { formatPath, type YamlSource } from "../plan/source.ts";
 import { raceRequests } from "../race.ts";
 import { MASK } from "../secrets/mod.ts";
 import { checkedInput } from "../run_task.ts";
@@ -65,12 +66,25 @@ export interface DryRun {
 }
 
 export async function dryRunCommand(file: string, options: Omit<RunOptions, "sinks">): Promise<DryRun> {
-  const plan = await load(file, options);
-  return dryRunPlan(plan, options);
+  return await dryRunPositioned(await load(file, options), options);
+}
+
+/**
+ * dryRunPlan, whose problems (an input that renders invalid) point at the
+ * task's `with:` in the file: the plan is parsed again for positions only
+ * when there is a problem to report.
+ */
+export async function dryRunPositioned(plan: Plan, options: Omit<RunOptions, "sinks">): Promise<DryRun> {
+  try {
+    return dryRunPlan(plan, options);
+  } catch (error) {
+    if (!(error instanceof PlanErrors)) throw error;
+    return dryRunPlan(plan, options, await positionsOf(plan));
+  }
 }
 
 /** Every instance of a loaded plan as it would run; throws PlanErrors when an input is invalid. */
-export function dryRunPlan(plan: Plan, options: Omit<RunOptions, "sinks">): DryRun {
+export function dryRunPlan(plan: Plan, options: Omit<RunOptions, "sinks">, positions?: YamlSource): DryRun {
   const prepared = prepare(plan, options);
   const { graph, requests, parallelism, warnings } = prepared;
   const lines: DryRunLine[] = [];
@@ -79,7 +93,8 @@ export function dryRunPlan(plan: Plan, options: Omit<RunOptions, "sinks">): DryR
   for (const g of graph.groups) {
     const needs = effectivePrereqs(g).map((p) => `${p.task.name}[${p.host}]`);
     for (const inst of g.instances) {
-      const problem = (text: string) => problems.push(new PlanError(text, undefined, inst.id));
+      const where = [...inst.task.at, inst.task.race ? "race" : "with"];
+      const problem = (text: string) => problems.push(new PlanError(`${inst.id}: ${text}`, positions?.positionOf(where), formatPath(where)));
       const calls = (inst.task.race ?? [inst.task]).map((task) => callLine(inst, task, plan, masked, problem));
       const task = inst.task;
       lines.push({

@@ -114,7 +114,7 @@ Makespan: no journal with earlier runs of this plan (run it once with the journa
     expect([only.instances, only.tasks.map((t: { name: string }) => t.name), only.selection.tasks]).toEqual([3, ["fetch", "schema", "seed"], ["fetch", "schema", "seed"]]);
     const broken = writeFiles({ "plan.yml": "version: 1\nvars: { n: 5 }\ntasks:\n  - { name: t, module: shell, with: { argv: [ls], cwd: '{{ vars.n }}' } }\n" });
     const r = await fanout(broken, "explain", "plan.yml");
-    expect([r.code, r.stdout, r.stderr]).toEqual([2, "", "error: t[localhost]: invalid input for module shell: cwd: expected cwd as a path\n"]);
+    expect([r.code, r.stdout, r.stderr]).toEqual([2, "", "error: plan.yml:4:37: tasks[0].with: t[localhost]: invalid input for module shell: cwd: expected cwd as a path\n"]);
   }, 60_000);
 
   test("help lists explain with its options and examples", async () => {

@@ -15,7 +15,7 @@ import { type Bound, longestPath, lowerBound, simulate } from "../makespan.ts";
 import type { Plan, Task } from "../plan/plan.ts";
 import { raceRequests } from "../race.ts";
 import type { ParallelismInfo, SelectionInfo } from "../telemetry/events.ts";
-import { dryRunPlan, effectivePrereqs, moduleName } from "./dry_run.ts";
+import { dryRunPositioned, effectivePrereqs, moduleName } from "./dry_run.ts";
 import { load, type Prepared, type RunOptions } from "./run.ts";
 
 type Origin = "module" | "plan" | "race";
@@ -83,7 +83,7 @@ export interface Explanation {
 
 export async function explainCommand(file: string, options: Omit<RunOptions, "sinks">): Promise<Explanation> {
   const plan = await load(file, options);
-  const dry = dryRunPlan(plan, options);
+  const dry = await dryRunPositioned(plan, options);
   const { graph, prepared, parallelism } = dry;
   const instances = graph.groups.flatMap((g) => g.instances);
   const requestsOf = requestLookup(plan, prepared.requests, prepared.guards.memFree);

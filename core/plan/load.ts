@@ -56,7 +56,7 @@ export async function loadPlanText(text: string, file: string, options: LoadOpti
   if (parsed !== undefined) {
     const positions = new PositionsNotKept(file);
     try {
-      const plan = await planFrom(parsed.value, positions, file, options);
+      const plan = await planFrom(parsed.value, positions, file, text, options);
       if (!positions.asked) return plan;
     } catch (error) {
       if (!positions.asked) throw error; // a plugin's own error, which has no place in the plan
@@ -64,10 +64,19 @@ export async function loadPlanText(text: string, file: string, options: LoadOpti
   }
   const { PositionedSource } = await import("./positioned_source.ts");
   const source = PositionedSource.parse(text, file);
-  return await planFrom(source.toJS(), source, file, options);
+  return await planFrom(source.toJS(), source, file, text, options);
 }
 
-async function planFrom(raw: unknown, source: YamlSource, file: string, options: LoadOptions): Promise<Plan> {
+/**
+ * Positions in a loaded plan, for a problem found after loading (an input
+ * rendered at `--dry-run`): the plan's text parsed again by the YAML package.
+ */
+export async function positionsOf(plan: Plan): Promise<YamlSource> {
+  const { PositionedSource } = await import("./positioned_source.ts");
+  return PositionedSource.parse(plan.text, plan.file);
+}
+
+async function planFrom(raw: unknown, source: YamlSource, file: string, text: string, options: LoadOptions): Promise<Plan> {
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
     throw new PlanErrors([new PlanError("expected a mapping with version and tasks", source.positionOf([]))]);
   }
@@ -146,6 +155,7 @@ async function planFrom(raw: unknown, source: YamlSource, file: string, options:
     const task = toTask(t, index, module(t.module ?? t.race?.[0]?.module), items[index], plan.hosts, dir);
     task.needs = needs[index];
     task.step = entry.step;
+    task.at = entry.at;
     task.groupLimits = entry.groups.flatMap((g) => (g.limit !== undefined ? [{ name: g.name, limit: g.limit }] : []));
     task.maxFailPercentage = t.max_fail_percentage ?? plan.max_fail_percentage;
     if (t.race) task.race = t.race.map((alt) => raceAlternative(task, alt, module(alt.module)));
@@ -154,6 +164,7 @@ async function planFrom(raw: unknown, source: YamlSource, file: string, options:
   return {
     file,
     dir,
+    text,
     name: plan.name ?? basename(file, extname(file)),
     hosts: plan.hosts,
     parallelism: plan.parallelism,
@@ -186,6 +197,7 @@ function toTask(t: TaskInput, index: number, module: LoadedModule, items: unknow
     items: freezeItems(items),
     dataDir: t.items_from && "glob" in t.items_from ? globBase(t.items_from.glob, dir) : undefined,
     step: index,
+    at: ["tasks", index],
     groupLimits: [],
   };
 }

@@ -2,6 +2,7 @@
 import type { Hint, Resources } from "../hints.ts";
 import type { LoadedModule } from "../module.ts";
 import type { SelectionInfo } from "../telemetry/events.ts";
+import type { PathKey } from "./source.ts";
 import type { Rendered } from "./template.ts";
 
 export interface Task {
@@ -33,6 +34,8 @@ export interface Task {
    * without `needs:` a task waits for the tasks of the previous step on its host.
    */
   step: number;
+  /** Where it is written in the plan (`["tasks", 2]`, `["tasks", 0, "parallel", 1]`): problems found after loading point there. */
+  at: PathKey[];
   /** The `parallel:` groups it is in that set a `limit:`, outermost first. */
   groupLimits: { name: string; limit: number }[];
   /**
@@ -56,6 +59,8 @@ export interface PlanResources {
 export interface Plan {
   file: string;
   dir: string;
+  /** The plan's text as read, for positions in problems found after loading (`positionsOf` in load.ts). */
+  text: string;
   name: string;
   hosts: string[];
   parallelism: "auto" | number;
