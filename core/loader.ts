@@ -10,7 +10,7 @@ import { v } from "./deps.ts";
 import { describeError, PluginError } from "./errors.ts";
 import { issueText } from "./issue_text.ts";
 import { type LoadedModule, type ModuleDefinition, ModuleExportsSchema } from "./module.ts";
-import { importPlugin } from "./runtime/import_plugin.ts";
+import { type ImportOptions, importPlugin } from "./runtime/import_plugin.ts";
 import { guardRuntimeStderr } from "./runtime/stderr.ts";
 import { guardRuntimeStdout } from "./runtime/stdout.ts";
 import { syntaxProblemOf } from "./runtime/syntax_error.ts";
@@ -30,14 +30,14 @@ export function pluginPath(path: string, planDir: string): string {
 }
 
 /** Imports a plugin file and validates its exports. */
-export async function loadPlugin(name: string, absolutePath: string): Promise<LoadedModule> {
+export async function loadPlugin(name: string, absolutePath: string, options: ImportOptions = {}): Promise<LoadedModule> {
   if (!existsSync(absolutePath)) throw new PluginError(absolutePath, "file not found");
   // A plugin may write to process.stdout or process.stderr itself.
   guardRuntimeStdout();
   guardRuntimeStderr();
   let exports: Record<string, unknown>;
   try {
-    exports = await importPlugin(absolutePath);
+    exports = await importPlugin(absolutePath, options);
   } catch (cause) {
     const syntax = syntaxProblemOf(cause);
     if (syntax) {
