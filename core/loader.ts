@@ -11,6 +11,7 @@ import { describeError, PluginError } from "./errors.ts";
 import { issueText } from "./issue_text.ts";
 import { type LoadedModule, type ModuleDefinition, ModuleExportsSchema } from "./module.ts";
 import { type ImportOptions, importPlugin } from "./runtime/import_plugin.ts";
+import { importProblemOf, stripAnsi } from "./runtime/load_error.ts";
 import { guardRuntimeStderr } from "./runtime/stderr.ts";
 import { guardRuntimeStdout } from "./runtime/stdout.ts";
 import { syntaxProblemOf } from "./runtime/syntax_error.ts";
@@ -39,14 +40,16 @@ export async function loadPlugin(name: string, absolutePath: string, options: Im
   try {
     exports = await importPlugin(absolutePath, options);
   } catch (cause) {
+    const problem = importProblemOf(cause, absolutePath);
+    if (problem) throw new PluginError(absolutePath, problem.detail, { position: problem.position });
     const syntax = syntaxProblemOf(cause);
     if (syntax) {
       const { file, line, col, message, more } = syntax;
       const others = more > 0 ? ` (and ${more} more)` : "";
-      throw new PluginError(absolutePath, `syntax error: ${message}${others}`, { position: { file, line, col } });
+      throw new PluginError(absolutePath, `syntax error: ${stripAnsi(message)}${others}`, { position: { file, line, col } });
     }
     // The cause's text goes into the message itself; attaching it too would print it twice.
-    throw new PluginError(absolutePath, `could not be loaded: ${describeError(cause)}`);
+    throw new PluginError(absolutePath, `could not be loaded: ${stripAnsi(describeError(cause))}`);
   }
   try {
     return validateModule(moduleShape(exports), name, absolutePath);

@@ -18,26 +18,13 @@ import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import process from "node:process";
 import { pathToFileURL } from "node:url";
+import { MissingPackageError } from "./load_error.ts";
 import { cachedBundle, hashBytes, storeBundle } from "./plugin_cache.ts";
 import { type ImportKind, resolvePackage, splitSpecifier } from "./resolve_package.ts";
 
 const BARE = /^[^./]/;
 const SOURCE = /\.[mc]?[jt]sx?$/;
 const META = /\bimport\.meta\.(url|filename|dirname|dir|path|file)\b/g;
-
-/** A package the plugin (or one of its files) imports that is installed nowhere above it. */
-export class MissingPackageError extends Error {
-  override name = "MissingPackageError";
-  constructor(readonly packageName: string, readonly importer: string) {
-    super(missingPackageText(packageName, importer));
-  }
-}
-
-/** The words every runtime's "package not found" is turned into (load_error.ts). */
-export function missingPackageText(name: string, importer: string): string {
-  return `cannot find package "${name}" imported from ${importer}: install it beside the plugin ` +
-    `(run \`npm install ${name}\` in ${dirname(importer)} or a folder above it)`;
-}
 
 /** The bundle's text and the files it was made from, each with the hash of what was read. */
 export interface Bundle {
