@@ -158,7 +158,8 @@ describe("plugins › the same on Bun, Deno and the compiled binary", () => {
       const dir = parityFolder();
       const r = run([...fanoutArgv(runtime), "run", join(dir, "plan.yml"), "--json", "-q"]);
       const end = endsById(r.stdout)["report[localhost]"];
-      return { runtime, code: r.code, status: end?.status, error: end?.error, data: { ...end?.data, file: String(end?.data.file).replace(dir, "<dir>") } };
+      const data: Record<string, unknown> = { ...end?.data, file: String(end?.data.file).replace(dir, "<dir>") };
+      return { runtime, code: r.code, status: end?.status, error: end?.error, data };
     });
     for (const r of results) {
       expect(r).toEqual({
