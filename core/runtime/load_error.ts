@@ -89,21 +89,26 @@ function missingExport(error: unknown, pluginPath: string): ImportProblem | unde
     }
     // Bun from source: "Export named 'name' not found in module '/abs/helper.ts'." — no position: look for the import in the plugin.
     found = /^Export named '([^']+)' not found in module '([^']+)'/.exec(text);
-    if (found) return { detail: missingExportDetail(found[1]!, found[2]!), position: importPosition(pluginPath, found[1]!) };
+    if (found) return { detail: missingExportDetail(found[1]!, found[2]!), position: importPosition(pluginPath, found[1]!, found[2]!) };
   }
   return undefined;
 }
 
-/** Where the plugin file's own import statement names `name`, if it does. */
-function importPosition(pluginPath: string, name: string): SourcePosition | undefined {
-  const lines = readFileSync(pluginPath, "utf8").split("\n");
-  const word = new RegExp(`\\b${name.replace(/[^\w$]/g, "\\$&")}\\b`);
-  for (let i = 0, inImport = false; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (/^\s*import\b/.test(line)) inImport = true;
-    const at = inImport ? line.search(word) : -1;
-    if (at >= 0) return { file: pluginPath, line: i + 1, col: at + 1 };
-    if (inImport && /\bfrom\s*["']|^\s*import\s*["']/.test(line)) inImport = false;
+const NAMED_IMPORT = /\bimport\s+(?:type\s+)?(?:[\w$]+\s*,\s*)?\{([^}]*)\}\s*from\s*["']([^"']+)["']/g;
+
+/** Where the plugin file's own import of `name` from `module` is, if it has one. */
+function importPosition(pluginPath: string, name: string, module: string): SourcePosition | undefined {
+  const text = readFileSync(pluginPath, "utf8");
+  for (const match of text.matchAll(NAMED_IMPORT)) {
+    const spec = match[2]!;
+    const target = spec.startsWith(".") ? resolve(dirname(pluginPath), spec) : spec;
+    if (target !== module && !module.startsWith(`${target}.`) && !module.startsWith(`${target}/index.`)) continue;
+    const names = match[1]!;
+    const at = names.search(new RegExp(`(?<![\\w$])${name.replace(/\$/g, "\\$")}(?![\\w$])`));
+    if (at < 0) continue;
+    const offset = match.index! + match[0].indexOf("{") + 1 + at;
+    const before = text.slice(0, offset).split("\n");
+    return { file: pluginPath, line: before.length, col: before.at(-1)!.length + 1 };
   }
   return undefined;
 }
