@@ -6,7 +6,11 @@
  * - `--version` against a compiled Bun hello-world;
  * - a one-task plan (`true`, `-q`) against the minimal pool
  *   (bench/pool/min_pool.ts);
- * - the same plan with `--json` against without.
+ * - the same plan with `--json` against without;
+ * - a one-task plan whose module is a plugin (importing "fanout" and the
+ *   yaml package): the binary bundles a plugin before importing it, and
+ *   keeps the bundle in `.fanout/cache/` for the next run (with
+ *   `--baseline` a binary from before that cache shows the difference).
  *
  * Every command runs in turn, round after round, the first one moving on by
  * one each round (bench/whole/schedule.ts), so noise falls on all alike;
@@ -20,10 +24,11 @@
  * in the same rounds, for before/after ratios measured side by side.
  * `--rounds N` (default 30; `--quick`: 10).
  */
+import { cpSync } from "node:fs";
 import os from "node:os";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { report, scratchDir, writeFile } from "./lib.ts";
+import { report, ROOT, scratchDir, writeFile } from "./lib.ts";
 import { compileLikeFanout, ensureFanout } from "./whole/binaries.ts";
 import { median, per, ratio } from "./whole/figures.ts";
 import { shellPlan } from "./whole/inputs.ts";
@@ -36,6 +41,15 @@ const { values } = parseArgs({
 });
 const ROUNDS = values.rounds !== undefined ? Number(values.rounds) : values.quick ? 10 : 30;
 if (!(Number.isInteger(ROUNDS) && ROUNDS >= 1)) throw new RangeError(`--rounds: expected a whole number >= 1, got ${values.rounds}`);
+
+/** The plugin of the `plugin` row: the SDK and one npm package, as a user's plugin would have. */
+const PLUGIN = `import { v } from "fanout";
+import { parse } from "yaml";
+export const input = v.strictObject({ text: v.string() });
+export default function run(input: { text: string }) {
+  return { data: { parsed: parse(input.text) } };
+}
+`;
 
 function log(message: string): void {
   process.stderr.write(`startup: ${message}\n`);
@@ -58,10 +72,18 @@ function main(): void {
   const hello = compileLikeFanout("hello", dir);
   writeFile(dir, "one.yml", shellPlan({ name: "one", argv: ["true"] }));
   writeFile(dir, "one.list", "true\n");
+  writeFile(dir, "plugin.ts", PLUGIN);
+  writeFile(dir, "plugin.yml", "version: 1\nplugins: { p: ./plugin.ts }\ntasks:\n  - { name: one, module: p, with: { text: 'a: 1' } }\n");
+  cpSync(join(ROOT, "node_modules/yaml"), join(dir, "node_modules/yaml"), { recursive: true });
 
   const binaries: Record<string, string[]> = { fanout: fanout.argv };
   if (values.baseline) binaries.baseline = [resolve(values.baseline)];
-  const fanoutCommands: Record<string, string[]> = { version: ["--version"], one_task: ["run", "one.yml", "-q"], json: ["run", "one.yml", "-q", "--json"] };
+  const fanoutCommands: Record<string, string[]> = {
+    version: ["--version"],
+    one_task: ["run", "one.yml", "-q"],
+    json: ["run", "one.yml", "-q", "--json"],
+    plugin: ["run", "plugin.yml", "-q"],
+  };
   const commands: Record<string, Command> = {
     hello: { argv: [hello], cwd: dir },
     pool: { argv: [pool, "1", "one.list"], cwd: dir },
@@ -106,6 +128,11 @@ function main(): void {
     json: {
       ms: { with_json: ms(`${bin}/json`), without: ms(`${bin}/one_task`) },
       extra_ms: per((ms(`${bin}/json`) ?? NaN) - (ms(`${bin}/one_task`) ?? NaN), 1, 2),
+    },
+    plugin: {
+      ms: { plugin: ms(`${bin}/plugin`), shell: ms(`${bin}/one_task`) },
+      cpu_ms: { plugin: ms(`${bin}/plugin`, "cpu"), shell: ms(`${bin}/one_task`, "cpu") },
+      extra_ms: per((ms(`${bin}/plugin`) ?? NaN) - (ms(`${bin}/one_task`) ?? NaN), 1, 2),
     },
     trace: Object.fromEntries(Object.keys(fanoutCommands).map((row) => {
       const s = samples.get(`${bin}/${row}/traced`)!;

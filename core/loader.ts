@@ -10,7 +10,8 @@ import { v } from "./deps.ts";
 import { describeError, PluginError } from "./errors.ts";
 import { issueText } from "./issue_text.ts";
 import { type LoadedModule, type ModuleDefinition, ModuleExportsSchema } from "./module.ts";
-import { importPlugin } from "./runtime/import_plugin.ts";
+import { type ImportOptions, importPlugin } from "./runtime/import_plugin.ts";
+import { importProblemOf, stripAnsi } from "./runtime/load_error.ts";
 import { guardRuntimeStderr } from "./runtime/stderr.ts";
 import { guardRuntimeStdout } from "./runtime/stdout.ts";
 import { syntaxProblemOf } from "./runtime/syntax_error.ts";
@@ -30,23 +31,25 @@ export function pluginPath(path: string, planDir: string): string {
 }
 
 /** Imports a plugin file and validates its exports. */
-export async function loadPlugin(name: string, absolutePath: string): Promise<LoadedModule> {
+export async function loadPlugin(name: string, absolutePath: string, options: ImportOptions = {}): Promise<LoadedModule> {
   if (!existsSync(absolutePath)) throw new PluginError(absolutePath, "file not found");
   // A plugin may write to process.stdout or process.stderr itself.
   guardRuntimeStdout();
   guardRuntimeStderr();
   let exports: Record<string, unknown>;
   try {
-    exports = await importPlugin(absolutePath);
+    exports = await importPlugin(absolutePath, options);
   } catch (cause) {
+    const problem = importProblemOf(cause, absolutePath);
+    if (problem) throw new PluginError(absolutePath, problem.detail, { position: problem.position });
     const syntax = syntaxProblemOf(cause);
     if (syntax) {
       const { file, line, col, message, more } = syntax;
       const others = more > 0 ? ` (and ${more} more)` : "";
-      throw new PluginError(absolutePath, `syntax error: ${message}${others}`, { position: { file, line, col } });
+      throw new PluginError(absolutePath, `syntax error: ${stripAnsi(message)}${others}`, { position: { file, line, col } });
     }
     // The cause's text goes into the message itself; attaching it too would print it twice.
-    throw new PluginError(absolutePath, `could not be loaded: ${describeError(cause)}`);
+    throw new PluginError(absolutePath, `could not be loaded: ${stripAnsi(describeError(cause))}`);
   }
   try {
     return validateModule(moduleShape(exports), name, absolutePath);

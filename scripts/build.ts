@@ -1,6 +1,8 @@
 /**
  * Builds the single-file executable (`npm run build` → dist/fanout):
  *   bun --no-install scripts/build.ts --outfile dist/fanout
+ * It first regenerates core/sdk_types.generated.ts (scripts/gen_sdk_types.ts),
+ * so the binary's `fanout types` always matches core/mod.ts.
  * The commit the source is at is baked in as FANOUT_COMMIT, so the binary's
  * `--version` and run_start name it without a .git to read. Tests import
  * buildBinary() to build into a folder of their own; the whole-process
@@ -64,5 +66,7 @@ export function buildBinary(outfile: string, options: { quiet?: boolean; entry?:
 
 if (import.meta.main) {
   const { values } = parseArgs({ options: { outfile: { type: "string", default: "dist/fanout" } } });
+  const { regenerate } = await import("./gen_sdk_types.ts");
+  if (regenerate()) console.log("regenerated core/sdk_types.generated.ts");
   buildBinary(resolve(values.outfile!));
 }

@@ -1,12 +1,15 @@
 /**
  * Generates core/sdk_types.generated.ts: the declarations of core/mod.ts as
  * one `declare module "fanout"` file, for `fanout types` to write into a
- * plugin author's project. Run it after changing the public surface:
+ * plugin author's project. The file stands alone: valibot's declarations
+ * (the `v` plugins get) are inside it as "fanout/internal/valibot", so it
+ * type-checks with no package installed beside the plugin. `npm run build`
+ * runs this first (scripts/build.ts); by hand:
  *   bun --no-install scripts/gen_sdk_types.ts
  * core/commands/types.test.ts fails while the checked-in file is stale.
  */
 import { spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import process from "node:process";
 import { tempDir } from "../core/test_helpers.ts";
@@ -16,6 +19,24 @@ export const GENERATED_FILE = join(ROOT, "core/sdk_types.generated.ts");
 
 /** Libraries core imports that plugins never see: their re-exports are dropped. */
 const PRIVATE_PACKAGES = ["yaml", "cac"];
+
+/**
+ * valibot's own declarations (one file, no imports) as the body of an
+ * ambient module: inside `declare module` its top-level `declare` keywords
+ * are implied, and tsc refuses them written out. Comments are dropped: they
+ * are most of its size, and valibot's documentation is a search away.
+ */
+function valibotModule(): string {
+  const file = join(ROOT, "node_modules/valibot/dist/index.d.mts");
+  if (!existsSync(file)) throw new Error(`Internal error: ${file} not found (valibot's declarations)`);
+  const body = readFileSync(file, "utf8")
+    .replace(/\/\*\*[\s\S]*?\*\//g, "")
+    .split("\n")
+    .filter((line) => line.trim() !== "" && !line.startsWith("//"))
+    .map((line) => `    ${line.replace(/^declare /, "")}`)
+    .join("\n");
+  return `declare module "fanout/internal/valibot" {\n${body}\n}`;
+}
 
 /** The text of fanout.d.ts, from tsc's declaration output for core/mod.ts. */
 export function generateDts(): string {
@@ -41,9 +62,14 @@ export function generateDts(): string {
     .replace(/(declare module |from |import\()"([^"]+)"/g, (whole, lead: string, name: string) => (local.has(name) ? `${lead}"fanout/internal/${name}"` : whole))
     .split("\n")
     .filter((line) => !PRIVATE_PACKAGES.some((p) => line.includes(`from "${p}"`)))
-    .join("\n");
+    .join("\n")
+    .replaceAll('from "valibot"', 'from "fanout/internal/valibot"');
+  if (/from "(?!fanout)[^"]+"|import\("(?!fanout)/.test(body)) {
+    throw new Error("Internal error: fanout.d.ts would import a package; plugins must get every type from it alone");
+  }
   return `// fanout's plugin API types, written by \`fanout types\`. Regenerate rather than edit.
 ${body.trimEnd()}
+${valibotModule()}
 declare module "fanout" {
     export * from "fanout/internal/mod";
 }
@@ -60,7 +86,15 @@ export const FANOUT_DTS = \`${generateDts().replace(/[\\`]|\$\{/g, (c) => `\\${c
 `;
 }
 
+/** Writes core/sdk_types.generated.ts if it is not current; true if it was rewritten. */
+export function regenerate(): boolean {
+  const text = generateModule();
+  if (existsSync(GENERATED_FILE) && readFileSync(GENERATED_FILE, "utf8") === text) return false;
+  writeFileSync(GENERATED_FILE, text);
+  return true;
+}
+
 if (import.meta.main) {
-  writeFileSync(GENERATED_FILE, generateModule());
+  regenerate();
   console.log(`wrote ${GENERATED_FILE}`);
 }

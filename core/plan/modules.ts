@@ -3,6 +3,7 @@
  * imported, so its top-level code runs), then each task's `with:` checked
  * against its module's input schema.
  */
+import { join } from "node:path";
 import { v } from "../deps.ts";
 import { describeError, PlanError, PluginError } from "../errors.ts";
 import { BUILTIN_NAMES, loadBuiltin, loadPlugin, pluginPath } from "../loader.ts";
@@ -43,7 +44,7 @@ export async function loadModules(calls: readonly ModuleCallParts[], plugins: Re
     if (path !== undefined) {
       if (found.pluginFailure || refused.has(name)) continue;
       try {
-        found.modules.set(name, await loadPlugin(name, pluginPath(path, dir)));
+        found.modules.set(name, await loadPlugin(name, pluginPath(path, dir), { cacheDir: join(dir, ".fanout", "cache") }));
       } catch (error) {
         if (!(error instanceof PluginError)) throw error;
         found.pluginFailure = { name, error };

@@ -6,7 +6,8 @@
  * Under Deno the same mapping comes from deno.json's import map, which Deno
  * applies to every module of the run, plugins outside the project included.
  * The compiled binary cannot resolve most npm packages by itself, so there a
- * plugin is bundled first (bundle_plugin.ts).
+ * plugin is bundled first (bundle_plugin.ts), and the bundle kept in
+ * `cacheDir` when one is given (plugin_cache.ts).
  */
 import { pathToFileURL } from "node:url";
 import * as sdk from "../mod.ts";
@@ -32,18 +33,24 @@ function registerSdkModule(): void {
  */
 const imported = new Map<string, Promise<Record<string, unknown>>>();
 
-export function importPlugin(absolutePath: string): Promise<Record<string, unknown>> {
+export interface ImportOptions {
+  /** Where the compiled binary may keep plugin bundles (`.fanout/cache` beside the plan). */
+  cacheDir?: string;
+}
+
+export function importPlugin(absolutePath: string, options: ImportOptions = {}): Promise<Record<string, unknown>> {
   let exports = imported.get(absolutePath);
-  if (exports === undefined) imported.set(absolutePath, exports = importOnce(absolutePath));
+  if (exports === undefined) imported.set(absolutePath, exports = importOnce(absolutePath, options));
   return exports;
 }
 
-async function importOnce(absolutePath: string): Promise<Record<string, unknown>> {
+async function importOnce(absolutePath: string, options: ImportOptions): Promise<Record<string, unknown>> {
   registerSdkModule();
   let file = absolutePath;
   if (isCompiledBinary()) {
-    const { bundlePlugin } = await import("./bundle_plugin.ts");
-    file = await bundlePlugin(absolutePath);
+    const [{ bundlePlugin }, { installRequireHook }] = await Promise.all([import("./bundle_plugin.ts"), import("./require_hook.ts")]);
+    installRequireHook();
+    file = await bundlePlugin(absolutePath, options);
   }
   return await import(pathToFileURL(file).href) as Record<string, unknown>;
 }

@@ -3,14 +3,16 @@
  * from a working directory outside the project: the plugin importing
  * "fanout" gets the running instance (TaskFailure is our class), a plugin's
  * own npm dependency loads, and a broken plugin exits 2 before anything runs.
- * Checked from the run's NDJSON and exit codes.
+ * One set of fixtures runs under all three runtimes and must give the same
+ * results and the same error messages. Checked from the run's NDJSON, its
+ * stderr and exit codes.
  */
 import { beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "../test_helpers.ts";
-import { compiledBinary, DENO } from "./fanout_runtimes.ts";
+import { compiledBinary, DENO, FANOUT_RUNTIMES, type FanoutRuntime, fanoutArgv } from "./fanout_runtimes.ts";
 import { copyPluginFolder, endsById, ndjson, PLUGIN_FIXTURES, ROOT } from "./plugin_fixtures.ts";
 
 const SDK_PLAN = join(ROOT, "fixtures/sdk_plugin.yml");
@@ -130,4 +132,101 @@ describe("plugins › deno run -A cli.ts, from another directory", () => {
   test("a syntax error in a plugin, or in a file it imports, is a plugin error at file:line:col (exit 2)", () => {
     expectSyntaxErrors(deno, true);
   });
+});
+
+/** fixtures/plugins/parity copied outside the project, its packages/ as node_modules. */
+function parityFolder(): string {
+  const dir = copyPluginFolder("parity");
+  renameSync(join(dir, "packages"), join(dir, "node_modules"));
+  return dir;
+}
+
+/** A plan with one task running the plugin at `plugin`. */
+function planFor(plugin: string): string {
+  const plan = join(tempDir("fanout-plan-"), "plan.yml");
+  writeFileSync(plan, `version: 1\nplugins: { p: ${plugin} }\ntasks:\n  - { name: a, module: p }\n`);
+  return plan;
+}
+
+describe("plugins › the same on Bun, Deno and the compiled binary", () => {
+  beforeAll(() => {
+    compiledBinary();
+  }, 60_000);
+
+  test("package entries, createRequire, JSON imports and import.meta.url give the same results", () => {
+    const results = FANOUT_RUNTIMES.map((runtime) => {
+      const dir = parityFolder();
+      const r = run([...fanoutArgv(runtime), "run", join(dir, "plan.yml"), "--json", "-q"]);
+      const end = endsById(r.stdout)["report[localhost]"];
+      const data: Record<string, unknown> = { ...end?.data, file: String(end?.data.file).replace(dir, "<dir>") };
+      return { runtime, code: r.code, status: end?.status, error: end?.error, data };
+    });
+    for (const r of results) {
+      expect(r).toEqual({
+        runtime: r.runtime,
+        code: 0,
+        status: "ok",
+        error: null,
+        // Bun picks `main` over `module`, and the `node` condition when it comes before `import`.
+        data: { dual: "main", conds: "node", cjs: 42, conds_json: "conds", json_items: 3, required_json: "parity-data", file: "<dir>/plugin.ts" },
+      });
+    }
+  }, 120_000);
+
+  const broken = join(PLUGIN_FIXTURES, "broken");
+  const cases: [fixture: string, expected: string][] = [
+    ["missing_dep.ts", `error: ${join(PLUGIN_FIXTURES, "missing_dep.ts")}: could not be loaded: cannot find package "fanout-no-such-package" imported from ${join(PLUGIN_FIXTURES, "missing_dep.ts")}: install it beside the plugin (run \`npm install fanout-no-such-package\` in ${PLUGIN_FIXTURES} or a folder above it)`],
+    ["broken/missing_export.ts", `error: ${join(broken, "missing_export.ts")}:3:10: could not be loaded: ${join(broken, "missing_export_helper.ts")} has no export named "notExported"`],
+    // Each runtime's parser has its own words for the problem: the position and the shape are ours.
+    ["broken/syntax_error.ts", `error: ${join(broken, "syntax_error.ts")}:7:22: syntax error: …`],
+    ["no_run.ts", `error: ${join(PLUGIN_FIXTURES, "no_run.ts")}: invalid module exports: run: expected a run function: \`export default async function run(input, ctx) {…}\``],
+    ["throws_at_import.ts", `error: ${join(PLUGIN_FIXTURES, "throws_at_import.ts")}: could not be loaded: cannot start: missing configuration`],
+  ];
+
+  test.each(cases)("%s: exit 2 and the same message on every runtime, without ANSI codes", (fixture, expected) => {
+    const plan = planFor(join(PLUGIN_FIXTURES, fixture));
+    const seen = (runtime: FanoutRuntime) => {
+      const r = run([...fanoutArgv(runtime), "run", plan]);
+      const first = r.stderr.split("\n")[0]!.replace(/(: syntax error: ).*/, "$1…");
+      return { runtime, code: r.code, first, ansi: r.stderr.includes("\u001b"), stdout: r.stdout };
+    };
+    for (const runtime of FANOUT_RUNTIMES) {
+      expect(seen(runtime)).toEqual({ runtime, code: 2, first: expected, ansi: false, stdout: "" });
+    }
+  }, 120_000);
+});
+
+describe("plugins › the compiled binary's bundle cache", () => {
+  const bundles = (dir: string) => readdirSync(join(dir, ".fanout/cache/plugins")).filter((f) => f.endsWith(".mjs")).sort();
+  const entry = (dir: string) => join(dir, ".fanout/cache/plugins", readdirSync(join(dir, ".fanout/cache/plugins")).find((f) => f.endsWith(".json"))!);
+  const report = (dir: string) => endsById(run([compiledBinary(), "run", join(dir, "plan.yml"), "--json", "-q"]).stdout)["report[localhost]"];
+
+  beforeAll(() => {
+    compiledBinary();
+  }, 60_000);
+
+  test("an unchanged plugin is not bundled again; the cache folder is the owner's alone", () => {
+    const dir = parityFolder();
+    expect(report(dir)?.status).toBe("ok");
+    expect(statSync(join(dir, ".fanout/cache")).mode & 0o777).toBe(0o700);
+    expect(statSync(join(dir, ".fanout/cache/plugins")).mode & 0o777).toBe(0o700);
+    const [before, written] = [bundles(dir), statSync(entry(dir)).mtimeMs];
+    expect(before.length).toBe(1);
+    expect(report(dir)?.status).toBe("ok");
+    // A hit reads the entry and the bundle; it writes neither.
+    expect([bundles(dir), statSync(entry(dir)).mtimeMs]).toEqual([before, written]);
+  }, 60_000);
+
+  test("an edited plugin, an edited package file deep in the bundle, or a damaged bundle: bundled again", () => {
+    const dir = parityFolder();
+    expect(report(dir)?.data.cjs).toBe(42);
+    // A package file reached only through require() at run time is not in the bundle; one inside it is.
+    writeFileSync(join(dir, "node_modules/conds/node.js"), 'export const which = "node, edited";\n');
+    expect(report(dir)?.data.conds).toBe("node, edited");
+    writeFileSync(join(dir, "data.json"), '{ "name": "parity-data", "items": [1] }\n');
+    expect(report(dir)?.data.json_items).toBe(1);
+    const current = readdirSync(join(dir, ".fanout/cache/plugins")).filter((f) => f.endsWith(".json")).map((f) => JSON.parse(readFileSync(join(dir, ".fanout/cache/plugins", f), "utf8")).bundle);
+    for (const name of current) writeFileSync(join(dir, ".fanout/cache/plugins", `${name}.mjs`), 'export default () => ({ data: { damaged: true } });\n');
+    expect(report(dir)?.data).toMatchObject({ json_items: 1, conds: "node, edited" });
+  }, 120_000);
 });

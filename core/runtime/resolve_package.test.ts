@@ -1,4 +1,7 @@
-/** resolvePackage follows Node's rules for the package shapes plugins meet. */
+/**
+ * resolvePackage picks the file Bun picks from source, for the package
+ * shapes plugins meet (what Bun 1.4 does was checked by importing each shape).
+ */
 import { describe, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -27,15 +30,20 @@ describe("resolvePackage", () => {
     expect(splitSpecifier("@s/p/a/b")).toEqual(["@s/p", "./a/b"]);
   });
 
-  test("conditional exports in the package's key order, types skipped, ESM before require", () => {
+  test("conditional exports in the package's key order: bun, import|require, default, node; never module or deno", () => {
     const root = project({
       a: { json: { exports: { ".": { types: "./t.d.ts", node: "./dist/node.js", default: "./browser/x.js" } } }, files: ["dist/node.js", "browser/x.js"] },
       b: { json: { exports: { require: "./lib/b.cjs", import: "./lib/b.mjs" } }, files: ["lib/b.cjs", "lib/b.mjs"] },
       c: { json: { exports: { ".": { require: "./only.cjs" } } }, files: ["only.cjs"] },
+      d: { json: { exports: { module: "./m.js", deno: "./d.js", worker: "./w.js", browser: "./b.js", bun: "./bun.js", default: "./x.js" } }, files: ["m.js", "d.js", "w.js", "b.js", "bun.js", "x.js"] },
     });
     expect(resolvePackage("a", root)).toBe(join(root, "node_modules/a/dist/node.js"));
     expect(resolvePackage("b", root)).toBe(join(root, "node_modules/b/lib/b.mjs"));
-    expect(resolvePackage("c", root)).toBe(join(root, "node_modules/c/only.cjs"));
+    expect(resolvePackage("b", root, "require")).toBe(join(root, "node_modules/b/lib/b.cjs"));
+    // Bun's import of a require-only package fails ("Cannot find package"): so does ours.
+    expect(resolvePackage("c", root)).toBeUndefined();
+    expect(resolvePackage("c", root, "require")).toBe(join(root, "node_modules/c/only.cjs"));
+    expect(resolvePackage("d", root)).toBe(join(root, "node_modules/d/bun.js"));
   });
 
   test("subpath exports, exact and with a * pattern; unexported subpaths are not found", () => {
@@ -47,14 +55,20 @@ describe("resolvePackage", () => {
     expect(resolvePackage("p/secret", root)).toBeUndefined();
   });
 
-  test("module, then main (with Node's extension fallback), then index.js", () => {
+  test("main (with its extension fallback) before module; without main, index.js before module", () => {
     const root = project({
       m: { json: { module: "./esm/m.js", main: "./cjs/m.js" }, files: ["esm/m.js", "cjs/m.js"] },
       n: { json: { main: "lib/n" }, files: ["lib/n.js"] },
       o: { json: {}, files: ["index.js"] },
       "@s/q": { json: { main: "./dist/q.js" }, files: ["dist/q.js"] },
+      onlymod: { json: { module: "./esm.js" }, files: ["esm.js", "index.js"] },
+      onlymod2: { json: { module: "./esm.js" }, files: ["esm.js"] },
+      badmain: { json: { main: "./gone.js", module: "./esm.js" }, files: ["esm.js", "index.js"] },
     });
-    expect(resolvePackage("m", root)).toBe(join(root, "node_modules/m/esm/m.js"));
+    expect(resolvePackage("m", root)).toBe(join(root, "node_modules/m/cjs/m.js"));
+    expect(resolvePackage("onlymod", root)).toBe(join(root, "node_modules/onlymod/index.js"));
+    expect(resolvePackage("onlymod2", root)).toBe(join(root, "node_modules/onlymod2/esm.js"));
+    expect(resolvePackage("badmain", root)).toBe(join(root, "node_modules/badmain/esm.js"));
     expect(resolvePackage("n", root)).toBe(join(root, "node_modules/n/lib/n.js"));
     expect(resolvePackage("o", root)).toBe(join(root, "node_modules/o/index.js"));
     expect(resolvePackage("@s/q", root)).toBe(join(root, "node_modules/@s/q/dist/q.js"));

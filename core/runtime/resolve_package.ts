@@ -1,16 +1,26 @@
 /**
  * Finds the file a bare specifier ("yaml", "@scope/pkg/sub") names, the way
- * Node does: walk up from the importer to `node_modules/<name>`, then follow
- * the package's `exports`, `module` or `main`. The compiled binary's own
- * resolver cannot find packages whose entry sits in a subfolder, so the
- * plugin bundler resolves them with this instead.
+ * Bun does when it runs a plugin from source: walk up from the importer to
+ * `node_modules/<name>`, then follow the package's `exports` (conditions
+ * `bun`, `import` or `require`, `default`, `node`, in the package's own key
+ * order), else `main`, else `module`. The compiled binary's own resolver
+ * cannot find packages whose entry sits in a subfolder, so the plugin bundler
+ * resolves them with this instead, and must pick the same file Bun would.
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 
-/** Conditions we accept in `exports`, ESM first; `require` only as a fallback. */
-const ESM_CONDITIONS = new Set(["bun", "node", "import", "module", "default"]);
-const CJS_CONDITIONS = new Set(["bun", "node", "require", "default"]);
+/**
+ * The `exports` conditions Bun's runtime accepts, by how the package is
+ * reached (checked against Bun 1.4: `module`, `deno`, `worker`, `browser`
+ * are not among them, and an `import` finds no `require`-only entry).
+ */
+const CONDITIONS = {
+  import: new Set(["bun", "import", "default", "node"]),
+  require: new Set(["bun", "require", "default", "node"]),
+};
+
+export type ImportKind = keyof typeof CONDITIONS;
 
 /** Splits "@scope/pkg/a/b" into ["@scope/pkg", "./a/b"]. */
 export function splitSpecifier(specifier: string): [name: string, subpath: string] {
@@ -21,26 +31,27 @@ export function splitSpecifier(specifier: string): [name: string, subpath: strin
 }
 
 /** The absolute path `specifier` resolves to from `fromDir`, or undefined if no package provides it. */
-export function resolvePackage(specifier: string, fromDir: string): string | undefined {
+export function resolvePackage(specifier: string, fromDir: string, kind: ImportKind = "import"): string | undefined {
   const [name, subpath] = splitSpecifier(specifier);
   for (let dir = fromDir;; dir = dirname(dir)) {
     const pkgDir = join(dir, "node_modules", name);
-    if (existsSync(join(pkgDir, "package.json"))) return entryOf(pkgDir, subpath);
+    if (existsSync(join(pkgDir, "package.json"))) return entryOf(pkgDir, subpath, CONDITIONS[kind]);
     if (dirname(dir) === dir) return undefined;
   }
 }
 
-function entryOf(pkgDir: string, subpath: string): string | undefined {
+function entryOf(pkgDir: string, subpath: string, conditions: Set<string>): string | undefined {
   const pkg = JSON.parse(readFileSync(join(pkgDir, "package.json"), "utf8")) as Record<string, unknown>;
   if (pkg.exports !== undefined) {
-    const target = matchExports(pkg.exports, subpath, ESM_CONDITIONS) ?? matchExports(pkg.exports, subpath, CJS_CONDITIONS);
+    const target = matchExports(pkg.exports, subpath, conditions);
     return target === undefined ? undefined : existing(join(pkgDir, target));
   }
   if (subpath !== ".") return existing(join(pkgDir, subpath));
-  for (const field of ["module", "main"]) {
-    if (typeof pkg[field] === "string") return existing(join(pkgDir, pkg[field]));
-  }
-  return existing(join(pkgDir, "index.js"));
+  const field = (name: string) => typeof pkg[name] === "string" ? existing(join(pkgDir, pkg[name])) : undefined;
+  const index = () => existing(join(pkgDir, "index"));
+  // Bun's order: `main` first; with no `main` field the folder's index comes
+  // before `module`, with a `main` that names no file `module` comes first.
+  return typeof pkg.main === "string" ? field("main") ?? field("module") ?? index() : index() ?? field("module");
 }
 
 function matchExports(exports: unknown, subpath: string, conditions: Set<string>): string | undefined {
@@ -81,9 +92,9 @@ function pick(target: unknown, conditions: Set<string>): string | undefined {
   return undefined;
 }
 
-/** The file itself, or Node's extension and index fallbacks for `main`. */
+/** The file itself, or the extension and index fallbacks for `main`. */
 function existing(path: string): string | undefined {
-  for (const candidate of [path, `${path}.js`, `${path}.mjs`, `${path}.cjs`, join(path, "index.js")]) {
+  for (const candidate of [path, `${path}.js`, `${path}.mjs`, `${path}.cjs`, `${path}.json`, join(path, "index.js")]) {
     if (existsSync(candidate) && statSync(candidate).isFile()) return candidate;
   }
   return undefined;
