@@ -19,7 +19,7 @@ import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "n
 import { Buffer } from "node:buffer";
 import { join } from "node:path";
 import process from "node:process";
-import { sha256 } from "../journal/instance_key.ts";
+import { sha256 } from "./sha256.ts";
 import { versionLine } from "../version.ts";
 import type { Bundle } from "./bundle_plugin.ts";
 
