@@ -183,7 +183,8 @@ async function openRunJournal(plan: Plan, path: string, options: RunOptions): Pr
   const { openJournal } = await import("../journal/open_journal.ts");
   const { RunJournal } = await import("../journal/run_journal.ts");
   const redactor = redactorFor(plan);
-  return new RunJournal(openJournal(path), { plan, resume: options.resume ?? false, clock: options.clock, onError: options.warn, redact: (text) => redactor.text(text) });
+  return new RunJournal(openJournal(path), { plan, resume: options.resume ?? false, clock: options.clock, onError: options.warn,
+    redact: (text) => redactor.text(text), redactJson: (json) => redactor.json(json) });
 }
 
 /** FANOUT_TRACE: marks the first task_start and the first task_end. */

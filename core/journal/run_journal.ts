@@ -31,8 +31,10 @@ export interface RunJournalOptions {
   plan: Plan;
   /** --resume: instances recorded ok in an earlier run of this plan are not run. */
   resume: boolean;
-  /** Applied to every text stored (errors, data, items) before it is written: secret values never reach the file. */
+  /** Applied to every plain text stored (errors) before it is written: secret values never reach the file. */
   redact?: (text: string) => string;
+  /** The same for JSON text (data, items), where a value's `"` and `\` stand escaped (default: `redact`). */
+  redactJson?: (json: string) => string;
   clock?: Clock;
   /** How long rows may wait in memory before they are written (default 50 ms). */
   flushEveryMs?: number;
@@ -66,6 +68,7 @@ export class RunJournal implements EventSink {
   private readonly clock: Clock;
   private readonly startedAt: number;
   private readonly redact: (text: string) => string;
+  private readonly redactJson: (json: string) => string;
   /** key → the latest earlier run where it ended ok; only with --resume. */
   private readonly finished: Map<string, number> | undefined;
   private readonly taskParts = new Map<Task, TaskKeyParts>();
@@ -88,6 +91,7 @@ export class RunJournal implements EventSink {
     this.clock = o.clock ?? realClock;
     this.startedAt = this.clock.now();
     this.redact = o.redact ?? ((text) => text);
+    this.redactJson = o.redactJson ?? this.redact;
     this.secretNames = Object.keys(o.plan.secrets ?? {});
     this.placeholders = Object.fromEntries(this.secretNames.map((name) => [name, `⟦secret:${name}⟧`]));
     this.rows = new AttemptRows(this.db);
@@ -204,12 +208,12 @@ export class RunJournal implements EventSink {
   }
 
   private json(value: unknown): string {
-    return this.redact(jsonOf(value));
+    return this.redactJson(jsonOf(value));
   }
 
   /** The item's JSON, redacted: made when the instance started, or now for one that never did (skipped, cancelled). */
   private itemOf(live: Live | undefined, item: unknown): string {
-    return this.redact(live?.item ?? jsonOf(item));
+    return this.redactJson(live?.item ?? jsonOf(item));
   }
 
   private text(value: string | null): string | null {
