@@ -120,6 +120,8 @@ tasks:
     const rowsNow = () => {
       const db = new DatabaseSync(path, { timeout: 10_000 });
       try {
+        // The file (and its -wal) exists a moment before its tables are committed.
+        if (!db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'attempts'").get()) return { n: 0, ended: null };
         const run = db.prepare("SELECT ended FROM runs WHERE id = 1").get() as { ended: string | null } | undefined;
         const { n } = db.prepare("SELECT count(*) AS n FROM attempts WHERE run_id = 1").get() as { n: number };
         return { n, ended: run?.ended ?? null };
