@@ -195,7 +195,8 @@ async function openRunJournal(plan: Plan, path: string, options: RunOptions): Pr
   const redactor = redactorFor(plan);
   const opened = openJournal(path);
   if (opened.movedAside) options.warn?.(`the journal ${opened.path} was damaged (a crash of the machine?): moved to ${opened.movedAside}; a new one is started, and --resume finds nothing earlier`);
-  return new RunJournal(opened, { plan, resume: options.resume ?? false, clock: options.clock, onError: options.warn, redact: (text) => redactor.text(text) });
+  return new RunJournal(opened, { plan, resume: options.resume ?? false, clock: options.clock, onError: options.warn,
+    redact: (text) => redactor.text(text), redactJson: (json) => redactor.json(json) });
 }
 
 /** FANOUT_TRACE: marks the first task_start and the first task_end. */

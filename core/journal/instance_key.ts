@@ -24,8 +24,33 @@ export interface KeyParts {
 
 /** sha256 of the parts, base64url (43 characters). */
 export function instanceKey(p: KeyParts): string {
-  const text = JSON.stringify([p.plan, p.task, p.host, p.item ?? null, p.input ?? null, p.module, p.vars ?? null, p.secrets]);
-  return sha256(text);
+  return new TaskKeyText(p).key(p.host, jsonOf(p.item), jsonOf(p.input), p.secrets);
+}
+
+/**
+ * What is the same for every instance of a task (plan, task, module, vars),
+ * made into text once: an instance's key is then its own parts' text and
+ * one hash. The text hashed is JSON.stringify([plan, task, host, item,
+ * input, module, vars, secrets]) — the keys in journals already written.
+ */
+export class TaskKeyText {
+  private readonly head: string;
+  private readonly tail: string;
+
+  constructor(p: Pick<KeyParts, "plan" | "task" | "module" | "vars">) {
+    this.head = `[${JSON.stringify(p.plan)},${JSON.stringify(p.task)},`;
+    this.tail = `,${JSON.stringify(p.module)},${jsonOf(p.vars)},`;
+  }
+
+  /** `item` and `input` as jsonOf() gives them (the caller may have them already). */
+  key(host: string, item: string, input: string, secrets: string): string {
+    return sha256(`${this.head}${JSON.stringify(host)},${item},${input}${this.tail}${JSON.stringify(secrets)}]`);
+  }
+}
+
+/** A value's JSON as it stands in an array: undefined (and what JSON cannot hold) is null. */
+export function jsonOf(value: unknown): string {
+  return JSON.stringify(value ?? null) ?? "null";
 }
 
 /**

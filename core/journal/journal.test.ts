@@ -95,6 +95,59 @@ tasks:
   }, 120_000);
 });
 
+describe("rows reach the file while the run goes on", () => {
+  test("instances that end at once, one after another, with no pause in between: their rows are written every 50 ms, not at the end", async () => {
+    // Each instance blocks for 2 ms and returns: the scheduler's loop never waits, so no timer of its own ever runs.
+    const total = 3000;
+    const dir = writeFiles({
+      "busy.ts": `const cell = new Int32Array(new SharedArrayBuffer(4));
+export const parallelizationHint = "fully_parallel";
+export default function run() { Atomics.wait(cell, 0, 0, 2); }
+`,
+      "items.txt": Array.from({ length: total }, (_, i) => `i${i}`).join("\n") + "\n",
+      "plan.yml": `version: 1
+name: busy
+parallelism: 16
+plugins: { busy: ./busy.ts }
+tasks:
+  - { name: busy, module: busy, items_from: { file: items.txt } }
+`,
+    });
+    const path = join(dir, ".fanout/journal.db");
+    const child = spawn(fanoutArgv("bun")[0]!, [...fanoutArgv("bun").slice(1), "run", "plan.yml", "-q"], { cwd: dir, stdio: "ignore" });
+    let exited = false;
+    child.once("exit", () => (exited = true));
+    const rowsNow = () => {
+      const db = new DatabaseSync(path, { timeout: 10_000 });
+      try {
+        // The file (and its -wal) exists a moment before its tables are committed.
+        if (!db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'attempts'").get()) return { n: 0, ended: null };
+        const run = db.prepare("SELECT ended FROM runs WHERE id = 1").get() as { ended: string | null } | undefined;
+        const { n } = db.prepare("SELECT count(*) AS n FROM attempts WHERE run_id = 1").get() as { n: number };
+        return { n, ended: run?.ended ?? null };
+      } finally {
+        db.close();
+      }
+    };
+    let seen = 0;
+    while (!exited) {
+      if (existsSync(`${path}-wal`)) {
+        const { n, ended } = rowsNow();
+        if (n > 0 && n < total && ended === null) {
+          seen = n;
+          break;
+        }
+      }
+      await Bun.sleep(20);
+    }
+    child.kill("SIGKILL");
+    await new Promise((resolve) => (exited ? resolve(undefined) : child.once("exit", resolve)));
+    expect(seen).toBeGreaterThan(0);
+    expect(integrity(path)).toBe("ok");
+    expect(rowsNow().n).toBeGreaterThanOrEqual(seen);
+  }, 120_000);
+});
+
 const THREE = (b: string) => `version: 1
 name: three
 tasks:

@@ -78,3 +78,23 @@ describe("the journal and secrets", () => {
     expect(journalBytes(dir)).not.toContain("tok-rotated-0b7e");
   });
 });
+
+describe("the journal and JSON-escaped secrets", () => {
+  test("a secret with a quote and a backslash, printed by a command into its result data, is in no byte of the journal, raw or escaped", async () => {
+    const value = 'q"t\\k-7d2e51';
+    const dir = writeFiles({
+      "plan.yml": `version: 1
+name: escaped
+secrets: { odd: { env: JOURNAL_TEST_ODD } }
+tasks:
+  - { name: say, module: shell, with: { argv: [sh, -c, "printf '%s' \\"$1\\"", sh, "{{ secrets.odd }}"] } }
+`,
+    });
+    const r = await runProcess([...fanoutArgv("bun"), "run", "plan.yml", "--json", "-q"], { cwd: dir, env: { ...process.env, JOURNAL_TEST_ODD: value }, timeoutMs: 120_000 });
+    expect(r.code).toBe(0);
+    const bytes = journalBytes(dir);
+    // Booleans: a failure must not print the bytes it found the value in.
+    expect(bytes.includes('"stdout":"***"')).toBe(true);
+    expect({ raw: bytes.includes(value), escaped: bytes.includes(JSON.stringify(value).slice(1, -1)) }).toEqual({ raw: false, escaped: false });
+  });
+});

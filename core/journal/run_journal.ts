@@ -7,18 +7,22 @@
  *
  * Writes are batched by time: rows wait in memory and go to the file in one
  * transaction every `flushEveryMs`, at the end of the run, and on Ctrl-C.
+ * The time is looked at as each row is added, not only by a timer: a loop of
+ * instances that end at once never lets a timer run.
  * A kill -9 loses at most the rows of the last moments — those instances
  * run again on resume (at-least-once), and SQLite keeps the file whole.
  */
 import { resolve } from "node:path";
 import process from "node:process";
-import type { DatabaseSync, StatementSync } from "node:sqlite";
+import type { DatabaseSync } from "node:sqlite";
 import type { Instance } from "../graph.ts";
 import type { Plan, Task } from "../plan/plan.ts";
+import { isConstant } from "../plan/template.ts";
 import { type Clock, realClock } from "../runtime/clock.ts";
 import type { EventSink, FanoutEvent, RunSummary } from "../telemetry/events.ts";
 import { VERSION } from "../version.ts";
-import { instanceKey, secretsDigest } from "./instance_key.ts";
+import { AttemptRows, type Row } from "./attempt_rows.ts";
+import { jsonOf, secretsDigest, TaskKeyText } from "./instance_key.ts";
 import { moduleIdentity } from "./module_identity.ts";
 import { inWriteTransaction, type OpenedJournal } from "./open_journal.ts";
 import { loadFinished } from "./resume_lookup.ts";
@@ -27,8 +31,10 @@ export interface RunJournalOptions {
   plan: Plan;
   /** --resume: instances recorded ok in an earlier run of this plan are not run. */
   resume: boolean;
-  /** Applied to every text stored (errors, data, items) before it is written: secret values never reach the file. */
+  /** Applied to every plain text stored (errors) before it is written: secret values never reach the file. */
   redact?: (text: string) => string;
+  /** The same for JSON text (data, items), where a value's `"` and `\` stand escaped (default: `redact`). */
+  redactJson?: (json: string) => string;
   clock?: Clock;
   /** How long rows may wait in memory before they are written (default 50 ms). */
   flushEveryMs?: number;
@@ -36,38 +42,45 @@ export interface RunJournalOptions {
   onError?: (message: string) => void;
 }
 
-const INSERT_ATTEMPT = `INSERT INTO attempts
-  (run_id, instance, task, host, item, attempt, final, key, status, t_ms, duration_ms, changed, data, error, cached_from)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
-
-type Row = (string | number | null)[];
-
 /** Per task, what is the same for all of its instances. */
 interface TaskKeyParts {
-  module: string;
-  vars: unknown;
+  text: TaskKeyText;
   /** A plugin's: the digest of every secret (it may read ctx.secrets); undefined for a built-in: those its input uses. */
   secrets: string | undefined;
+  /** For a `with:` without templates: its JSON, the same for every instance (null: it cannot be rendered). */
+  constantInput?: string | null;
+}
+
+/** An instance between its start and its task_end. */
+interface Live {
+  key: string | null;
+  /** jsonOf(item), not yet redacted: made once for the key and the rows. */
+  item?: string;
+  /** When its current attempt started. */
+  t?: number;
 }
 
 export class RunJournal implements EventSink {
   readonly runId: number;
   readonly path: string;
   private readonly db: DatabaseSync;
-  private readonly insert: StatementSync;
+  private readonly rows: AttemptRows;
   private readonly clock: Clock;
   private readonly startedAt: number;
   private readonly redact: (text: string) => string;
+  private readonly redactJson: (json: string) => string;
   /** key → the latest earlier run where it ended ok; only with --resume. */
   private readonly finished: Map<string, number> | undefined;
   private readonly taskParts = new Map<Task, TaskKeyParts>();
   /** The plan's secret names, and what each renders as in a key's input (its value never does). */
   private readonly secretNames: string[];
   private readonly placeholders: Record<string, string>;
-  /** Per instance id, from its start until its task_end: its key and when its current attempt started. */
-  private readonly live = new Map<string, { key: string | null; t?: number }>();
+  /** Per instance id, from its start until its task_end. */
+  private readonly live = new Map<string, Live>();
   private pending: Row[] = [];
   private timer: unknown;
+  private readonly flushEveryMs: number;
+  private lastFlush: number;
   private summary?: RunSummary;
   private failedWrites = false;
   private closed = false;
@@ -78,9 +91,12 @@ export class RunJournal implements EventSink {
     this.clock = o.clock ?? realClock;
     this.startedAt = this.clock.now();
     this.redact = o.redact ?? ((text) => text);
+    this.redactJson = o.redactJson ?? this.redact;
     this.secretNames = Object.keys(o.plan.secrets ?? {});
     this.placeholders = Object.fromEntries(this.secretNames.map((name) => [name, `⟦secret:${name}⟧`]));
-    this.insert = this.db.prepare(INSERT_ATTEMPT);
+    this.rows = new AttemptRows(this.db);
+    this.flushEveryMs = o.flushEveryMs ?? 50;
+    this.lastFlush = this.startedAt;
     const plan = o.plan;
     this.runId = inWriteTransaction(this.db, () => {
       const r = this.db.prepare(`INSERT INTO runs (plan, plan_file, started, fanout_version, pid, resume, instances)
@@ -97,33 +113,38 @@ export class RunJournal implements EventSink {
    * when it ends.
    */
   cachedRun(inst: Instance): number | undefined {
-    const key = this.keyOf(inst);
-    this.live.set(inst.id, { key });
+    const item = jsonOf(inst.item);
+    const key = this.keyOf(inst, item);
+    this.live.set(inst.id, { key, item });
     return key === null ? undefined : this.finished?.get(key);
   }
 
   /** The instance's key; null when its input cannot be rendered (it will fail when it runs, and is never cached). */
-  keyOf(inst: Instance): string | null {
+  keyOf(inst: Instance, item = jsonOf(inst.item)): string | null {
+    const parts = this.partsOf(inst.task);
+    const input = parts.constantInput !== undefined ? parts.constantInput : this.inputOf(inst);
+    if (input === null) return null;
+    return parts.text.key(inst.host, item, input, parts.secrets ?? this.secretsIn(input));
+  }
+
+  /** jsonOf() of the input the module would be given, secrets as placeholders; null when it cannot be rendered. */
+  private inputOf(inst: Instance): string | null {
     const { task } = inst;
-    const parts = this.partsOf(task);
-    let input: unknown;
     try {
-      input = task.input({ host: inst.host, item: inst.item, vars: this.o.plan.vars, task: task.name, secrets: this.placeholders });
+      return jsonOf(task.input({ host: inst.host, item: inst.item, vars: this.o.plan.vars, task: task.name, secrets: this.placeholders }));
     } catch {
       return null;
     }
-    const secrets = parts.secrets ?? this.secretsIn(input);
-    return instanceKey({ plan: this.o.plan.name, task: task.name, host: inst.host, item: inst.item, input, module: parts.module, vars: parts.vars, secrets });
   }
 
   /**
    * The salted digest of the secrets an input was rendered with, found by
-   * their placeholders: a secret enters the key only that way, never in clear.
+   * their placeholders in its JSON: a secret enters the key only that way,
+   * never in clear.
    */
-  private secretsIn(input: unknown): string {
+  private secretsIn(input: string): string {
     if (this.secretNames.length === 0) return "";
-    const text = JSON.stringify(input ?? null);
-    const used = this.secretNames.filter((name) => text.includes(this.placeholders[name]!));
+    const used = this.secretNames.filter((name) => input.includes(this.placeholders[name]!));
     return secretsDigest(this.opened.salt, used.map((name) => this.o.plan.secrets[name]!));
   }
 
@@ -132,14 +153,28 @@ export class RunJournal implements EventSink {
     if (!parts) {
       const builtin = task.module.source.startsWith("builtin:");
       parts = {
-        module: moduleIdentity(task.module),
-        // Built-ins read vars and secrets only through templates (already in the input); a plugin may read ctx.vars and ctx.secrets.
-        vars: builtin ? undefined : this.o.plan.vars,
+        text: new TaskKeyText({
+          plan: this.o.plan.name,
+          task: task.name,
+          module: moduleIdentity(task.module),
+          // Built-ins read vars and secrets only through templates (already in the input); a plugin may read ctx.vars and ctx.secrets.
+          vars: builtin ? undefined : this.o.plan.vars,
+        }),
         secrets: builtin ? undefined : secretsDigest(this.opened.salt, this.secretNames.map((name) => this.o.plan.secrets[name]!)),
+        constantInput: isConstant(task.input) ? this.constantInputOf(task) : undefined,
       };
       this.taskParts.set(task, parts);
     }
     return parts;
+  }
+
+  /** A `with:` without templates renders the same for any host and item. */
+  private constantInputOf(task: Task): string | null {
+    try {
+      return jsonOf(task.input({ host: "", item: null, vars: this.o.plan.vars, task: task.name, secrets: this.placeholders }));
+    } catch {
+      return null;
+    }
   }
 
   write(event: FanoutEvent): void {
@@ -153,7 +188,7 @@ export class RunJournal implements EventSink {
       case "task_retry": {
         const live = this.live.get(event.id);
         const t = live?.t ?? event.t_ms;
-        this.push([this.runId, event.id, event.task, event.host, this.json(event.item), event.attempt, 0, live?.key ?? null,
+        this.push([this.runId, event.id, event.task, event.host, this.itemOf(live, event.item), event.attempt, 0, live?.key ?? null,
           event.status, t, event.t_ms - t, 0, null, this.text(event.error), null]);
         return;
       }
@@ -162,7 +197,7 @@ export class RunJournal implements EventSink {
         this.live.delete(event.id);
         const t = live?.t ?? event.t_ms;
         const data = Object.keys(event.data).length > 0 ? this.json(event.data) : null;
-        this.push([this.runId, event.id, event.task, event.host, this.json(event.item), event.attempt, 1, live?.key ?? null,
+        this.push([this.runId, event.id, event.task, event.host, this.itemOf(live, event.item), event.attempt, 1, live?.key ?? null,
           event.status, t, event.duration_ms, event.changed ? 1 : 0, data, this.text(event.error), event.cached_from ?? null]);
         return;
       }
@@ -173,7 +208,12 @@ export class RunJournal implements EventSink {
   }
 
   private json(value: unknown): string {
-    return this.redact(JSON.stringify(value ?? null));
+    return this.redactJson(jsonOf(value));
+  }
+
+  /** The item's JSON, redacted: made when the instance started, or now for one that never did (skipped, cancelled). */
+  private itemOf(live: Live | undefined, item: unknown): string {
+    return this.redactJson(live?.item ?? jsonOf(item));
   }
 
   private text(value: string | null): string | null {
@@ -182,12 +222,13 @@ export class RunJournal implements EventSink {
 
   private push(row: Row): void {
     this.pending.push(row);
-    if (this.timer === undefined && !this.closed) {
-      this.timer = this.clock.setTimer(() => {
-        this.timer = undefined;
-        this.flush();
-      }, this.o.flushEveryMs ?? 50);
-    }
+    if (this.closed) return;
+    // Instances that end at once (a module that returns without waiting) keep the loop in promise callbacks, where no timer runs.
+    if (this.clock.now() - this.lastFlush >= this.flushEveryMs) return this.flush();
+    this.timer ??= this.clock.setTimer(() => {
+      this.timer = undefined;
+      this.flush();
+    }, this.flushEveryMs);
   }
 
   /** Writes every waiting row in one transaction. Never throws: a failed write keeps the rows for the next try. */
@@ -195,12 +236,12 @@ export class RunJournal implements EventSink {
     if (this.timer !== undefined) this.clock.clearTimer(this.timer);
     this.timer = undefined;
     if (this.pending.length === 0) return;
+    // Also after a failed write: the next try comes flushEveryMs later, not at the next row.
+    this.lastFlush = this.clock.now();
     const rows = this.pending;
     this.pending = [];
     try {
-      inWriteTransaction(this.db, () => {
-        for (const row of rows) this.insert.run(...row);
-      });
+      this.rows.insert(rows);
     } catch (error) {
       this.pending = rows.concat(this.pending);
       if (!this.failedWrites) this.o.onError?.(`journal ${this.path}: cannot write (${(error as Error).message}); will try again`);
