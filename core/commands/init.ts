@@ -54,23 +54,24 @@ const TSCONFIG = `${JSON.stringify({
     moduleResolution: "bundler",
     strict: true,
     noEmit: true,
-    types: ["node"],
+    // fanout.d.ts holds every type a plugin sees: nothing from node_modules/@types.
+    types: [],
   },
   include: ["plugins", "fanout.d.ts"],
 }, null, 2)}\n`;
 
-// fanout.d.ts refers to valibot (for \`v\`) and to Node's types: tsc needs them installed.
+// fanout.d.ts is self-contained: type-checking needs TypeScript and nothing else.
 const PACKAGE = `${JSON.stringify({
   private: true,
   type: "module",
   scripts: { check: "tsc --noEmit -p ." },
-  devDependencies: { "@types/node": "26.6.6", typescript: "5.9.3", valibot: "1.5.0" },
+  devDependencies: { typescript: "5.9.3" },
 }, null, 2)}\n`;
 
-// For \`deno check\`: "fanout" is the declaration file; Deno fetches valibot itself and has Node's types.
+// For \`deno check\`: "fanout" is the declaration file, which holds every type it needs.
 const DENO = `${JSON.stringify({
   compilerOptions: { types: ["./fanout.d.ts"] },
-  imports: { fanout: "./fanout.d.ts", valibot: "npm:valibot@1.5.0" },
+  imports: { fanout: "./fanout.d.ts" },
 }, null, 2)}\n`;
 
 /** What init writes, by path relative to the folder. */
