@@ -24,6 +24,14 @@ describe("mutant", () => {
   });
 });
 
+describe("MUTATORS", () => {
+  test("each takes an empty plan (an earlier mutation may leave nothing) without throwing", () => {
+    for (const [kind, mutate] of Object.entries(MUTATORS)) {
+      for (let seed = 1; seed <= 20; seed++) expect({ kind, bytes: mutate(new Uint8Array(0), seededRandom(seed)) instanceof Uint8Array }).toEqual({ kind, bytes: true });
+    }
+  });
+});
+
 describe("seededRandom", () => {
   test("repeats for a seed and stays in [0, 1)", () => {
     const a = seededRandom(3);

@@ -114,6 +114,7 @@ export const MUTATORS: Record<string, Mutator> = {
   },
   swapLines(bytes, random) {
     const ls = lines(bytes);
+    if (ls.length === 0) return bytes; // an earlier mutation left nothing
     const i = int(random, ls.length);
     const j = int(random, ls.length);
     [ls[i], ls[j]] = [ls[j]!, ls[i]!];
