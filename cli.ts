@@ -98,7 +98,7 @@ async function buildCli() {
     .option("--kill-grace <duration>", "SIGTERM to SIGKILL for a cancelled command's process group, where the task sets no kill_grace (default 5s)")
     .option("--junit <file>", "Write a JUnit XML report (one testcase per instance) when the run ends")
     .option("--summary <file>", "Write run_end's summary as JSON when the run ends")
-    .option("--output <mode>", "Show each instance's stdout/stderr when it ends: tag (lines prefixed with its id) or grouped (one block each); not with --json")
+    .option("--output <mode>", "Show each instance's stdout/stderr: tag (each line as it comes, prefixed with its id) or grouped (one block each, when it ends); not with --json")
     .option("--progress <mode>", "Human progress on stderr: auto (a live dashboard on a terminal, else lines), always (the dashboard), never (lines)")
     .option("-q, --quiet", "No human progress on stderr")
     .option("--verbose", "Show modules' info and debug logs too")

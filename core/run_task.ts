@@ -12,6 +12,7 @@ import { fromResult, thrownText } from "./module_result.ts";
 import type { Task } from "./plan/plan.ts";
 import { isConstant, type TemplateScope } from "./plan/template.ts";
 import type { Clock } from "./runtime/clock.ts";
+import type { OutputObserver } from "./runtime/output_observer.ts";
 import { exec } from "./runtime/spawn.ts";
 import type { LogEvent, Status } from "./telemetry/events.ts";
 
@@ -51,6 +52,8 @@ export interface AttemptEnv {
   killGraceMs: number;
   /** False when nothing reads an instance's data or error (a quiet run without --json): see TaskContext.keepOutput. */
   keepOutput: boolean;
+  /** `--output tag`: an observer per ctx.exec call, told the command's output as it is read. */
+  observeOutput?: (id: string) => OutputObserver;
   log(level: LogEvent["level"], id: string, message: string): void;
 }
 
@@ -262,7 +265,7 @@ class Context implements TaskContext {
     this.exec = (argv, options = {}) => {
       const { shell, signal: own, ...rest } = options;
       const command = shell ? ["/bin/sh", "-c", argv.join(" ")] : argv;
-      return exec(command, { cwd: env.planDir, killGraceMs, ...rest, signal: own ?? signal });
+      return exec(command, { cwd: env.planDir, killGraceMs, ...rest, signal: own ?? signal }, env.observeOutput?.(this.id));
     };
   }
 

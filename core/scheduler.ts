@@ -33,6 +33,7 @@ import { GroupProgress, type Released } from "./progress.ts";
 import type { Plan } from "./plan/plan.ts";
 import { type Clock, realClock } from "./runtime/clock.ts";
 import { DEFAULT_KILL_GRACE_MS } from "./runtime/spawn.ts";
+import type { OutputObserver } from "./runtime/output_observer.ts";
 import { type AttemptEnv, failed, FaultReason, type Outcome, StopReason } from "./run_task.ts";
 import { round } from "./stats.ts";
 import type { FanoutEvent, GuardSummary, Status } from "./telemetry/events.ts";
@@ -62,6 +63,8 @@ export interface SchedulerOptions {
    * (TaskContext.keepOutput). Default true.
    */
   keepOutput?: boolean;
+  /** `--output tag`: told each ctx.exec call's output as it is read (AttemptEnv.observeOutput). */
+  observeOutput?: (id: string) => OutputObserver;
   /**
    * Asked as an instance is about to start its first attempt (the journal,
    * with --resume): the id of an earlier run in which it ended ok — it then
@@ -157,6 +160,7 @@ export class Scheduler {
       secrets: o.plan.secrets,
       killGraceMs: o.killGraceMs ?? DEFAULT_KILL_GRACE_MS,
       keepOutput: o.keepOutput ?? true,
+      observeOutput: o.observeOutput,
       log: (level, id, message) => o.emit({ type: "log", id, level, message, t_ms: this.t() }),
     };
     this.progress = new GroupProgress(o.graph);

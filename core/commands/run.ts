@@ -16,6 +16,7 @@ import type { Plan } from "../plan/plan.ts";
 import { type Selection, selectWork } from "../plan/select.ts";
 import { memoryAvailable } from "../probe/memory.ts";
 import { type Clock, realClock } from "../runtime/clock.ts";
+import type { OutputObserver } from "../runtime/output_observer.ts";
 import { peakRssBytes } from "../runtime/process_info.ts";
 import { faultSource, onFault } from "../runtime/fault_trap.ts";
 import { runtimeVersion } from "../runtime/runtime.ts";
@@ -43,6 +44,8 @@ export interface RunOptions extends PoolOverrides {
   /** Mask the plan's secrets on fanout's stdout and stderr from the moment it is loaded; json: stdout carries JSON. */
   maskOutput?: { json: boolean };
   sinks: EventSink[];
+  /** `--output tag`: an observer per ctx.exec call, told the command's output as it is read. */
+  observeOutput?: (id: string) => OutputObserver;
   signal?: AbortSignal;
   /** The journal file to record the run in (and resume from); undefined: no journal. */
   journal?: string;
@@ -141,8 +144,9 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<number> 
     requests,
     failFast: options.failFast ?? false,
     killGraceMs: options.killGraceMs,
-    // With no sink but the summary (--quiet without --json), no one reads data or errors.
-    keepOutput: options.sinks.length > 0,
+    // With no sink but the summary (--quiet without --json) and no --output tag, no one reads the output, data or errors.
+    keepOutput: options.sinks.length > 0 || options.observeOutput !== undefined,
+    observeOutput: options.observeOutput,
     signal: options.signal,
     emit,
     clock,

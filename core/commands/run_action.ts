@@ -6,7 +6,7 @@ import process from "node:process";
 import { UsageError } from "../errors.ts";
 import { defaultJournalPath } from "../journal/journal_path.ts";
 import { EXIT_IO, EXIT_OK } from "../exit_codes.ts";
-import { InstanceOutputSink, OUTPUT_MODES, type OutputMode } from "../telemetry/instance_output.ts";
+import { GroupedOutputSink, OUTPUT_MODES, type OutputMode } from "../telemetry/instance_output.ts";
 import { checkReportPath } from "../telemetry/report_file.ts";
 import { PROGRESS_MODES, type ProgressMode, useDashboard } from "../telemetry/dashboard/progress_mode.ts";
 import type { PoolOverrides, StorageType } from "../machine.ts";
@@ -207,8 +207,13 @@ export async function runAction(planFile: string, flags: RunFlags, signal: Abort
     const { SummaryFileSink } = await import("../telemetry/summary_file.ts");
     sinks.push(new SummaryFileSink(summaryPath, reportError("--summary", summaryPath)));
   }
-  // Before the human sink: an instance's output comes out just above its status line.
-  if (output !== undefined) sinks.push(new InstanceOutputSink(output, (s) => writeStdout(s), writeStderr));
+  // Before the human sink: an instance's block comes out just above its status line.
+  if (output === "grouped") sinks.push(new GroupedOutputSink((s) => writeStdout(s), writeStderr));
+  let observeOutput: RunOptions["observeOutput"];
+  if (output === "tag") {
+    const { TaggedLines } = await import("../telemetry/tagged_lines.ts");
+    observeOutput = (id) => new TaggedLines(id, (s) => writeStdout(s), writeStderr);
+  }
   let watchGuards: RunOptions["watchGuards"];
   if (!flags.quiet) {
     // node:tty, not process.stderr.isTTY: fanout does not set up process.stderr (runtime/fd_stream.ts).
@@ -228,6 +233,6 @@ export async function runAction(planFile: string, flags: RunFlags, signal: Abort
   }
   trace("sinks_ready");
   const warn = (message: string) => writeStderr(`warning: ${message}\n`);
-  const code = await runCommand(planFile, { ...common, failFast: Boolean(flags.failFast), killGraceMs, sinks, signal, journal, resume: Boolean(flags.resume), warn, watchGuards });
+  const code = await runCommand(planFile, { ...common, failFast: Boolean(flags.failFast), killGraceMs, sinks, observeOutput, signal, journal, resume: Boolean(flags.resume), warn, watchGuards });
   return reportFailed && code === EXIT_OK ? EXIT_IO : code;
 }

@@ -4,6 +4,7 @@
  */
 import type { ExecResult } from "./exec_types.ts";
 import { drain, OutputBuffer } from "./output_buffer.ts";
+import type { OutputObserver } from "./output_observer.ts";
 
 /** What a spawn needs. */
 export interface SpawnRequest {
@@ -14,6 +15,8 @@ export interface SpawnRequest {
   input?: string;
   output: "capture" | "discard";
   maxOutputBytes: number;
+  /** Told each chunk as it is read (captured output only). */
+  observer?: OutputObserver;
 }
 
 /** A started child. */
@@ -48,8 +51,12 @@ export function spawnWithBun(req: SpawnRequest): BunChild {
   // Read from the start, so that a child writing more than a pipe holds is never blocked.
   const out = new OutputBuffer(req.maxOutputBytes);
   const err = new OutputBuffer(req.maxOutputBytes);
-  const reading = Promise.all([drain(proc.stdout as ReadableStream<Uint8Array>, out), drain(proc.stderr as ReadableStream<Uint8Array>, err)])
-    .then(() => undefined, (error: unknown) => ({ error }));
+  const observer = req.observer;
+  let reading = Promise.all([
+    drain(proc.stdout as ReadableStream<Uint8Array>, out, observer && ((c) => observer.chunk("stdout", c))),
+    drain(proc.stderr as ReadableStream<Uint8Array>, err, observer && ((c) => observer.chunk("stderr", c))),
+  ]).then(() => undefined, (error: unknown) => ({ error }));
+  if (observer) reading = reading.finally(() => observer.end());
   return {
     pid,
     exited: proc.exited,

@@ -23,12 +23,13 @@ export class OutputBuffer {
   }
 }
 
-/** Reads a web stream to its end into `into`. */
-export async function drain(stream: ReadableStream<Uint8Array>, into: OutputBuffer): Promise<void> {
+/** Reads a web stream to its end into `into`, telling `observe` each chunk as well when given. */
+export async function drain(stream: ReadableStream<Uint8Array>, into: OutputBuffer, observe?: (chunk: Uint8Array) => void): Promise<void> {
   const reader = stream.getReader();
   for (;;) {
     const { done, value } = await reader.read();
     if (done) return;
     into.push(value);
+    observe?.(value);
   }
 }

@@ -15,6 +15,7 @@ import { type BunChild, type SpawnRequest, spawnWithBun } from "./bun_spawn.ts";
 import { groupAlive, killGroup, terminateGroup } from "./process_group.ts";
 import { OutputBuffer } from "./output_buffer.ts";
 import type { ExecOptions, ExecResult } from "./exec_types.ts";
+import type { OutputObserver } from "./output_observer.ts";
 import { isBun } from "./runtime.ts";
 import { describeSpawnError } from "./spawn_errors.ts";
 import * as watchdog from "./watchdog.ts";
@@ -58,11 +59,16 @@ export async function settleChildren(graceMs = DEFAULT_KILL_GRACE_MS): Promise<v
  * the group is empty; on a normal exit, members the command left running in
  * its group are ended the same way (and `lingered` says so). So whoever
  * holds a lock for this command holds it until its last process is gone.
+ *
+ * `observer`, when given, is told each chunk of captured output as it is
+ * read, and its end before exec settles (output_observer.ts); discarded
+ * output is never observed.
  */
-export function exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+export function exec(argv: readonly string[], options: ExecOptions = {}, observer?: OutputObserver): Promise<ExecResult> {
   if (argv.length === 0) return Promise.reject(new TypeError("exec: argv must not be empty"));
   if (options.signal?.aborted) return Promise.reject(options.signal.reason);
-  return isBun ? execBun(argv, options) : execNode(argv, options);
+  if (options.output === "discard") observer = undefined;
+  return isBun ? execBun(argv, options, observer) : execNode(argv, options, observer);
 }
 
 /**
@@ -117,7 +123,7 @@ class GroupWatch {
   }
 }
 
-async function execBun(argv: readonly string[], options: ExecOptions): Promise<ExecResult> {
+async function execBun(argv: readonly string[], options: ExecOptions, observer: OutputObserver | undefined): Promise<ExecResult> {
   const req: SpawnRequest = {
     argv: argv as string[], // read by Bun.spawn, never changed: no copy
     cwd: options.cwd,
@@ -125,6 +131,7 @@ async function execBun(argv: readonly string[], options: ExecOptions): Promise<E
     input: options.input,
     output: options.output ?? "capture",
     maxOutputBytes: options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT,
+    observer,
   };
   // Bun.spawn returns once the child has exec'd; a failure to start throws here.
   let child: BunChild;
@@ -148,7 +155,7 @@ async function execBun(argv: readonly string[], options: ExecOptions): Promise<E
   return result;
 }
 
-function execNode(argv: readonly string[], options: ExecOptions): Promise<ExecResult> {
+function execNode(argv: readonly string[], options: ExecOptions, observer: OutputObserver | undefined): Promise<ExecResult> {
   const limit = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
   return new Promise((resolve, reject) => {
     const child = nodeSpawn(argv[0]!, argv.slice(1), {
@@ -168,13 +175,15 @@ function execNode(argv: readonly string[], options: ExecOptions): Promise<ExecRe
       group = new GroupWatch(child.pid!, options.signal, options.killGraceMs);
       if (options.input !== undefined) child.stdin!.end(options.input);
     });
-    child.stdout?.on("data", (c: Buffer) => out.push(c));
-    child.stderr?.on("data", (c: Buffer) => err.push(c));
+    // Without an observer, the capture alone: no work per chunk beyond it.
+    child.stdout?.on("data", observer ? (c: Buffer) => (out.push(c), observer.chunk("stdout", c)) : (c: Buffer) => out.push(c));
+    child.stderr?.on("data", observer ? (c: Buffer) => (err.push(c), observer.chunk("stderr", c)) : (c: Buffer) => err.push(c));
     // As under Bun: at the leader's exit, end what is left of its group, then read the pipes to their end.
     let ending: boolean | Promise<boolean> | undefined;
     child.once("exit", () => (ending = group!.finish()));
     child.once("close", async (code, sig) => {
       if (!group) return; // never started (Deno emits "close" after "error"): the error settles it
+      observer?.end(); // the pipes are closed: every chunk has been read
       const lingered = await (ending ?? group!.finish());
       if (options.signal?.aborted) return reject(options.signal.reason);
       resolve({

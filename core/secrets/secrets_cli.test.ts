@@ -2,7 +2,8 @@
  * Secrets in real runs, under Bun, Deno and the compiled binary: the value
  * reaches the command (the child writes it to a file, the test reads the
  * bytes), and never appears in --json stdout, stderr, human output, a
- * failing command's error, plugin result data, a log line or --dry-run.
+ * failing command's error, plugin result data, a log line, --output tag's
+ * streamed lines or --dry-run.
  */
 import { beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
@@ -119,6 +120,18 @@ describe.each(FANOUT_RUNTIMES)("secrets in a real run › %s", (runtime) => {
     expect(events.filter((e) => e.type === "task_end" && e.task === "listed").map((e) => e.item).sort()).toEqual(["item-***", "plain"]);
     // What the plugin wrote to process.stderr itself is masked too.
     expect(run.stderr).toContain("direct ***");
+  }, 120_000);
+
+  test("--output tag: lines streamed as they come hold only ***, a value the pipe delivered in two chunks too", () => {
+    const dir = project();
+    const run = fanout(runners[runtime]!, dir, { [ENV_NAME]: TOKEN }, ["run", "plan.yml", "--output", "tag", "-q"]);
+    expect(run.code).toBe(1);
+    expectClean(run.stdout);
+    expectClean(run.stderr);
+    expect(run.stdout).toContain("echo_fail[localhost]\ttoken=***\n");
+    expect(run.stderr).toContain("echo_fail[localhost]\tfile=***\n");
+    // Written in two pieces 0.3 s apart, with no line break: held until the stream ended, then masked whole.
+    expect(run.stderr).toContain("split[localhost]\t***\n");
   }, 120_000);
 
   test("the --junit and --summary files hold only ***", () => {

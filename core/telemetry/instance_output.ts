@@ -1,13 +1,14 @@
 /**
- * `--output tag|grouped`: what each instance's commands wrote, shown when the
- * instance ends (the output a module captured: `data.stdout` and
- * `data.stderr` in its task_end, bounded by the capture limit).
+ * `--output tag|grouped`: what each instance's commands wrote, for people.
  *
- * - `tag`: every line prefixed with the instance id and a tab, like
- *   `parallel --tag`: the command's stdout on fanout's stdout, its stderr on
- *   fanout's stderr.
- * - `grouped`: each instance's output as one block, untouched, like
+ * - `tag`: every line as the command writes it, after the instance id and a
+ *   tab, like `parallel --tag --line-buffer` (tagged_lines.ts: told the
+ *   output by ctx.exec as it is read, not through events).
+ * - `grouped`: each instance's output as one block, untouched, when the
+ *   instance ends (the output its module captured: `data.stdout` and
+ *   `data.stderr` in its task_end, bounded by the capture limit), like
  *   `parallel --group`: blocks of different instances never interleave.
+ *   This sink.
  *
  * Not with `--json` (stdout carries only NDJSON there; the same text is in
  * task_end's `data`): run_action.ts refuses the combination.
@@ -17,9 +18,8 @@ import type { EventSink, FanoutEvent } from "./events.ts";
 export type OutputMode = "tag" | "grouped";
 export const OUTPUT_MODES: readonly OutputMode[] = ["tag", "grouped"];
 
-export class InstanceOutputSink implements EventSink {
+export class GroupedOutputSink implements EventSink {
   constructor(
-    private readonly mode: OutputMode,
     private readonly out: (text: string) => void,
     private readonly err: (text: string) => void,
   ) {}
@@ -27,13 +27,9 @@ export class InstanceOutputSink implements EventSink {
   write(event: FanoutEvent): void {
     if (event.type !== "task_end") return;
     const { stdout, stderr } = event.data ?? {};
-    if (typeof stdout === "string" && stdout !== "") this.out(this.format(event.id, stdout));
-    if (typeof stderr === "string" && stderr !== "") this.err(this.format(event.id, stderr));
-  }
-
-  private format(id: string, text: string): string {
-    const body = text.endsWith("\n") ? text : text + "\n";
-    if (this.mode === "grouped") return body;
-    return body.slice(0, -1).split("\n").map((line) => `${id}\t${line}\n`).join("");
+    if (typeof stdout === "string" && stdout !== "") this.out(block(stdout));
+    if (typeof stderr === "string" && stderr !== "") this.err(block(stderr));
   }
 }
+
+const block = (text: string) => (text.endsWith("\n") ? text : text + "\n");
