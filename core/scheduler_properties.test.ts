@@ -7,22 +7,11 @@
  */
 import { describe, expect, test } from "bun:test";
 import { join, resolve } from "node:path";
+import { seededRandom as prng } from "./plan/fuzz/mutate.ts";
 import type { TaskEndEvent } from "./telemetry/events.ts";
 import { intervals, maxOverlap, maxStartsInWindow, runPlanText } from "./test_helpers.ts";
 
 const SCRIPTED = join(resolve(import.meta.dir, "../fixtures/plugins"), "scripted.ts");
-
-/** A small deterministic PRNG (mulberry32), so a failing seed can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Generated {
   yaml: string;

@@ -8,6 +8,7 @@ import { describe, expect, spyOn, test } from "bun:test";
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { seededRandom as random } from "./fuzz/mutate.ts";
 import { loadPlan } from "./load.ts";
 import { parseWithoutPositions, writtenKeys } from "./native_parse.ts";
 import { PositionedSource } from "./positioned_source.ts";
@@ -64,16 +65,6 @@ tasks:
     with: { message: "a, b: {c}", level: info }
 `,
 ];
-
-/** A seeded PRNG (mulberry32): a failure names its seed and can be replayed. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PIECES = ["{", "}", "[", "]", ",", ":", ": ", "- ", "#", " #", "'", "\"", "|", ">", "&a ", "*a", "!", "?", "~", "null", "<<", "---", "\\", "  ", "\n", "\n  ", "x: 1", "name: dup"];
 
