@@ -62,8 +62,7 @@ export async function loadPlanText(text: string, file: string, options: LoadOpti
       if (!positions.asked) throw error; // a plugin's own error, which has no place in the plan
     }
   }
-  const { PositionedSource } = await import("./positioned_source.ts");
-  const source = PositionedSource.parse(text, file);
+  const source = await positionedSource(text, file);
   return await planFrom(source.toJS(), source, file, text, options);
 }
 
@@ -71,9 +70,14 @@ export async function loadPlanText(text: string, file: string, options: LoadOpti
  * Positions in a loaded plan, for a problem found after loading (an input
  * rendered at `--dry-run`): the plan's text parsed again by the YAML package.
  */
-export async function positionsOf(plan: Plan): Promise<YamlSource> {
+export function positionsOf(plan: Plan): Promise<YamlSource> {
+  return positionedSource(plan.text, plan.file);
+}
+
+/** The YAML package's parse, which keeps positions; imported only when one is needed. */
+async function positionedSource(text: string, file: string) {
   const { PositionedSource } = await import("./positioned_source.ts");
-  return PositionedSource.parse(plan.text, plan.file);
+  return PositionedSource.parse(text, file);
 }
 
 async function planFrom(raw: unknown, source: YamlSource, file: string, text: string, options: LoadOptions): Promise<Plan> {

@@ -168,8 +168,7 @@ function readNode(lines: string[], n: number, i: number, keys: string[]): Node |
     const after = lines[end.line]!.slice(end.next);
     if (/^\s*:(?:\s|$)/.test(after)) {
       if (end.line !== n || end.escaped) return undefined;
-      const name = line.slice(i + 1, end.next - 1).replaceAll(c === "'" ? "''" : "\u0000", "'");
-      return key(name, keys) ? { kind: "key", line: n, next: end.next + after.indexOf(":") + 1 } : undefined;
+      return key(quotedText(line, i, end.next), keys) ? { kind: "key", line: n, next: end.next + after.indexOf(":") + 1 } : undefined;
     }
     const rest = after.trim();
     return rest === "" || rest.startsWith("#") ? { kind: "value", line: end.line, next: lines[end.line]!.length } : undefined;
@@ -190,6 +189,16 @@ function key(name: string, keys: string[]): boolean {
   if (KEYS_NOT_AS_WRITTEN.has(name)) return false;
   keys.push(name);
   return true;
+}
+
+/**
+ * The text of a one-line quoted scalar from its opening quote at `start` to
+ * just past its closing one: `''` in single quotes is one `'`; a double-quoted
+ * one here holds no escape (readQuoted says so, and such keys are not followed).
+ */
+function quotedText(line: string, start: number, end: number): string {
+  const inner = line.slice(start + 1, end - 1);
+  return line[start] === "'" ? inner.replaceAll("''", "'") : inner;
 }
 
 /** Finds the end of a quoted scalar that starts at lines[n][i]; `escaped`: it holds a backslash escape. */
@@ -245,7 +254,7 @@ function readFlow(lines: string[], n: number, i: number, keys: string[]): { line
       const after = lines[end.line]!.slice(end.next);
       if (/^ *:/.test(after)) {
         if (end.line !== n || end.escaped) return undefined; // a key on two lines, or with escapes: not followed here
-        if (!key(line.slice(i + 1, end.next - 1).replaceAll(c === "'" ? "''" : "\u0000", "'"), keys)) return undefined;
+        if (!key(quotedText(line, i, end.next), keys)) return undefined;
         i = end.next + after.indexOf(":") + 1;
       } else {
         n = end.line;
