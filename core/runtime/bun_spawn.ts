@@ -33,6 +33,26 @@ export interface BunChild {
 
 type Proc = ReturnType<typeof Bun.spawn>;
 
+/**
+ * Bun frees a finished child's native state only when the garbage collector
+ * finalizes its Subprocess object, and the collector runs when JavaScript
+ * allocates. A run that captures no output allocates little per child, so
+ * thousands of finished children's native memory piled up between
+ * collections (peak RSS of 20,000 `true` with -q: 83 MB, against 67 MB
+ * with output captured). A collection every so many spawns keeps the pile
+ * small; its cost is a few microseconds per spawn (one collection of
+ * fanout's small heap takes a few milliseconds).
+ */
+const SPAWNS_PER_COLLECTION = 1000;
+let spawnsSinceCollection = 0;
+
+function collectFinishedChildren(): void {
+  if (++spawnsSinceCollection < SPAWNS_PER_COLLECTION) return;
+  spawnsSinceCollection = 0;
+  // A full, synchronous collection: an asynchronous one (Bun.gc(false)) was measured not to free them.
+  Bun.gc(true);
+}
+
 /** Starts the child (throws if it cannot be started). */
 export function spawnWithBun(req: SpawnRequest): BunChild {
   const discard = req.output === "discard";
@@ -46,6 +66,7 @@ export function spawnWithBun(req: SpawnRequest): BunChild {
     detached: true,
   });
   const pid = proc.pid;
+  collectFinishedChildren();
   // Discarded output: no pipes, nothing to read, no buffers.
   if (discard) return { pid, exited: proc.exited, result: (lingered) => resultOf(proc, pid, lingered, undefined, undefined) };
   // Read from the start, so that a child writing more than a pipe holds is never blocked.
