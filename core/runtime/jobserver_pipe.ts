@@ -194,37 +194,38 @@ function fstatFifo(fd: number): boolean {
   }
 }
 
-const O_CLOEXEC = 0o2000000;
-
 /**
  * Descriptors named in MAKEFLAGS are trusted only if they are what a parent
- * make leaves open for a recursive make: both ends of one pipe, readable and
- * writable, inherited. A make that does not pass its jobserver (a recipe line
- * not marked `+`) closes them, and the runtime's own descriptors may then sit
- * at those numbers; those are all close-on-exec, which no inherited one is.
+ * make leaves open for a recursive make: the two ends of one pipe, the first
+ * readable, the second writable. A make that does not pass its jobserver (a
+ * recipe line not marked `+`) closes them, and the runtime's own descriptors
+ * then sit at those numbers: an epoll and an eventfd under Bun and Deno,
+ * never the two ends of one pipe. (Close-on-exec says nothing here: Bun sets
+ * it on the descriptors it inherits.)
  */
 function checkInherited(read: number, write: number): void {
   const r = describeFd(read);
   const w = describeFd(write);
-  if (!r || !w) throw new Error(`descriptors ${read} and ${write} are not open (is the recipe line marked '+'?)`);
-  if (!r.fifo || !w.fifo || r.ino !== w.ino) throw new Error(`descriptors ${read} and ${write} are not the two ends of one pipe`);
-  if (r.cloexec || w.cloexec) throw new Error(`descriptors ${read} and ${write} were not inherited (the parent did not pass its jobserver: is the recipe line marked '+'?)`);
+  const hint = "(the parent did not pass its jobserver: is the recipe line marked '+'?)";
+  if (!r || !w) throw new Error(`descriptors ${read} and ${write} are not open ${hint}`);
+  if (!r.fifo || !w.fifo || r.ino !== w.ino) throw new Error(`descriptors ${read} and ${write} are not the two ends of one pipe ${hint}`);
   if (r.access === 1 || w.access === 0) throw new Error(`descriptor ${read} is not readable or ${write} not writable`);
 }
 
-function describeFd(fd: number): { fifo: boolean; ino: number; cloexec: boolean; access: number } | undefined {
+/** O_ACCMODE of the descriptor's flags: 0 read, 1 write, 2 both. */
+function describeFd(fd: number): { fifo: boolean; ino: number; access: number } | undefined {
   let stat;
   try {
     stat = fstatSync(fd);
   } catch {
     return undefined;
   }
-  let flags = 0;
+  let access = 2;
   try {
     const line = readFileSync(`/proc/self/fdinfo/${fd}`, "utf8").split("\n").find((l) => l.startsWith("flags:"));
-    flags = line ? parseInt(line.slice(6).trim(), 8) : 0;
+    if (line) access = parseInt(line.slice(6).trim(), 8) & 3;
   } catch {
     // No /proc (not Linux): trust fstat alone.
   }
-  return { fifo: stat.isFIFO(), ino: stat.ino, cloexec: (flags & O_CLOEXEC) !== 0, access: flags & 3 };
+  return { fifo: stat.isFIFO(), ino: stat.ino, access };
 }
