@@ -118,7 +118,7 @@ tasks:
 `);
     expect(r.code).toBe(0);
     const end = r.events.find((e) => e.type === "task_end");
-    const [flags, tokens] = String((end as { data: { stdout: string } }).data.stdout).split("\n");
+    const [flags, tokens] = String(end?.type === "task_end" ? end.data.stdout : "").split("\n");
     expect(flags).toMatch(/^-j3 --jobserver-auth=fifo:\/.*fanout-jobserver-.*\/fifo$/);
     expect(tokens).toBe("++");
   }, 240_000);
