@@ -38,7 +38,8 @@ export interface RunJobserver {
   close(): void;
 }
 
-export function runJobserver(tasks: readonly Task[], forks: number, makeflags = process.env.MAKEFLAGS): RunJobserver {
+/** `idle`: whether no instance of the run is running (GuardSet.idle). */
+export function runJobserver(tasks: readonly Task[], forks: number, idle: () => boolean, makeflags = process.env.MAKEFLAGS): RunJobserver {
   const parent = parseMakeflags(makeflags);
   const serve = tasks.some((t) => t.jobserver !== false);
   let warning: string | undefined;
@@ -58,7 +59,7 @@ export function runJobserver(tasks: readonly Task[], forks: number, makeflags = 
   if (!pipe && serve) {
     pipe = new ServedPipe(forks);
     slots = forks;
-    guard = new JobserverGuard(forks, pipe, false);
+    guard = new JobserverGuard(forks, pipe, false, idle);
   }
   const jobs = guard?.capacity ?? forks;
   // Without a jobserver for it, a command still must not be told of the parent's (its descriptors are not passed).

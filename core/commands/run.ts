@@ -89,7 +89,7 @@ export function prepare(plan: Plan, options: Omit<RunOptions, "sinks">, withJobs
   }
   const parallelism = resolveParallelism(plan, graph, machine, options.parallelism);
   // Before any request is built: every instance's requests include its slot.
-  const jobserver = withJobserver ? runJobserver(plan.tasks, parallelism.effective) : undefined;
+  const jobserver = withJobserver ? runJobserver(plan.tasks, parallelism.effective, () => guards.idle()) : undefined;
   guards.jobserver = jobserver?.guard;
   const requests = new GuardRequests(guards, (task) => machine.ioPoolOf(task).name);
   // Every guard is declared before the first start, so the strictest declaration holds from the start.

@@ -124,3 +124,18 @@ describe("JobserverGuard using a parent's jobserver", () => {
     expect(g.inUse).toBe(0);
   });
 });
+
+describe("JobserverGuard when only a stuck instance holds a slot", () => {
+  test("the run counts as idle: the pipe is reset to the slots not held, the stuck one's kept", () => {
+    const { pipe, command } = served(3);
+    let running = 2;
+    const g = new JobserverGuard(3, pipe, false, () => running === 0);
+    expect(g.tryAcquire(1)).toBe(true); // stuck: never released
+    expect(g.tryAcquire(1)).toBe(true);
+    command.take(); // its make is killed holding this one
+    running = 0; // the stuck one does not count as running
+    g.release(1);
+    expect(g.recovered).toBe(1);
+    expect([1, 2, 3].map(() => g.tryAcquire(1))).toEqual([true, true, false]);
+  });
+});

@@ -26,8 +26,9 @@ export const JOBSERVER_POLL_MS = 10;
  *
  * Serving (pool = fanout's own fifo, `implicit` false): the pipe starts with
  * `capacity` tokens. A make that is killed may take its tokens with it; so
- * each time no instance holds a slot (every command of the run is gone, all
- * slots are free) the pipe is reset to `capacity`.
+ * each time a release leaves no instance running (`idle`: every command of
+ * the run is gone) the pipe is reset to every slot not held (only a stuck
+ * instance, one whose module never returned, still holds one then).
  *
  * Using a parent's jobserver (`implicit` true): fanout holds its own slot,
  * as every make does (the one its parent started it with); its first
@@ -56,7 +57,8 @@ export class JobserverGuard implements Guard {
   /** Tokens made again by resets: taken by commands that never gave them back. */
   recovered = 0;
 
-  constructor(readonly capacity: number, private readonly pool: TokenPool, private readonly implicit: boolean) {
+  /** `idle`: no instance of the run is running (GuardSet.idle); by default, when none holds a slot. */
+  constructor(readonly capacity: number, private readonly pool: TokenPool, private readonly implicit: boolean, private readonly idle = () => false) {
     if (!(capacity >= 1)) throw new RangeError(`JobserverGuard: capacity must be >= 1, got ${capacity}`);
   }
 
@@ -83,7 +85,7 @@ export class JobserverGuard implements Guard {
     if (token !== undefined) this.pool.put(token);
     else if (this.implicitHeld) this.implicitHeld = false;
     else throw new Error(`Internal error: ${this.name} released a slot it does not hold`);
-    if (this.inUse === 0 && this.pool.reset) this.resetPool(this.pool.reset.bind(this.pool));
+    if (this.pool.reset && (this.inUse === 0 || this.idle())) this.resetPool(this.pool.reset.bind(this.pool));
   }
 
   available(): number {
@@ -109,11 +111,12 @@ export class JobserverGuard implements Guard {
     this.implicitHeld = false;
   }
 
-  /** Nothing of the run is alive: the pipe gets its full count again; what was missing had leaked. */
+  /** No command of the run is alive: the pipe gets every slot not held again; what was missing had leaked. */
   private resetPool(reset: (count: number) => number): void {
     this.atHand.length = 0;
-    const was = reset(this.capacity);
-    if (was < this.capacity) this.recovered += this.capacity - was;
+    const free = this.capacity - this.inUse;
+    const was = reset(free);
+    if (was < free) this.recovered += free - was;
   }
 
   /** Tokens at hand that no instance took in this turn of the loop go back to the pipe, for the commands. */
