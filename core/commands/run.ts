@@ -115,6 +115,7 @@ export async function runCommand(file: string, options: RunOptions): Promise<num
 export async function runPlan(plan: Plan, options: RunOptions): Promise<number> {
   const clock = options.clock ?? realClock;
   const { graph, machine, guards, requests, parallelism, warnings, jobserver } = prepare(plan, options, true);
+  if (!jobserver) throw new Error("Internal error: a run was prepared without its jobserver");
   const folder = new SummaryFolder();
   const journal = options.journal === undefined ? undefined : await openRunJournal(plan, options.journal, options);
   const sinks: EventSink[] = [folder, ...options.sinks, ...(journal ? [journal] : [])];
@@ -140,7 +141,7 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<number> 
     io_pools: Object.fromEntries(machine.ioPools.map((p) => [p.name, { tokens: p.tokens, storage_type: p.storageType, reason: p.reason }])),
     warnings,
     ...(plan.selection ? { selection: plan.selection } : {}),
-    jobserver: jobserver!.info,
+    jobserver: jobserver.info,
   });
   trace("run_start");
   for (const message of warnings) emit({ type: "log", id: null, level: "warn", message, t_ms: 0 });
@@ -160,7 +161,7 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<number> 
     clock,
     startedAt,
     cachedRun: journal && ((inst) => journal.cachedRun(inst)),
-    jobserver: jobserver!.forCommand,
+    jobserver: jobserver.forCommand,
   });
   options.watchGuards?.(() => scheduler.guardsNow());
   // Ctrl-C: what has finished is on disk before the cancelled instances wind down.
@@ -178,9 +179,9 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<number> 
   const result = await scheduler.run().finally(() => {
     stopTrap();
     options.signal?.removeEventListener("abort", flushJournal);
-    jobserver!.close();
+    jobserver.close();
   });
-  const recovered = jobserver!.guard?.recovered ?? 0;
+  const recovered = jobserver.guard?.recovered ?? 0;
   if (recovered > 0) {
     const message = `jobserver: ${recovered} token(s) that commands took and never gave back (killed while holding them?) were made again`;
     emit({ type: "log", id: null, level: "warn", message, t_ms: round(result.endedAt - startedAt) });
