@@ -47,10 +47,11 @@ export class GuardRequests {
     return this.for(task, { host: inst.host, item: inst.item, vars, task: task.name });
   }
 
-  /** The names of the guards of a request list, in its order: one shared, frozen list per distinct list (task_start.guards). */
+  /** The names of the guards of a request list but the fork slot, in its order: one shared, frozen list per distinct list (task_start.guards). */
   namesOf(requests: GuardRequest[]): readonly string[] {
     let names = this.names.get(requests);
-    if (!names) this.names.set(requests, (names = Object.freeze(requests.map((r) => r.guard.name))));
+    // The fork slot (the jobserver's) is not named, as the plain fork limit never was.
+    if (!names) this.names.set(requests, (names = Object.freeze(requests.filter((r) => r.guard.kind !== "forks").map((r) => r.guard.name))));
     return names;
   }
 
@@ -144,6 +145,8 @@ export class GuardRequests {
     }
     if (r.mem && g.mem) out.push({ guard: g.mem, amount: Math.min(r.mem, g.mem.capacity) });
     if (g.memFree) out.push({ guard: g.memFree, amount: 1 });
+    // Every instance is a leaf job: it takes a slot whether or not its own commands are given the jobserver.
+    if (g.jobserver) out.push({ guard: g.jobserver, amount: 1 });
     for (const { name, limit } of task.groupLimits) out.push({ guard: g.group(name, limit), amount: 1 });
     return out.sort((a, b) => (a.guard.name < b.guard.name ? -1 : a.guard.name > b.guard.name ? 1 : 0));
   }

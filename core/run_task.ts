@@ -7,6 +7,7 @@
 import { v } from "./deps.ts";
 import { issueText } from "./issue_text.ts";
 import type { Instance } from "./graph.ts";
+import type { CommandJobserver, JobserverStyle } from "./jobserver.ts";
 import type { Logger, TaskContext } from "./module.ts";
 import { fromResult, thrownText } from "./module_result.ts";
 import type { Task } from "./plan/plan.ts";
@@ -54,6 +55,8 @@ export interface AttemptEnv {
   keepOutput: boolean;
   /** `--output tag`: an observer per ctx.exec call, told the command's output as it is read. */
   observeOutput?: (id: string) => OutputObserver;
+  /** The make jobserver each command is given, by its task's `jobserver:` setting (core/jobserver.ts). */
+  jobserver?: (style: JobserverStyle) => CommandJobserver;
   log(level: LogEvent["level"], id: string, message: string): void;
 }
 
@@ -262,10 +265,14 @@ class Context implements TaskContext {
     this.secrets = env.secrets;
     this.planDir = env.planDir;
     this.keepOutput = env.keepOutput;
+    const jobserverStyle = inst.task.jobserver ?? "pipe";
     this.exec = (argv, options = {}) => {
       const { shell, signal: own, ...rest } = options;
       const command = shell ? ["/bin/sh", "-c", argv.join(" ")] : argv;
-      return exec(command, { cwd: env.planDir, killGraceMs, ...rest, signal: own ?? signal }, env.observeOutput?.(this.id));
+      // The module's own env wins over the jobserver's MAKEFLAGS: a plan that sets MAKEFLAGS means it.
+      const js = env.jobserver?.(jobserverStyle);
+      if (js?.env) rest.env = { ...js.env, ...rest.env };
+      return exec(command, { cwd: env.planDir, killGraceMs, ...rest, signal: own ?? signal }, env.observeOutput?.(this.id), js?.fds);
     };
   }
 

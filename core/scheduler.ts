@@ -71,6 +71,8 @@ export interface SchedulerOptions {
    * ends `cached` without running — or undefined to run it.
    */
   cachedRun?: (inst: Instance) => number | undefined;
+  /** What each command is given of the make jobserver (core/jobserver.ts); undefined: nothing. */
+  jobserver?: AttemptEnv["jobserver"];
 }
 
 export interface SchedulerResult {
@@ -161,6 +163,7 @@ export class Scheduler {
       killGraceMs: o.killGraceMs ?? DEFAULT_KILL_GRACE_MS,
       keepOutput: o.keepOutput ?? true,
       observeOutput: o.observeOutput,
+      jobserver: o.jobserver,
       log: (level, id, message) => o.emit({ type: "log", id, level, message, t_ms: this.t() }),
     };
     this.progress = new GroupProgress(o.graph);

@@ -7,6 +7,7 @@ import { describeError } from "../errors.ts";
 import { EXIT_FAILED, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK } from "../exit_codes.ts";
 import { buildGraph, type Graph } from "../graph.ts";
 import { GuardRequests } from "../guard_requests.ts";
+import { type RunJobserver, runJobserver } from "../jobserver.ts";
 import { GuardSet } from "../guards/guard_set.ts";
 import type { GuardLive } from "../guards/guard_usage.ts";
 import { MemFreeGuard } from "../guards/mem_free.ts";
@@ -68,10 +69,12 @@ export interface Prepared {
   warnings: string[];
   /** The guard conflicts alone (also in warnings). */
   conflicts: string[];
+  /** The make jobserver: only for a real run (`withJobserver`). */
+  jobserver?: RunJobserver;
 }
 
 /** Everything a run needs before its first instance: shared by run and dry run. */
-export function prepare(plan: Plan, options: Omit<RunOptions, "sinks">): Prepared {
+export function prepare(plan: Plan, options: Omit<RunOptions, "sinks">, withJobserver = false): Prepared {
   const graph = buildGraph(plan);
   trace("graph_built");
   const machine = machineFacts(plan, options);
@@ -84,12 +87,16 @@ export function prepare(plan: Plan, options: Omit<RunOptions, "sinks">): Prepare
   if (machine.memFree !== undefined) {
     guards.memFree = guards.add(new MemFreeGuard(machine.memFree, () => memoryAvailable().bytes, () => guards.idle()));
   }
+  const parallelism = resolveParallelism(plan, graph, machine, options.parallelism);
+  // Before any request is built: every instance's requests include its slot.
+  const jobserver = withJobserver ? runJobserver(plan.tasks, parallelism.effective, () => guards.idle()) : undefined;
+  guards.jobserver = jobserver?.guard;
   const requests = new GuardRequests(guards, (task) => machine.ioPoolOf(task).name);
   // Every guard is declared before the first start, so the strictest declaration holds from the start.
   requests.declareAll(graph, plan.vars);
-  const parallelism = resolveParallelism(plan, graph, machine, options.parallelism);
   const conflicts = requests.conflicts();
-  return { graph, machine, guards, requests, parallelism, warnings: [...plan.warnings, ...conflicts], conflicts };
+  const warnings = [...plan.warnings, ...conflicts, ...(jobserver?.warning ? [jobserver.warning] : [])];
+  return { graph, machine, guards, requests, parallelism, warnings, conflicts, jobserver };
 }
 
 /** Loads the plan and, when asked, masks its secrets in everything printed from now on. */
@@ -107,7 +114,8 @@ export async function runCommand(file: string, options: RunOptions): Promise<num
 
 export async function runPlan(plan: Plan, options: RunOptions): Promise<number> {
   const clock = options.clock ?? realClock;
-  const { graph, machine, guards, requests, parallelism, warnings } = prepare(plan, options);
+  const { graph, machine, guards, requests, parallelism, warnings, jobserver } = prepare(plan, options, true);
+  if (!jobserver) throw new Error("Internal error: a run was prepared without its jobserver");
   const folder = new SummaryFolder();
   const journal = options.journal === undefined ? undefined : await openRunJournal(plan, options.journal, options);
   const sinks: EventSink[] = [folder, ...options.sinks, ...(journal ? [journal] : [])];
@@ -133,6 +141,7 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<number> 
     io_pools: Object.fromEntries(machine.ioPools.map((p) => [p.name, { tokens: p.tokens, storage_type: p.storageType, reason: p.reason }])),
     warnings,
     ...(plan.selection ? { selection: plan.selection } : {}),
+    jobserver: jobserver.info,
   });
   trace("run_start");
   for (const message of warnings) emit({ type: "log", id: null, level: "warn", message, t_ms: 0 });
@@ -152,6 +161,7 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<number> 
     clock,
     startedAt,
     cachedRun: journal && ((inst) => journal.cachedRun(inst)),
+    jobserver: jobserver.forCommand,
   });
   options.watchGuards?.(() => scheduler.guardsNow());
   // Ctrl-C: what has finished is on disk before the cancelled instances wind down.
@@ -169,7 +179,13 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<number> 
   const result = await scheduler.run().finally(() => {
     stopTrap();
     options.signal?.removeEventListener("abort", flushJournal);
+    jobserver.close();
   });
+  const recovered = jobserver.guard?.recovered ?? 0;
+  if (recovered > 0) {
+    const message = `jobserver: ${recovered} token(s) that commands took and never gave back (killed while holding them?) were made again`;
+    emit({ type: "log", id: null, level: "warn", message, t_ms: round(result.endedAt - startedAt) });
+  }
   if (result.internalError) emit({ type: "log", id: null, level: "error", message: `internal error: ${result.internalError}`, t_ms: round(result.endedAt - startedAt) });
   const summary = folder.summary({
     makespanMs: result.endedAt - startedAt,

@@ -39,6 +39,8 @@ export class GuardSet {
   readonly mem: Semaphore | undefined;
   /** Admission by free memory (--mem-free), set by the run when asked for. */
   memFree: Guard | undefined;
+  /** The fork budget shared with make through the jobserver (core/jobserver.ts), set by the run when there is one. */
+  jobserver: Guard | undefined;
 
   constructor(readonly sizes: PoolSizes) {
     this.cpu = this.add(new Semaphore("cpu", "cpu", sizes.cpu));

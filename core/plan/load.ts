@@ -197,6 +197,7 @@ function toTask(t: TaskInput, index: number, module: LoadedModule, items: unknow
     retries: t.retries,
     retryDelayMs: t.retry_delay,
     killGraceMs: t.kill_grace,
+    jobserver: t.jobserver === true ? "pipe" : t.jobserver,
     needs: t.needs,
     items: freezeItems(items),
     dataDir: t.items_from && "glob" in t.items_from ? globBase(t.items_from.glob, dir) : undefined,

@@ -23,6 +23,8 @@ export interface Task {
   retryDelayMs: number;
   /** `kill_grace:`: SIGTERM to SIGKILL for the task's process groups; undefined = the run's default. */
   killGraceMs: number | undefined;
+  /** `jobserver:`: the form its commands are given the make jobserver in (core/jobserver.ts); false: none; undefined: the default, pipe. */
+  jobserver?: "pipe" | "fifo" | false;
   /** Tasks this one waits for; undefined = the previous task on the same host. */
   needs: string[] | undefined;
   /** undefined: one instance per host; otherwise one per host and item. */

@@ -100,6 +100,9 @@ export const TaskSchema = v.strictObject({
   retry_delay: about("First backoff before a retry, doubling each time (default 200ms; 0ms: at once)", v.optional(duration("retry_delay", { positive: false }), "200ms")),
   kill_grace: about("SIGTERM to SIGKILL for a cancelled attempt's process group, a duration > 0 (default: the run's)", v.optional(duration("kill_grace", { positive: true }))),
   max_fail_percentage: about("Stop starting this task's instances once more than this percentage of them failed", v.optional(percentage)),
+  jobserver: about("The GNU make jobserver its commands are given in MAKEFLAGS: pipe (default; true), fifo (make >= 4.4, ninja >= 1.13) or false (none)", v.optional(
+    v.union([v.boolean(), v.picklist(["pipe", "fifo"])], "expected jobserver: pipe, fifo, true or false"),
+  )),
 });
 
 /** Where a secret's value comes from: an environment variable, or a file relative to the plan (core/secrets/). */

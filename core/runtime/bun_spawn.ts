@@ -17,6 +17,8 @@ export interface SpawnRequest {
   maxOutputBytes: number;
   /** Told each chunk as it is read (captured output only). */
   observer?: OutputObserver;
+  /** Descriptors the child gets as its fds 3, 4, … */
+  fds?: readonly number[];
 }
 
 /** A started child. */
@@ -56,13 +58,14 @@ function collectFinishedChildren(): void {
 /** Starts the child (throws if it cannot be started). */
 export function spawnWithBun(req: SpawnRequest): BunChild {
   const discard = req.output === "discard";
+  const stdin = req.input !== undefined ? new TextEncoder().encode(req.input) : "ignore";
+  const output = discard ? "ignore" : "pipe";
   const proc = Bun.spawn({
     cmd: req.argv,
     cwd: req.cwd,
     env: req.env,
-    stdin: req.input !== undefined ? new TextEncoder().encode(req.input) : "ignore",
-    stdout: discard ? "ignore" : "pipe",
-    stderr: discard ? "ignore" : "pipe",
+    // With descriptors to pass, the whole stdio list; the three alone otherwise.
+    ...(req.fds?.length ? { stdio: [stdin, output, output, ...req.fds] } : { stdin, stdout: output, stderr: output }),
     detached: true,
   });
   const pid = proc.pid;

@@ -63,12 +63,15 @@ export async function settleChildren(graceMs = DEFAULT_KILL_GRACE_MS): Promise<v
  * `observer`, when given, is told each chunk of captured output as it is
  * read, and its end before exec settles (output_observer.ts); discarded
  * output is never observed.
+ *
+ * `fds`: descriptors of ours the child gets as its fds 3, 4, … (the make
+ * jobserver's pipe, core/jobserver.ts); nothing else of ours is inherited.
  */
-export function exec(argv: readonly string[], options: ExecOptions = {}, observer?: OutputObserver): Promise<ExecResult> {
+export function exec(argv: readonly string[], options: ExecOptions = {}, observer?: OutputObserver, fds?: readonly number[]): Promise<ExecResult> {
   if (argv.length === 0) return Promise.reject(new TypeError("exec: argv must not be empty"));
   if (options.signal?.aborted) return Promise.reject(options.signal.reason);
   if (options.output === "discard") observer = undefined;
-  return isBun ? execBun(argv, options, observer) : execNode(argv, options, observer);
+  return isBun ? execBun(argv, options, observer, fds) : execNode(argv, options, observer, fds);
 }
 
 /**
@@ -123,7 +126,7 @@ class GroupWatch {
   }
 }
 
-async function execBun(argv: readonly string[], options: ExecOptions, observer: OutputObserver | undefined): Promise<ExecResult> {
+async function execBun(argv: readonly string[], options: ExecOptions, observer: OutputObserver | undefined, fds: readonly number[] | undefined): Promise<ExecResult> {
   const req: SpawnRequest = {
     argv: argv as string[], // read by Bun.spawn, never changed: no copy
     cwd: options.cwd,
@@ -132,6 +135,7 @@ async function execBun(argv: readonly string[], options: ExecOptions, observer: 
     output: options.output ?? "capture",
     maxOutputBytes: options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT,
     observer,
+    fds,
   };
   // Bun.spawn returns once the child has exec'd; a failure to start throws here.
   let child: BunChild;
@@ -155,13 +159,13 @@ async function execBun(argv: readonly string[], options: ExecOptions, observer: 
   return result;
 }
 
-function execNode(argv: readonly string[], options: ExecOptions, observer: OutputObserver | undefined): Promise<ExecResult> {
+function execNode(argv: readonly string[], options: ExecOptions, observer: OutputObserver | undefined, fds: readonly number[] | undefined): Promise<ExecResult> {
   const limit = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
   return new Promise((resolve, reject) => {
     const child = nodeSpawn(argv[0]!, argv.slice(1), {
       cwd: options.cwd,
       env: options.env ? { ...process.env, ...options.env } : process.env,
-      stdio: [options.input !== undefined ? "pipe" : "ignore", options.output === "discard" ? "ignore" : "pipe", options.output === "discard" ? "ignore" : "pipe"],
+      stdio: [options.input !== undefined ? "pipe" : "ignore", options.output === "discard" ? "ignore" : "pipe", options.output === "discard" ? "ignore" : "pipe", ...(fds ?? [])],
       detached: true,
     });
     const out = new OutputBuffer(limit);

@@ -29,6 +29,16 @@ export interface ParallelismInfo {
   [extra: string]: unknown;
 }
 
+/** run_start.jobserver: the GNU make jobserver of the run (docs/jobserver.md). */
+export interface JobserverInfo {
+  /** The run's commands are given a jobserver in MAKEFLAGS (a task has `jobserver:` on, the default). */
+  served: boolean;
+  /** fanout takes its fork slots from the jobserver it was started under (MAKEFLAGS). */
+  used: boolean;
+  /** The jobserver's slots: the fork limit when fanout serves its own; the parent's -jN when used (null: it did not say). */
+  slots: number | null;
+}
+
 export interface RunStartEvent {
   type: "run_start";
   schema: number;
@@ -51,6 +61,8 @@ export interface RunStartEvent {
   warnings: string[];
   /** Only with --limit, --only or --start-at: what was asked and the tasks and hosts planned (nothing else has events). */
   selection?: SelectionInfo;
+  /** Always written by `fanout run`; optional here only so that older streams still type-check. */
+  jobserver?: JobserverInfo;
 }
 
 interface InstanceFields {
