@@ -1,0 +1,175 @@
+/**
+ * A guard whose room is leased from the coordinator, behind the synchronous
+ * Guard interface (core/guards/guard.ts). It keeps a local share — units the
+ * coordinator granted that no local instance holds — and answers tryAcquire
+ * from it alone, so the scheduler never waits on the network.
+ *
+ * - Demand is the number of instances parked on it (Guard.parked): for each
+ *   one the share lacks, one atomic script asks the coordinator for a unit;
+ *   a grant grows the share and wakes the scheduler (roomAppeared). A refusal
+ *   waits for a "room" message, the time the script says room will come, or
+ *   the poll, whichever is first: never a busy loop.
+ * - No unit is kept that no local instance will use: one given back after use
+ *   goes back to the coordinator at the next turn unless an instance here
+ *   waits for it; one granted but not taken (its instance was refused by
+ *   another guard) after `holdMs`.
+ */
+import type { Guard } from "../guard.ts";
+import { Samples } from "../../stats.ts";
+import type { CoordinatorLink } from "./coordinator_link.ts";
+
+/** A unit of the share: a lease (locks) or a token (buckets). */
+export interface Unit {
+  id: string;
+  /** When it joined the share (granted, or given back by an instance). */
+  since: number;
+  /** Given back after use: no grace before it goes back. */
+  used: boolean;
+}
+
+export interface ShareContext {
+  link: CoordinatorLink;
+  now(): number;
+  setTimer(fn: () => void, ms: number): unknown;
+  clearTimer(handle: unknown): void;
+  /** GuardSet.roomAppeared for this guard. */
+  roomAppeared(guard: Guard): void;
+  /** A fresh lease id, unique among all runners. */
+  newId(): string;
+  pollMs: number;
+  holdMs: number;
+  /** Every key and channel starts with it. */
+  prefix: string;
+}
+
+export abstract class RemoteShare implements Guard {
+  readonly external = true;
+  abstract readonly kind: Guard["kind"];
+  abstract readonly capacity: number;
+  /** Granted, held by no local instance: what tryAcquire hands out. */
+  protected readonly free: Unit[] = [];
+  private waiters = 0;
+  private filling = false;
+  private sweepTimer: unknown;
+  private sweepAt = Infinity;
+  /** Script calls per granted unit (round trips per acquire). */
+  readonly roundTrips = new Samples();
+  /** The key of this guard's state in the coordinator, and the channel its "room" messages come on. */
+  readonly key: string;
+  readonly channel: string;
+
+  constructor(readonly name: string, protected readonly cx: ShareContext) {
+    this.key = `${cx.prefix}${name}`;
+    this.channel = `${cx.prefix}room:${name}`;
+  }
+
+  /** One script call: true when a unit was granted (it is then in `free`), else ms until room may come. */
+  protected abstract ask(): Promise<true | number>;
+  /** Gives units back to the coordinator. */
+  protected abstract giveBack(units: Unit[]): Promise<void>;
+  /** A unit leaves the share for a local instance. */
+  protected abstract taken(unit: Unit): void;
+
+  tryAcquire(amount: number): boolean {
+    if (!this.cx.link.usable || this.free.length < amount) return false;
+    for (let i = 0; i < amount; i++) this.taken(this.free.pop()!);
+    return true;
+  }
+
+  abstract release(amount: number, now: number, limit?: number): void;
+
+  available(): number {
+    return this.cx.link.usable ? this.free.length : 0;
+  }
+
+  readyAt(amount: number, now: number): number {
+    return this.available() >= amount ? now : Infinity;
+  }
+
+  parked(count: number): void {
+    this.waiters = count;
+    if (count > this.free.length) void this.fill();
+    else if (this.free.length > count) this.sweepSoon(0);
+  }
+
+  /** Asks for units while more instances wait here than the share holds. */
+  private async fill(): Promise<void> {
+    if (this.filling) return;
+    this.filling = true;
+    try {
+      let trips = 0;
+      while (this.cx.link.usable && this.waiters > this.free.length) {
+        trips++;
+        let wait: number;
+        try {
+          const granted = await this.ask();
+          if (granted === true) {
+            this.roundTrips.push(trips);
+            trips = 0;
+            this.cx.roomAppeared(this);
+            continue;
+          }
+          wait = granted;
+        } catch {
+          // The link is down: it probes and wakes every waiter when it answers again.
+          wait = this.cx.pollMs;
+        }
+        await this.cx.link.waitForRoom(this.channel, Math.min(wait, this.cx.pollMs));
+      }
+    } finally {
+      this.filling = false;
+      this.sweepSoon(this.cx.holdMs);
+    }
+  }
+
+  /** A unit came back from a local instance. */
+  protected returned(unit: Unit): void {
+    unit.since = this.cx.now();
+    unit.used = true;
+    this.free.push(unit);
+    this.sweepSoon(0);
+  }
+
+  private sweepSoon(ms: number): void {
+    if (this.free.length === 0) return;
+    const at = this.cx.now() + ms;
+    if (at >= this.sweepAt) return;
+    if (this.sweepTimer !== undefined) this.cx.clearTimer(this.sweepTimer);
+    this.sweepAt = at;
+    this.sweepTimer = this.cx.setTimer(() => this.sweep(), ms);
+  }
+
+  /** Gives back the units beyond what the instances parked here need, once each is due. */
+  private sweep(): void {
+    this.sweepTimer = undefined;
+    this.sweepAt = Infinity;
+    const now = this.cx.now();
+    const due: Unit[] = [];
+    let keep = this.waiters;
+    let next = Infinity;
+    // Newest first are kept: the oldest unused units go back.
+    for (let i = this.free.length - 1; i >= 0; i--) {
+      const unit = this.free[i]!;
+      if (keep > 0) {
+        keep--;
+        continue;
+      }
+      const dueAt = unit.used ? unit.since : unit.since + this.cx.holdMs;
+      if (dueAt <= now) {
+        due.push(unit);
+        this.free.splice(i, 1);
+      } else next = Math.min(next, dueAt);
+    }
+    if (due.length > 0) void this.giveBack(due).catch(() => {});
+    if (next < Infinity) this.sweepSoon(next - now);
+  }
+
+  /** Everything still in the share goes back (the run's end). */
+  async drain(): Promise<void> {
+    if (this.sweepTimer !== undefined) this.cx.clearTimer(this.sweepTimer);
+    this.sweepTimer = undefined;
+    this.sweepAt = Infinity;
+    const all = this.free.splice(0);
+    if (all.length > 0 && this.cx.link.usable) await this.giveBack(all).catch(() => {});
+  }
+}
