@@ -38,7 +38,7 @@ export class RemoteBucket extends RemoteShare {
   protected async ask(): Promise<true | number> {
     const r = Number(await this.cx.link.run("fanoutBucketTake", [this.key], [this.rate, this.size, 1]));
     if (r !== 1) return -r;
-    this.free.push({ id: "", since: this.cx.now(), used: false });
+    this.free.push({ id: "", since: this.cx.now() });
     return true;
   }
 

@@ -48,7 +48,7 @@ export class RemoteLock extends RemoteShare {
     const id = this.cx.newId();
     const r = Number(await this.cx.link.run("fanoutLockAcquire", this.keys, [id, this.strictest, this.ttlMs]));
     if (r !== 1) return r === -1 ? Infinity : -r;
-    this.free.push({ id, since: this.cx.now(), used: false });
+    this.free.push({ id, since: this.cx.now() });
     return true;
   }
 
@@ -67,7 +67,7 @@ export class RemoteLock extends RemoteShare {
 
   /** Every lease this runner holds (in use or in the share): what renewal extends. */
   leaseIds(): string[] {
-    return [...this.inUse, ...this.free].map((u) => u.id);
+    return [...this.inUse.filter((u) => !u.lost), ...this.free].map((u) => u.id);
   }
 
   /**
@@ -85,6 +85,7 @@ export class RemoteLock extends RemoteShare {
     const before = this.free.length;
     for (let i = this.free.length - 1; i >= 0; i--) if (lost.has(this.free[i]!.id)) this.free.splice(i, 1);
     const lostFree = before - this.free.length;
+    for (const unit of this.inUse) if (lost.has(unit.id)) unit.lost = true;
     return { lostInUse: lost.size - lostFree, lostFree };
   }
 }

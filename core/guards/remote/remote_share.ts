@@ -9,10 +9,12 @@
  *   a grant grows the share and wakes the scheduler (roomAppeared). A refusal
  *   waits for a "room" message, the time the script says room will come, or
  *   the poll, whichever is first: never a busy loop.
- * - No unit is kept that no local instance will use: one given back after use
- *   goes back to the coordinator at the next turn unless an instance here
- *   waits for it; one granted but not taken (its instance was refused by
- *   another guard) after `holdMs`.
+ * - No unit is kept that no local instance will use, and none is used twice
+ *   before the coordinator hears of it: a lease given back by an instance goes
+ *   straight back to the coordinator (so runners take turns, instead of one
+ *   runner passing a lock among its own instances while others wait); a unit
+ *   granted but not taken (its instance was then refused by another guard)
+ *   goes back after `holdMs`.
  */
 import type { Guard } from "../guard.ts";
 import { Samples } from "../../stats.ts";
@@ -21,10 +23,10 @@ import type { CoordinatorLink } from "./coordinator_link.ts";
 /** A unit of the share: a lease (locks) or a token (buckets). */
 export interface Unit {
   id: string;
-  /** When it joined the share (granted, or given back by an instance). */
+  /** When it was granted. */
   since: number;
-  /** Given back after use: no grace before it goes back. */
-  used: boolean;
+  /** Found gone by a renewal while an instance held it: renewed no more, and dropped when given back. */
+  lost?: boolean;
 }
 
 export interface ShareContext {
@@ -122,12 +124,10 @@ export abstract class RemoteShare implements Guard {
     }
   }
 
-  /** A unit came back from a local instance. */
+  /** A unit came back from a local instance: the coordinator has it back at once; waiters here ask again. */
   protected returned(unit: Unit): void {
-    unit.since = this.cx.now();
-    unit.used = true;
-    this.free.push(unit);
-    this.sweepSoon(0);
+    if (!unit.lost) void this.giveBack([unit]).catch(() => {});
+    if (this.waiters > this.free.length) void this.fill();
   }
 
   private sweepSoon(ms: number): void {
@@ -154,7 +154,7 @@ export abstract class RemoteShare implements Guard {
         keep--;
         continue;
       }
-      const dueAt = unit.used ? unit.since : unit.since + this.cx.holdMs;
+      const dueAt = unit.since + this.cx.holdMs;
       if (dueAt <= now) {
         due.push(unit);
         this.free.splice(i, 1);
