@@ -46,7 +46,9 @@ export class CoordinatorLink {
   private lastError = "";
   private probe: unknown;
   private readonly roomWaiters = new Map<string, Set<() => void>>();
-  private readonly subscribed = new Set<string>();
+  private readonly subscribed = new Map<string, Promise<void>>();
+  /** "room" messages seen per channel: a waiter that saw N before its ask does not sleep through message N+1. */
+  private readonly rooms = new Map<string, number>();
   /** Told when the link is lost for good; set by the owner. */
   onLost: (message: string) => void = () => {};
   /** Told when a down link answers again (leases must be checked: the server may have restarted). */
@@ -100,14 +102,20 @@ export class CoordinatorLink {
     }
   }
 
+  /** How many "room" messages came on `channel` so far: read before an ask, given to waitForRoom after it. */
+  roomsSeen(channel: string): number {
+    return this.rooms.get(channel) ?? 0;
+  }
+
   /**
-   * Resolves when a "room" message comes on `channel`, after `ms` at the
+   * Resolves when a "room" message comes on `channel` — at once if one came
+   * since `seen` (roomsSeen before the refused ask) — after `ms` at the
    * latest (the polling fallback, and the wait for a refill or an expiry),
    * or at once when the link is lost.
    */
-  waitForRoom(channel: string, ms: number): Promise<void> {
-    if (this.state === "lost" || this.closed) return Promise.resolve();
-    this.subscribe(channel);
+  waitForRoom(channel: string, ms: number, seen = this.roomsSeen(channel)): Promise<void> {
+    if (this.state === "lost" || this.closed || this.roomsSeen(channel) > seen) return Promise.resolve();
+    void this.subscribe(channel);
     return new Promise((resolve) => {
       let waiters = this.roomWaiters.get(channel);
       if (!waiters) this.roomWaiters.set(channel, (waiters = new Set()));
@@ -121,14 +129,19 @@ export class CoordinatorLink {
     });
   }
 
-  private subscribe(channel: string): void {
-    if (this.subscribed.has(channel)) return;
-    this.subscribed.add(channel);
-    // Refused while the link is down: the poll covers it; ioredis resubscribes after a reconnect.
-    this.subscriber.subscribe(channel).catch(() => this.subscribed.delete(channel));
+  /** Subscribes once per channel; resolves when the server has confirmed (or refused: the poll covers that). */
+  subscribe(channel: string): Promise<void> {
+    let done = this.subscribed.get(channel);
+    if (!done) {
+      // Refused while the link is down: the poll covers it; ioredis resubscribes after a reconnect.
+      done = this.subscriber.subscribe(channel).then(() => {}, () => void this.subscribed.delete(channel));
+      this.subscribed.set(channel, done);
+    }
+    return done;
   }
 
   private wakeRoom(channel: string): void {
+    this.rooms.set(channel, this.roomsSeen(channel) + 1);
     for (const done of [...(this.roomWaiters.get(channel) ?? [])]) done();
   }
 

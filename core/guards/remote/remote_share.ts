@@ -99,10 +99,13 @@ export abstract class RemoteShare implements Guard {
     if (this.filling) return;
     this.filling = true;
     try {
+      // Subscribed before the first ask: a release after a refusal cannot go unheard.
+      await this.cx.link.subscribe(this.channel);
       let trips = 0;
       while (this.cx.link.usable && this.waiters > this.free.length) {
         trips++;
         let wait: number;
+        const seen = this.cx.link.roomsSeen(this.channel);
         try {
           const granted = await this.ask();
           if (granted === true) {
@@ -116,7 +119,7 @@ export abstract class RemoteShare implements Guard {
           // The link is down: it probes and wakes every waiter when it answers again.
           wait = this.cx.pollMs;
         }
-        await this.cx.link.waitForRoom(this.channel, Math.min(wait, this.cx.pollMs));
+        await this.cx.link.waitForRoom(this.channel, Math.min(wait, this.cx.pollMs), seen);
       }
     } finally {
       this.filling = false;
