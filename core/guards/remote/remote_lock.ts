@@ -44,6 +44,7 @@ export class RemoteLock extends RemoteShare {
     return [this.key, `${this.key}:limits`];
   }
 
+  /** One lease per call: a lock's holders are few. */
   protected async ask(): Promise<true | number> {
     const id = this.cx.newId();
     const r = Number(await this.cx.link.run("fanoutLockAcquire", this.keys, [id, this.strictest, this.ttlMs]));

@@ -54,7 +54,7 @@ export abstract class RemoteShare implements Guard {
   private filling = false;
   private sweepTimer: unknown;
   private sweepAt = Infinity;
-  /** Script calls per granted unit (round trips per acquire). */
+  /** Script calls per grant (a bucket's grant may hold several tokens). */
   readonly roundTrips = new Samples();
   /** The key of this guard's state in the coordinator, and the channel its "room" messages come on. */
   readonly key: string;
@@ -65,12 +65,17 @@ export abstract class RemoteShare implements Guard {
     this.channel = `${cx.prefix}room:${name}`;
   }
 
-  /** One script call: true when a unit was granted (it is then in `free`), else ms until room may come. */
-  protected abstract ask(): Promise<true | number>;
+  /** One script call for up to `wanted` units: true when granted (they are then in `free`), else ms until room may come. */
+  protected abstract ask(wanted: number): Promise<true | number>;
   /** Gives units back to the coordinator. */
   protected abstract giveBack(units: Unit[]): Promise<void>;
   /** A unit leaves the share for a local instance. */
   protected abstract taken(unit: Unit): void;
+
+  /** How long a granted unit no instance took is kept before it goes back. */
+  protected get holdMs(): number {
+    return this.cx.holdMs;
+  }
 
   tryAcquire(amount: number): boolean {
     if (!this.cx.link.usable || this.free.length < amount) return false;
@@ -107,7 +112,7 @@ export abstract class RemoteShare implements Guard {
         let wait: number;
         const seen = this.cx.link.roomsSeen(this.channel);
         try {
-          const granted = await this.ask();
+          const granted = await this.ask(this.waiters - this.free.length);
           if (granted === true) {
             this.roundTrips.push(trips);
             trips = 0;
@@ -123,7 +128,7 @@ export abstract class RemoteShare implements Guard {
       }
     } finally {
       this.filling = false;
-      this.sweepSoon(this.cx.holdMs);
+      this.sweepSoon(this.holdMs);
     }
   }
 
@@ -157,7 +162,7 @@ export abstract class RemoteShare implements Guard {
         keep--;
         continue;
       }
-      const dueAt = unit.since + this.cx.holdMs;
+      const dueAt = unit.since + this.holdMs;
       if (dueAt <= now) {
         due.push(unit);
         this.free.splice(i, 1);

@@ -111,17 +111,18 @@ redis.call('PEXPIRE', KEYS[1], math.ceil((burst - tokens) * 1000 / rate) + 1000)
 `;
 
 /**
- * KEYS: bucket. ARGV: per_second, burst, amount. Takes `amount` tokens if
- * there are that many; returns 1, or -(ms until there will be).
+ * KEYS: bucket. ARGV: per_second, burst, most. Takes as many whole tokens as
+ * there are, up to `most`, and returns how many (>= 1); with none, returns
+ * -(ms until the next one).
  */
 export const BUCKET_TAKE = `${REFILL}
-local amount = tonumber(ARGV[3])
-if tokens + 1e-9 < amount then
-  return -math.max(1, math.ceil((amount - tokens) * 1000 / rate))
+local n = math.min(tonumber(ARGV[3]), math.floor(tokens + 1e-9))
+if n < 1 then
+  return -math.max(1, math.ceil((1 - tokens) * 1000 / rate))
 end
-tokens = math.max(0, tokens - amount)
+tokens = math.max(0, tokens - n)
 ${STORE_BUCKET}
-return 1
+return n
 `;
 
 /**

@@ -10,11 +10,12 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import process from "node:process";
 import { maxOverlap, maxStartsInWindow, type ProcessResult, runProcess, writeFiles } from "../../test_helpers.ts";
+import { type FanoutRuntime, fanoutArgv } from "../../runtime/fanout_runtimes.ts";
 import { startRedis, type TestRedis } from "../../test_redis.ts";
 import { freePort } from "../../test_sshd.ts";
 
 const CLI = resolve(import.meta.dir, "../../../cli.ts");
-const fanout = (args: string[], cwd: string, timeoutMs = 60_000) => runProcess([process.execPath, "--no-install", CLI, ...args], { cwd, timeoutMs });
+const fanout = (args: string[], cwd: string, timeoutMs = 60_000, runtime: FanoutRuntime = "bun") => runProcess([...fanoutArgv(runtime), ...args], { cwd, timeoutMs });
 const run = (dir: string, redis: TestRedis, ...more: string[]) =>
   fanout(["run", "plan.yml", "--no-journal", "--json", "--coordinator", redis.url, ...more], dir);
 
@@ -80,7 +81,7 @@ ${GATE}
     expect(end.summary.guards["bucket:api"].round_trips.p50).toBeGreaterThanOrEqual(1);
   }, 120_000);
 
-  test("a global_exclusive group never overlaps across the processes (their own records and a flock -n witness)", async () => {
+  test("a global_exclusive group never overlaps across the processes, one under Bun, one under Deno (their own records and a flock -n witness)", async () => {
     const dir = writeFiles({
       "plan.yml": `version: 1
 parallelism: 4
@@ -94,7 +95,8 @@ ${GATE}
     with: { shell: true, env: { WHO: "{{ vars.who }}" }, cmd: 'flock -n witness -c "echo $WHO $(date +%s%N) >> spans; sleep 0.1; echo $WHO $(date +%s%N) >> spans"' }
 `,
     });
-    const both = Promise.all([run(dir, redis, "--var", "who=A"), run(dir, redis, "--var", "who=B")]);
+    const args = ["run", "plan.yml", "--no-journal", "--json", "--coordinator", redis.url];
+    const both = Promise.all([fanout([...args, "--var", "who=A"], dir), fanout([...args, "--var", "who=B"], dir, 60_000, "deno")]);
     await bothThroughGate(dir);
     const goAt = Date.now();
     const [a, b] = await both;
@@ -179,6 +181,23 @@ tasks:
     }
   }, 120_000);
 });
+
+test("a run without a coordinator does not load the Redis client; one with a coordinator does", async () => {
+  const dir = writeFiles({
+    "plan.yml": "version: 1\ntasks:\n  - { name: a, module: debug, hint: host_exclusive, with: { message: x } }\n",
+    // Runs fanout's main() in this process, then counts the ioredis files loaded.
+    "probe.ts": `const { main } = await import(${JSON.stringify(CLI)});
+const code = await main(process.argv.slice(2));
+console.log(JSON.stringify({ code, ioredis: Object.keys(require.cache).filter((k) => k.includes("/ioredis/")).length }));
+`,
+  });
+  const probe = (...args: string[]) => runProcess([process.execPath, "--no-install", "probe.ts", "run", "plan.yml", "-q", "--no-journal", ...args], { cwd: dir });
+  const [plain, shared] = [await probe(), await probe("--coordinator", redis.url)];
+  expect(JSON.parse(plain.stdout)).toEqual({ code: 0, ioredis: 0 });
+  const loaded = JSON.parse(shared.stdout);
+  expect(loaded.code).toBe(0);
+  expect(loaded.ioredis).toBeGreaterThan(0);
+}, 60_000);
 
 describe("shared guards › a coordinator that fails", () => {
   test("unreachable at start: exit 2, naming the address with its password masked", async () => {
