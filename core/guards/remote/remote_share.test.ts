@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Redis } from "ioredis";
 import { connectCoordinator, parseCoordinator } from "../../coordinator/connection.ts";
+import { planErrors, runPlanText } from "../../test_helpers.ts";
 import { startRedis, type TestRedis } from "../../test_redis.ts";
 import type { Guard } from "../guard.ts";
 import { GuardSet, tryAcquireAll } from "../guard_set.ts";
@@ -170,4 +171,27 @@ test("SharedGuards.connect › a closed port is a CoordinatorError naming the ad
   const a = parseCoordinator(`redis://:pw@127.0.0.1:${await freePort()}`);
   if (typeof a === "string") throw new Error(a);
   await expect(SharedGuards.connect(a)).rejects.toThrow(/^cannot reach the coordinator redis:\/\/:\*\*\*@127\.0\.0\.1:\d+: /);
+});
+
+describe("coordinator: in the plan", () => {
+  test("shares the plan's locks and buckets (not the CPU); run_start and the summary say which", async () => {
+    const log = await runPlanText(`version: 1
+coordinator: ${redis.url}
+tasks:
+  - { name: a, module: debug, hint: host_exclusive, items: [1, 2], with: { message: x } }
+  - { name: b, module: debug, hint: { kind: rate_limited, per_second: 1000, burst: 5, key: plan-api }, needs: [], with: { message: x } }
+  - { name: c, module: debug, needs: [], resources: { cpu: 1 }, with: { message: x } }
+`);
+    expect(log.exitCode).toBe(0);
+    const start = log.events[0] as { coordinator?: { address: string; prefix: string; lease_ttl_ms: number; guards: string[] } };
+    expect(start.coordinator).toEqual({ address: redis.url, prefix: "fanout:", lease_ttl_ms: 30_000, guards: ["host:localhost", "bucket:plan-api"] });
+    const guards = log.end.summary.guards;
+    expect([guards["host:localhost"]!.remote, guards["bucket:plan-api"]!.remote, guards.cpu!.remote]).toEqual([true, true, undefined]);
+    expect(guards["host:localhost"]!.acquisitions).toBe(2);
+  }, 30_000);
+
+  test("a coordinator: that is not a redis:// URL is a plan error at its position", async () => {
+    const errors = await planErrors("version: 1\ncoordinator: http://redis:6379\ntasks:\n  - { name: a, module: debug, with: { message: x } }\n");
+    expect(errors).toEqual(['plan.yml:2:14: coordinator: expected coordinator as a redis:// or rediss:// URL with a host, like redis://host:6379 or redis://host:6379/0, got "http://redis:6379"']);
+  });
 });

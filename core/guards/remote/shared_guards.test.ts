@@ -208,6 +208,11 @@ describe("shared guards › a coordinator that fails", () => {
     expect(r.stderr).toContain(`error: cannot reach the coordinator redis://user:***@127.0.0.1:${port}`);
     expect(r.stderr).not.toContain("s3cret");
     expect(existsSync(join(dir, "ran"))).toBe(false);
+    // With --json, the same as an error event of its own kind.
+    const json = await fanout(["run", "plan.yml", "--no-journal", "--json", "--coordinator", `redis://user:s3cret@127.0.0.1:${port}`], dir);
+    expect(json.code).toBe(2);
+    expect(JSON.parse(json.stdout)).toMatchObject({ type: "error", kind: "coordinator", exit_code: 2 });
+    expect(json.stdout).not.toContain("s3cret");
   }, 60_000);
 
   test("stopped mid-run: the running instance finishes, nothing new starts, the run fails with a clear message", async () => {

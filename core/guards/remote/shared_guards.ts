@@ -33,7 +33,7 @@ export interface ShareOptions {
 /** What run_end's summary adds to a shared guard's entry. */
 export interface SharedGuardStats {
   remote: true;
-  /** Script calls (round trips) per unit granted. */
+  /** Script calls (round trips) per grant; a bucket's grant may hold several tokens. */
   round_trips: Percentiles;
   /** Lease renewals that found the lease held (locks; 0 for buckets). */
   lease_renewals: number;
