@@ -138,6 +138,42 @@ describe("SharedGuards › locks", () => {
   }, 30_000);
 });
 
+test("SharedGuards › a waiter is served once a restarted coordinator answers again", async () => {
+  const own = await startRedis();
+  const at = (url: string) => {
+    const a = parseCoordinator(url, "restart:");
+    if (typeof a === "string") throw new Error(a);
+    return a;
+  };
+  const make = async () => {
+    const guards = new GuardSet({ cpu: 1, io: [{ name: "io", capacity: 1, sequentialIoWeight: 1 }] });
+    guards.attach({ wake: () => {}, idle: () => true });
+    return { guards, shared: await shareGuards(guards, at(own.url), { leaseTtlMs: 2_000 }) };
+  };
+  const [a, b] = [await make(), await make()];
+  let again: TestRedis | undefined;
+  try {
+    const la = a.guards.global("g");
+    const lb = b.guards.global("g");
+    la.parked!(1);
+    await until("a's lease", () => la.available(0) === 1);
+    la.parked!(0);
+    expect(la.tryAcquire(1, 0)).toBe(true);
+    lb.parked!(1);
+    await own.stop();
+    again = await startRedis(own.port);
+    // The new server holds no lease: b's waiter gets the lock once its link is back.
+    await until("b's lease from the restarted server", () => lb.available(0) === 1);
+    expect(b.shared.lost).toBeUndefined();
+    la.release(1, 0);
+  } finally {
+    await a.shared.close();
+    await b.shared.close();
+    await again?.stop();
+    await own.stop();
+  }
+}, 30_000);
+
 describe("SharedGuards › buckets", () => {
   test("one bucket across runners: the burst is shared, and a token no instance took is given back", async () => {
     const prefix = fresh();

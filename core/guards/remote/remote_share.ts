@@ -99,7 +99,13 @@ export abstract class RemoteShare implements Guard {
     else if (this.free.length > count) this.sweepSoon(0);
   }
 
-  /** Asks for units while more instances wait here than the share holds. */
+  /** The coordinator answers again after an outage: what was granted before can be handed out, and waiters asked for. */
+  resume(): void {
+    if (this.free.length > 0) this.cx.roomAppeared(this);
+    if (this.waiters > this.free.length) void this.fill();
+  }
+
+  /** Asks for units while more instances wait here than the share holds (and the link is up: resume() goes on). */
   private async fill(): Promise<void> {
     if (this.filling) return;
     this.filling = true;

@@ -70,7 +70,10 @@ export class SharedGuards implements GuardBackend {
       this.lostMessage = message;
       this.onLost(message);
     };
-    link.onBack = () => void this.renewAll();
+    link.onBack = () => {
+      void this.renewAll();
+      for (const share of this.shares) share.resume();
+    };
     this.scheduleRenewal();
   }
 
