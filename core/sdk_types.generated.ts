@@ -400,7 +400,7 @@ declare module "fanout/internal/telemetry/events" {
         busy_fraction: number;
         /** Present (true) when the guard is shared through the coordinator. */
         remote?: true;
-        /** Shared guards: coordinator round trips per acquisition. */
+        /** Shared guards: coordinator round trips per grant (a bucket's grant may hold several tokens). */
         round_trips?: Percentiles;
         /** Shared locks: lease renewals that found the lease still held. */
         lease_renewals?: number;
