@@ -20,6 +20,7 @@ const BENCHMARKS = [
   "makespan",
   "scheduler_overhead",
   "journal_overhead",
+  "shared_guards",
   "process_dispatch",
   "io_depth_sweep",
   "mixed_sizes",

@@ -63,6 +63,17 @@ export class UsageError extends Error {
   override name = "UsageError";
 }
 
+/**
+ * The coordinator (Redis) named by --coordinator or the plan's `coordinator:`
+ * did not answer at start: nothing ran. `address` has its password masked.
+ */
+export class CoordinatorError extends Error {
+  override name = "CoordinatorError";
+  constructor(readonly address: string, detail: string) {
+    super(`cannot reach the coordinator ${address}: ${detail}`);
+  }
+}
+
 /** Causes shown before the chain is cut with "…". */
 const MAX_CAUSES = 10;
 /** Longest text kept from one message: a thrown value cannot flood a log. */

@@ -116,7 +116,10 @@ export class Scheduler {
   /** Instances waiting in the ready queue (a cursor counts for all it has left). */
   private readyCount = 0;
   /** Instances refused by a guard, parked on it until it has room. */
-  private readonly waiting = new GuardQueues((guard, length) => this.usageOf(guard).queued(length));
+  private readonly waiting = new GuardQueues((guard, length) => {
+    this.usageOf(guard).queued(length);
+    guard.parked?.(length);
+  });
   /** Retries waiting out their backoff, by due time. */
   private readonly backoff = new Heap<{ due: number; attempt: Attempt }>((a, b) => a.due < b.due);
   private readonly running = new Set<Attempt>();
@@ -131,6 +134,8 @@ export class Scheduler {
   private readonly done: Uint8Array;
   private finished = 0;
   private stopping = false;
+  /** Set once running attempts were told to abort (fail-fast, Ctrl-C; not stopStarting). */
+  private runningAborted = false;
   private interrupted = false;
   private internalError?: string;
   private timer: unknown;
@@ -216,6 +221,15 @@ export class Scheduler {
       n++;
     }
     return n;
+  }
+
+  /**
+   * Starts nothing more, and lets what runs finish (a lost coordinator: the
+   * shared guards cannot be trusted for new starts). Instances not started
+   * end cancelled with `reason`.
+   */
+  stopStarting(reason: string): void {
+    this.guarded(() => this.stop(reason, false, false));
   }
 
   private t(now = this.clock.now()): number {
@@ -444,11 +458,19 @@ export class Scheduler {
    * come back as each attempt ends, once its processes are gone), and end
    * everything not started as cancelled.
    */
-  private stop(reason: string, interrupted: boolean): void {
-    if (this.stopping) return;
+  private stop(reason: string, interrupted: boolean, abortRunning = true): void {
+    if (this.stopping && (this.runningAborted || !abortRunning)) return;
+    if (abortRunning) {
+      this.runningAborted = true;
+      for (const a of this.running) a.abort(new StopReason(reason));
+    }
+    // Ctrl-C after stopStarting: what runs is cancelled now; the rest has ended already.
+    if (this.stopping) {
+      this.interrupted = interrupted;
+      return;
+    }
     this.stopping = true;
     this.interrupted = interrupted;
-    for (const a of this.running) a.abort(new StopReason(reason));
     const now = this.clock.now();
     const error = `cancelled: ${reason}`;
     // Cursors need nothing here: the loop over every group below ends their instances.

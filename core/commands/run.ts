@@ -3,7 +3,9 @@
  * code; errors in the plan or its plugins are thrown (typed) for cli.ts to
  * turn into messages.
  */
-import { describeError } from "../errors.ts";
+import { parseCoordinator } from "../coordinator/connection.ts";
+import { describeError, UsageError } from "../errors.ts";
+import type { SharedGuards } from "../guards/remote/shared_guards.ts";
 import { EXIT_FAILED, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK } from "../exit_codes.ts";
 import { buildGraph, type Graph } from "../graph.ts";
 import { GuardRequests } from "../guard_requests.ts";
@@ -26,7 +28,7 @@ import type { RunJournal } from "../journal/run_journal.ts";
 import { Scheduler, type SchedulerResult } from "../scheduler.ts";
 import { maskOutputs, redactorFor } from "../secrets/mod.ts";
 import { round } from "../stats.ts";
-import { type EventSink, type FanoutEvent, type ParallelismInfo, type RunSummary, SCHEMA_VERSION } from "../telemetry/events.ts";
+import { type CoordinatorInfo, type EventSink, type FanoutEvent, type GuardSummary, type ParallelismInfo, type RunSummary, SCHEMA_VERSION } from "../telemetry/events.ts";
 import { SummaryFolder } from "../telemetry/summary.ts";
 import { commit, VERSION } from "../version.ts";
 import { loadPlanArg } from "./plan_arg.ts";
@@ -57,6 +59,12 @@ export interface RunOptions extends PoolOverrides {
   clock?: Clock;
   /** Given, once the run is set up, a way to read every guard's state at any moment (the live dashboard). */
   watchGuards?: (guardsNow: () => GuardLive[]) => void;
+  /** --coordinator: share locks and buckets through this Redis URL (instead of the plan's `coordinator:`). */
+  coordinator?: string;
+  /** --coordinator-prefix: every key of the shared guards starts with it (default "fanout:"). */
+  coordinatorPrefix?: string;
+  /** --lease-ttl: how long a shared lock's lease lives without renewal (default 30 s). */
+  leaseTtlMs?: number;
 }
 
 export interface Prepared {
@@ -73,8 +81,13 @@ export interface Prepared {
   jobserver?: RunJobserver;
 }
 
-/** Everything a run needs before its first instance: shared by run and dry run. */
-export function prepare(plan: Plan, options: Omit<RunOptions, "sinks">, withJobserver = false): Prepared {
+/**
+ * Everything a run needs before its first instance: shared by run and dry
+ * run. `share`, when given, is called on the guard set before any guard is
+ * declared (shared guards: core/guards/remote/). The make jobserver is made
+ * only for a real run (`withJobserver`).
+ */
+export function prepare(plan: Plan, options: Omit<RunOptions, "sinks">, withJobserver = false, share?: (guards: GuardSet) => void): Prepared {
   const graph = buildGraph(plan);
   trace("graph_built");
   const machine = machineFacts(plan, options);
@@ -91,6 +104,7 @@ export function prepare(plan: Plan, options: Omit<RunOptions, "sinks">, withJobs
   // Before any request is built: every instance's requests include its slot.
   const jobserver = withJobserver ? runJobserver(plan.tasks, parallelism.effective, () => guards.idle()) : undefined;
   guards.jobserver = jobserver?.guard;
+  share?.(guards);
   const requests = new GuardRequests(guards, (task) => machine.ioPoolOf(task).name);
   // Every guard is declared before the first start, so the strictest declaration holds from the start.
   requests.declareAll(graph, plan.vars);
@@ -114,7 +128,17 @@ export async function runCommand(file: string, options: RunOptions): Promise<num
 
 export async function runPlan(plan: Plan, options: RunOptions): Promise<number> {
   const clock = options.clock ?? realClock;
-  const { graph, machine, guards, requests, parallelism, warnings, jobserver } = prepare(plan, options, true);
+  // Connected before anything is declared: a coordinator that does not answer stops the run before it starts.
+  const shared = await connectShared(plan, options);
+  try {
+    return await runPrepared(plan, options, clock, shared);
+  } finally {
+    await shared?.close();
+  }
+}
+
+async function runPrepared(plan: Plan, options: RunOptions, clock: Clock, shared: SharedGuards | undefined): Promise<number> {
+  const { graph, machine, guards, requests, parallelism, warnings, jobserver } = prepare(plan, options, true, shared && ((g) => shared.install(g)));
   if (!jobserver) throw new Error("Internal error: a run was prepared without its jobserver");
   const folder = new SummaryFolder();
   const journal = options.journal === undefined ? undefined : await openRunJournal(plan, options.journal, options);
@@ -142,6 +166,7 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<number> 
     warnings,
     ...(plan.selection ? { selection: plan.selection } : {}),
     jobserver: jobserver.info,
+    ...(shared ? { coordinator: coordinatorInfo(shared) } : {}),
   });
   trace("run_start");
   for (const message of warnings) emit({ type: "log", id: null, level: "warn", message, t_ms: 0 });
@@ -164,6 +189,14 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<number> 
     jobserver: jobserver.forCommand,
   });
   options.watchGuards?.(() => scheduler.guardsNow());
+  if (shared) {
+    shared.report = (level, message) => emit({ type: "log", id: null, level, message, t_ms: round(clock.now() - startedAt) });
+    // Running instances finish; nothing new starts; the run fails.
+    shared.onLost = (message) => {
+      emit({ type: "log", id: null, level: "error", message: `${message}: starting nothing more`, t_ms: round(clock.now() - startedAt) });
+      scheduler.stopStarting(message);
+    };
+  }
   // Ctrl-C: what has finished is on disk before the cancelled instances wind down.
   const flushJournal = () => journal?.flush();
   options.signal?.addEventListener("abort", flushJournal, { once: true });
@@ -189,7 +222,7 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<number> 
   if (result.internalError) emit({ type: "log", id: null, level: "error", message: `internal error: ${result.internalError}`, t_ms: round(result.endedAt - startedAt) });
   const summary = folder.summary({
     makespanMs: result.endedAt - startedAt,
-    guards: result.guards,
+    guards: shared ? withSharedStats(result.guards, shared) : result.guards,
     peakRssBytes: peakRssBytes(),
     interrupted: result.interrupted,
   });
@@ -197,16 +230,39 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<number> 
   trace("run_end");
   for (const sink of sinks) await sink.close?.();
   trace("sinks_closed");
-  const code = exitCode(result, summary, graph.instanceCount);
+  const code = exitCode(result, summary, graph.instanceCount, shared?.lost !== undefined);
   journal?.end(code);
   return code;
 }
 
 /** The exit code, checked against the events themselves: 0 only if every planned instance ended ok (or cached). */
-function exitCode(result: SchedulerResult, summary: RunSummary, planned: number): number {
+function exitCode(result: SchedulerResult, summary: RunSummary, planned: number, coordinatorLost: boolean): number {
   if (result.internalError || summary.total !== planned) return EXIT_INTERNAL;
   if (result.interrupted) return EXIT_INTERRUPTED;
+  // What ran after the coordinator was lost ran without its shared guards' word: never a success.
+  if (coordinatorLost) return EXIT_FAILED;
   return summary.ok + summary.cached === planned ? EXIT_OK : EXIT_FAILED;
+}
+
+/** The shared guards of this run, when a coordinator is named (flag first, then the plan); ioredis is loaded only then. */
+async function connectShared(plan: Plan, options: RunOptions): Promise<SharedGuards | undefined> {
+  const url = options.coordinator ?? plan.coordinator;
+  if (url === undefined) return undefined;
+  const address = parseCoordinator(url, options.coordinatorPrefix);
+  if (typeof address === "string") throw new UsageError(`--coordinator: ${address}`);
+  const { SharedGuards } = await import("../guards/remote/shared_guards.ts");
+  return await SharedGuards.connect(address, { leaseTtlMs: options.leaseTtlMs, clock: options.clock });
+}
+
+function coordinatorInfo(shared: SharedGuards): CoordinatorInfo {
+  return { address: shared.address.display, prefix: shared.address.prefix, lease_ttl_ms: shared.ttlMs, guards: Object.keys(shared.stats()) };
+}
+
+/** run_end's guard summaries, with what the shared guards add (remote, round trips, leases). */
+function withSharedStats(guards: Record<string, GuardSummary>, shared: SharedGuards): Record<string, GuardSummary> {
+  const out = { ...guards };
+  for (const [name, stats] of Object.entries(shared.stats())) if (out[name]) out[name] = { ...out[name]!, ...stats };
+  return out;
 }
 
 async function openRunJournal(plan: Plan, path: string, options: RunOptions): Promise<RunJournal> {

@@ -3,6 +3,7 @@
  * sinks. Flag values are checked here, each with a message naming the flag.
  */
 import process from "node:process";
+import { parseCoordinator } from "../coordinator/connection.ts";
 import { UsageError } from "../errors.ts";
 import { defaultJournalPath } from "../journal/journal_path.ts";
 import { EXIT_IO, EXIT_OK } from "../exit_codes.ts";
@@ -45,6 +46,9 @@ export interface RunFlags {
   limit?: unknown;
   only?: unknown;
   startAt?: unknown;
+  coordinator?: unknown;
+  coordinatorPrefix?: unknown;
+  leaseTtl?: unknown;
 }
 
 const STORAGE_TYPES: readonly StorageType[] = ["auto", "nvme", "ssd", "hdd"];
@@ -96,6 +100,27 @@ function parseKillGrace(value: unknown): number | undefined {
   const ms = parseDuration(String(value));
   if (ms === undefined || !(ms > 0)) throw new UsageError(`--kill-grace: expected a duration > 0 like 500ms or 5s, ${got(value)}`);
   return ms;
+}
+
+/** --coordinator, --coordinator-prefix, --lease-ttl: checked before the plan is read. */
+export function parseCoordinatorFlags(flags: Pick<RunFlags, "coordinator" | "coordinatorPrefix" | "leaseTtl">): Pick<RunOptions, "coordinator" | "coordinatorPrefix" | "leaseTtlMs"> {
+  const out: Pick<RunOptions, "coordinator" | "coordinatorPrefix" | "leaseTtlMs"> = {};
+  if (flags.coordinator !== undefined) {
+    if (typeof flags.coordinator !== "string") throw new UsageError(`--coordinator: expected one URL like redis://host:6379, ${got(flags.coordinator)}`);
+    const address = parseCoordinator(flags.coordinator);
+    if (typeof address === "string") throw new UsageError(`--coordinator: ${address}`);
+    out.coordinator = flags.coordinator;
+  }
+  if (flags.coordinatorPrefix !== undefined) {
+    if (typeof flags.coordinatorPrefix !== "string" || flags.coordinatorPrefix === "") throw new UsageError(`--coordinator-prefix: expected a key prefix like fanout:, ${got(flags.coordinatorPrefix)}`);
+    out.coordinatorPrefix = flags.coordinatorPrefix;
+  }
+  if (flags.leaseTtl !== undefined) {
+    const ms = parseDuration(String(flags.leaseTtl));
+    if (ms === undefined || !(ms >= 100)) throw new UsageError(`--lease-ttl: expected a duration of at least 100ms, like 30s, ${got(flags.leaseTtl)}`);
+    out.leaseTtlMs = ms;
+  }
+  return out;
 }
 
 /** `--only a,b --only c`: names, comma-separated, the flag repeatable. */
@@ -167,6 +192,7 @@ export async function runAction(planFile: string, flags: RunFlags, signal: Abort
   if (flags.dryRun && (flags.junit !== undefined || flags.summary !== undefined)) throw new UsageError("--junit and --summary report a run: they do nothing with --dry-run");
   const junitPath = parseReportPath("--junit", flags.junit);
   const summaryPath = parseReportPath("--summary", flags.summary);
+  const coordinator = parseCoordinatorFlags(flags);
   const common: PoolOverrides & { parallelism?: number | "auto"; vars: Record<string, string>; strict: boolean; maskOutput: { json: boolean }; select?: Selection } = {
     strict: Boolean(flags.strict),
     select: parseSelection(flags),
@@ -233,6 +259,6 @@ export async function runAction(planFile: string, flags: RunFlags, signal: Abort
   }
   trace("sinks_ready");
   const warn = (message: string) => writeStderr(`warning: ${message}\n`);
-  const code = await runCommand(planFile, { ...common, failFast: Boolean(flags.failFast), killGraceMs, sinks, observeOutput, signal, journal, resume: Boolean(flags.resume), warn, watchGuards });
+  const code = await runCommand(planFile, { ...common, failFast: Boolean(flags.failFast), killGraceMs, sinks, observeOutput, signal, journal, resume: Boolean(flags.resume), warn, watchGuards, ...coordinator });
   return reportFailed && code === EXIT_OK ? EXIT_IO : code;
 }

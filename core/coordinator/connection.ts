@@ -52,7 +52,13 @@ export async function connectCoordinator(address: CoordinatorAddress, options: R
   });
   // ioredis reports connection errors as events too; without a listener it
   // prints them itself. Callers learn of them from failed commands.
-  client.on("error", () => {});
-  await client.connect();
+  let reason: unknown;
+  client.on("error", (error) => (reason ??= error));
+  try {
+    await client.connect();
+  } catch (error) {
+    // connect() rejects with "Connection is closed."; the event said why (ECONNREFUSED, ENOTFOUND, a TLS error).
+    throw reason ?? error;
+  }
   return client;
 }

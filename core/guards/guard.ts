@@ -38,6 +38,11 @@ export interface Guard {
    * (a bucket's refill, a memory poll), or Infinity when only a release helps.
    */
   readyAt(amount: number, now: number, limit?: number): number;
+  /**
+   * Told how many instances are parked on it whenever that changes: what a
+   * shared guard leases room for (and no more).
+   */
+  parked?(count: number): void;
 }
 
 /** A guard, how much of it an instance needs, and the instance's own limit on it, if stricter. */

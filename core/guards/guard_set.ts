@@ -23,6 +23,23 @@ export interface IoPoolSize {
   sequentialIoWeight: number;
 }
 
+/**
+ * Where host locks, global locks and token buckets live when not in this
+ * process (core/guards/remote/: Redis, shared by every runner using it). Set
+ * as GuardSet.backend before any guard is declared.
+ */
+export interface GuardBackend {
+  /** A lock of `capacity` holders at once. */
+  lock(name: string, kind: "host" | "global", capacity: number): LockGuard;
+  bucket(name: string, perSecond: number, burst: number): BucketGuard;
+}
+
+/** A lock declared again (`declare`) with each limit a task gives it (see Semaphore). */
+export type LockGuard = Guard & { declare(limit: number): void };
+
+/** A token bucket declared again (`tighten`) with each rate a task gives it: the strictest holds. */
+export type BucketGuard = Guard & { readonly perSecond: number; readonly burst: number; tighten(perSecond: number, burst: number): void };
+
 /** What guards may ask of the scheduler that uses them. */
 export interface SchedulerHooks {
   /** Look again at the instances waiting for `guard`. */
@@ -41,6 +58,8 @@ export class GuardSet {
   memFree: Guard | undefined;
   /** The fork budget shared with make through the jobserver (core/jobserver.ts), set by the run when there is one. */
   jobserver: Guard | undefined;
+  /** Set before the first guard is declared to keep locks and buckets elsewhere; undefined: in this process. */
+  backend: GuardBackend | undefined;
 
   constructor(readonly sizes: PoolSizes) {
     this.cpu = this.add(new Semaphore("cpu", "cpu", sizes.cpu));
@@ -71,16 +90,19 @@ export class GuardSet {
    */
   keyed(key: string, limit: number): Guard {
     const name = `host:${key}`;
-    const guard = this.guards.get(name) ?? this.add(new Semaphore(name, "host", limit));
-    // A guard registered under this name by a shared backend sizes itself.
-    if (guard instanceof Semaphore) guard.declare(limit);
-    return guard;
+    const existing = this.guards.get(name);
+    if (existing) {
+      // A guard registered under this name from outside (a test's) may size itself.
+      if ("declare" in existing) (existing as LockGuard).declare(limit);
+      return existing;
+    }
+    return this.add(this.backend ? this.backend.lock(name, "host", limit) : new Semaphore(name, "host", limit));
   }
 
   /** One at a time among the group ("global:default"). */
   global(group: string): Guard {
     const name = `global:${group}`;
-    return this.guards.get(name) ?? this.add(new Semaphore(name, "global", 1));
+    return this.guards.get(name) ?? this.add(this.backend ? this.backend.lock(name, "global", 1) : new Semaphore(name, "global", 1));
   }
 
   /** The `limit:` of a `parallel:` group ("group:builds"): at most `limit` of its instances at once. */
@@ -94,10 +116,10 @@ export class GuardSet {
    * keeps the lowest per_second and the lowest burst of all declarations:
    * the strictest quota wins. Declare every bucket before the run starts.
    */
-  bucket(key: string, perSecond: number, burst: number): TokenBucket {
+  bucket(key: string, perSecond: number, burst: number): BucketGuard {
     const name = `bucket:${key}`;
-    const existing = this.guards.get(name) as TokenBucket | undefined;
-    if (!existing) return this.add(new TokenBucket(name, perSecond, burst));
+    const existing = this.guards.get(name) as BucketGuard | undefined;
+    if (!existing) return this.add(this.backend ? this.backend.bucket(name, perSecond, burst) : new TokenBucket(name, perSecond, burst));
     existing.tighten(perSecond, burst);
     return existing;
   }
@@ -132,9 +154,15 @@ export class GuardSet {
  * Returns the first refusing guard, or undefined when all were taken.
  */
 export function tryAcquireAll(requests: readonly GuardRequest[], now: number): Guard | undefined {
+  // Local guards first: an instance parks on a shared guard (which then asks
+  // its backend for room) only once every local guard of it has room.
   for (let i = 0; i < requests.length; i++) {
     const r = requests[i]!;
-    if (r.guard.available(now, r.limit) < r.amount) return r.guard;
+    if (!r.guard.external && r.guard.available(now, r.limit) < r.amount) return r.guard;
+  }
+  for (let i = 0; i < requests.length; i++) {
+    const r = requests[i]!;
+    if (r.guard.external && r.guard.available(now, r.limit) < r.amount) return r.guard;
   }
   for (let i = 0; i < requests.length; i++) {
     const r = requests[i]!;

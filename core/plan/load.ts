@@ -175,6 +175,7 @@ async function planFrom(raw: unknown, source: YamlSource, file: string, text: st
     vars: vars!,
     secrets: secrets.values,
     resources: plan.resources,
+    ...(plan.coordinator !== undefined ? { coordinator: plan.coordinator } : {}),
     tasks: built,
     warnings: warnings.map((w) => w.message),
     groups: steps.groups.map((g) => ({ name: g.name, members: g.members })),

@@ -70,6 +70,8 @@ export interface Plan {
   /** `secrets:` name → value (frozen): `{{ secrets.name }}` and ctx.secrets, never vars; masked in output (core/secrets/). */
   secrets: Readonly<Record<string, string>>;
   resources: PlanResources;
+  /** `coordinator:`: the Redis URL the run shares its locks and buckets through (core/guards/remote/). */
+  coordinator?: string;
   tasks: Task[];
   /** Things worth saying that are not errors ("the glob matched no files"), with their position. */
   warnings: string[];

@@ -4,6 +4,7 @@
  */
 import { v } from "../deps.ts";
 import { HintSchema, ResourcesSchema } from "../hints.ts";
+import { parseCoordinator } from "../coordinator/connection.ts";
 import { parseDuration, parseSize } from "../units.ts";
 
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.:-]*$/;
@@ -171,6 +172,12 @@ export const PlanSchema = v.strictObject({
   secrets: about("Secret name -> where its value comes from ({ env: VARIABLE } or { file: path }); used as {{ secrets.name }}, masked in all output", v.optional(v.record(v.string(), SecretSourceSchema, "expected secrets as a mapping of name: { env: VARIABLE } or { file: path }"), {})),
   resources: about("Run-wide pool sizes", v.optional(PlanResourcesSchema, {})),
   max_fail_percentage: about("Default max_fail_percentage for every task", v.optional(percentage)),
+  coordinator: about("Share host locks, global locks and token buckets with every run using this Redis: redis://[user:pass@]host:port[/db], or rediss:// for TLS; --coordinator overrides", v.optional(
+    v.pipe(
+      v.string("expected coordinator as a URL like redis://host:6379"),
+      v.check((url) => typeof parseCoordinator(url) !== "string", "expected coordinator as a redis:// or rediss:// URL with a host, like redis://host:6379 or redis://host:6379/0"),
+    ),
+  )),
   tasks: about("The tasks, in order; an entry with parallel: is a group", v.pipe(v.array(TaskSchema, "expected tasks as a list"), v.minLength(1, "expected at least one task"))),
 });
 

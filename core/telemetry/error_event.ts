@@ -2,13 +2,14 @@
  * A thrown error as `error` events (see ErrorEvent), for `--json` readers to
  * learn why fanout stopped without parsing stderr.
  */
-import { describeError, PlanError, PlanErrors, PluginError, type SourcePosition, UsageError } from "../errors.ts";
+import { CoordinatorError, describeError, PlanError, PlanErrors, PluginError, type SourcePosition, UsageError } from "../errors.ts";
 import type { ErrorEvent } from "./events.ts";
 
 /** Which kind of problem `error` is; anything unexpected is "internal" (a bug). */
 export function errorKind(error: unknown): ErrorEvent["kind"] {
   if (error instanceof PlanErrors || error instanceof PlanError) return "plan";
   if (error instanceof PluginError) return "plugin";
+  if (error instanceof CoordinatorError) return "coordinator";
   // cac's own parse errors (a missing argument, a missing option value).
   if (error instanceof UsageError || (error instanceof Error && error.name === "CACError")) return "usage";
   return "internal";

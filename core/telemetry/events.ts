@@ -63,6 +63,19 @@ export interface RunStartEvent {
   selection?: SelectionInfo;
   /** Always written by `fanout run`; optional here only so that older streams still type-check. */
   jobserver?: JobserverInfo;
+  /** Only with a coordinator (--coordinator): where the shared guards live. */
+  coordinator?: CoordinatorInfo;
+}
+
+/** run_start.coordinator: the Redis holding the shared locks and buckets. */
+export interface CoordinatorInfo {
+  /** The URL, its password shown as ***. */
+  address: string;
+  /** Every key starts with it (--coordinator-prefix). */
+  prefix: string;
+  lease_ttl_ms: number;
+  /** The guards kept there, by name (locks and buckets declared by the plan). */
+  guards: string[];
 }
 
 interface InstanceFields {
@@ -123,6 +136,14 @@ export interface GuardSummary {
   wait_ms: Percentiles;
   max_queue: number;
   busy_fraction: number;
+  /** Present (true) when the guard is shared through the coordinator. */
+  remote?: true;
+  /** Shared guards: coordinator round trips per grant (a bucket's grant may hold several tokens). */
+  round_trips?: Percentiles;
+  /** Shared locks: lease renewals that found the lease still held. */
+  lease_renewals?: number;
+  /** Shared locks: leases found gone when renewed (expired, or the coordinator restarted). */
+  leases_lost?: number;
 }
 
 export interface Percentiles {
@@ -175,7 +196,8 @@ export type EventOf<K extends EventType> = Extract<FanoutEvent, { type: K }>;
  */
 export interface ErrorEvent {
   type: "error";
-  kind: "plan" | "plugin" | "usage" | "internal";
+  /** `coordinator`: the coordinator (--coordinator) did not answer at start. */
+  kind: "plan" | "plugin" | "usage" | "internal" | "coordinator";
   exit_code: number;
   file: string | null;
   line: number | null;
