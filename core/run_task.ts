@@ -7,6 +7,7 @@
 import { v } from "./deps.ts";
 import { issueText } from "./issue_text.ts";
 import type { Instance } from "./graph.ts";
+import type { Host } from "./hosts/host.ts";
 import type { Logger, TaskContext } from "./module.ts";
 import { fromResult, thrownText } from "./module_result.ts";
 import type { Task } from "./plan/plan.ts";
@@ -48,6 +49,8 @@ export interface AttemptEnv {
   vars: Record<string, unknown>;
   /** The plan's secrets, for `{{ secrets.x }}` and ctx.secrets. */
   secrets: Readonly<Record<string, string>>;
+  /** The plan's hosts by name (Plan.hostInfo), for `{{ host.vars.x }}`. */
+  hosts?: Readonly<Record<string, Host>>;
   /** SIGTERM → SIGKILL for a task that sets no kill_grace. */
   killGraceMs: number;
   /** False when nothing reads an instance's data or error (a quiet run without --json): see TaskContext.keepOutput. */
@@ -112,7 +115,7 @@ export class ModuleCall {
     const { inst, env, task } = this;
     let input: unknown;
     try {
-      input = inputOf(inst, task, env.vars, env.secrets);
+      input = inputOf(inst, task, env.vars, env.secrets, env.hosts);
     } catch (error) {
       return this.end(failed(error instanceof InvalidInput ? error.message : thrownText(error)));
     }
@@ -177,9 +180,15 @@ class InvalidInput extends Error {}
  * The input an attempt would be given, rendered and checked exactly as a run
  * does it, or why it cannot be: for `--dry-run`, which runs nothing.
  */
-export function checkedInput(inst: Instance, task: Task, vars: Record<string, unknown>, secrets: Readonly<Record<string, string>>): { input: unknown } | { error: string } {
+export function checkedInput(
+  inst: Instance,
+  task: Task,
+  vars: Record<string, unknown>,
+  secrets: Readonly<Record<string, string>>,
+  hosts?: Readonly<Record<string, Host>>,
+): { input: unknown } | { error: string } {
   try {
-    return { input: inputOf(inst, task, vars, secrets) };
+    return { input: inputOf(inst, task, vars, secrets, hosts) };
   } catch (error) {
     return { error: error instanceof InvalidInput ? error.message : thrownText(error) };
   }
@@ -193,7 +202,7 @@ export function checkedInput(inst: Instance, task: Task, vars: Record<string, un
 const constantInputs = new WeakMap<Task, { value: unknown } | { error: string }>();
 
 /** The instance's input, rendered and checked against the module's schema; throws when it cannot be. */
-function inputOf(inst: Instance, task: Task, vars: Record<string, unknown>, secrets: Readonly<Record<string, string>>): unknown {
+function inputOf(inst: Instance, task: Task, vars: Record<string, unknown>, secrets: Readonly<Record<string, string>>, hosts?: Readonly<Record<string, Host>>): unknown {
   const constant = isConstant(task.input);
   if (constant) {
     const known = constantInputs.get(task);
@@ -202,7 +211,7 @@ function inputOf(inst: Instance, task: Task, vars: Record<string, unknown>, secr
       return known.value;
     }
   }
-  const scope: TemplateScope = { host: inst.host, item: inst.item, vars, task: task.name, secrets };
+  const scope: TemplateScope = { host: inst.host, hostVars: hosts?.[inst.host]?.vars, item: inst.item, vars, task: task.name, secrets };
   let input = task.input(scope);
   if (task.module.input) {
     const parsed = v.safeParse(task.module.input, input);

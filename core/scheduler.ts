@@ -158,6 +158,7 @@ export class Scheduler {
       planDir: o.plan.dir,
       vars: o.plan.vars,
       secrets: o.plan.secrets,
+      hosts: o.plan.hostInfo,
       killGraceMs: o.killGraceMs ?? DEFAULT_KILL_GRACE_MS,
       keepOutput: o.keepOutput ?? true,
       observeOutput: o.observeOutput,
