@@ -20,6 +20,8 @@ import type { OutputObserver } from "../runtime/output_observer.ts";
 import { peakRssBytes } from "../runtime/process_info.ts";
 import { faultSource, onFault } from "../runtime/fault_trap.ts";
 import { runtimeVersion } from "../runtime/runtime.ts";
+import { SshConnections } from "../runtime/ssh.ts";
+import { type SshSettings, sshTargetOf } from "../hosts/host.ts";
 import { trace, tracing } from "../runtime/trace.ts";
 import type { RunJournal } from "../journal/run_journal.ts";
 import { Scheduler, type SchedulerResult } from "../scheduler.ts";
@@ -56,6 +58,8 @@ export interface RunOptions extends PoolOverrides {
   clock?: Clock;
   /** Given, once the run is set up, a way to read every guard's state at any moment (the live dashboard). */
   watchGuards?: (guardsNow: () => GuardLive[]) => void;
+  /** `--ssh-config`, `--ssh-accept-new`, `--retries-unreachable`: how ssh hosts are reached. */
+  ssh?: SshSettings & { retriesUnreachable?: number };
 }
 
 export interface Prepared {
@@ -136,8 +140,10 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<number> 
   });
   trace("run_start");
   for (const message of warnings) emit({ type: "log", id: null, level: "warn", message, t_ms: 0 });
+  const ssh = sshConnections(plan, options.ssh);
   const scheduler = new Scheduler({
     plan,
+    ssh,
     graph,
     forks: parallelism.effective,
     guards,
@@ -166,9 +172,11 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<number> 
     const where = source ?? "code of no known module";
     emit({ type: "log", id: null, level: "warn", message: `${where}: ${kind}: ${text}`, t_ms: round(clock.now() - startedAt) });
   });
-  const result = await scheduler.run().finally(() => {
+  // The masters are closed once every instance has ended (its remote processes gone), however the run ends.
+  const result = await scheduler.run().finally(async () => {
     stopTrap();
     options.signal?.removeEventListener("abort", flushJournal);
+    await ssh?.close();
   });
   if (result.internalError) emit({ type: "log", id: null, level: "error", message: `internal error: ${result.internalError}`, t_ms: round(result.endedAt - startedAt) });
   const summary = folder.summary({
@@ -184,6 +192,13 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<number> 
   const code = exitCode(result, summary, graph.instanceCount);
   journal?.end(code);
   return code;
+}
+
+/** The run's ssh masters, when a planned host is an ssh host. */
+function sshConnections(plan: Plan, settings: RunOptions["ssh"] = {}): SshConnections | undefined {
+  const ssh = plan.hosts.flatMap((name) => (plan.hostInfo?.[name]?.connection === "ssh" ? [plan.hostInfo[name]!] : []));
+  if (ssh.length === 0) return undefined;
+  return new SshConnections(new Map(ssh.map((h) => [h.name, sshTargetOf(h, settings)])), { retries: settings.retriesUnreachable });
 }
 
 /** The exit code, checked against the events themselves: 0 only if every planned instance ended ok (or cached). */

@@ -2,6 +2,7 @@
  * The `run` command's action: command-line flags → run options and output
  * sinks. Flag values are checked here, each with a message naming the flag.
  */
+import { parseSshFlags, type SshFlags } from "./ssh_flags.ts";
 import process from "node:process";
 import { UsageError } from "../errors.ts";
 import { defaultJournalPath } from "../journal/journal_path.ts";
@@ -18,7 +19,7 @@ import { writeStdout } from "../runtime/stdout.ts";
 import { trace } from "../runtime/trace.ts";
 import { parseDuration, parseSize } from "../units.ts";
 
-export interface RunFlags {
+export interface RunFlags extends SshFlags {
   json?: boolean;
   parallelism?: unknown;
   failFast?: boolean;
@@ -161,6 +162,7 @@ function parseProgress(value: unknown): ProgressMode {
 export async function runAction(planFile: string, flags: RunFlags, signal: AbortSignal): Promise<number> {
   if (flags.failFast && flags.keepGoing) throw new UsageError("--fail-fast and --keep-going contradict each other: give one");
   const killGraceMs = parseKillGrace(flags.killGrace);
+  const ssh = parseSshFlags(flags);
   const journal = flags.dryRun ? undefined : journalPath(planFile, flags);
   const output = parseOutput(flags.output, Boolean(flags.json));
   const progress = parseProgress(flags.progress);
@@ -233,6 +235,6 @@ export async function runAction(planFile: string, flags: RunFlags, signal: Abort
   }
   trace("sinks_ready");
   const warn = (message: string) => writeStderr(`warning: ${message}\n`);
-  const code = await runCommand(planFile, { ...common, failFast: Boolean(flags.failFast), killGraceMs, sinks, observeOutput, signal, journal, resume: Boolean(flags.resume), warn, watchGuards });
+  const code = await runCommand(planFile, { ...common, failFast: Boolean(flags.failFast), killGraceMs, sinks, observeOutput, signal, journal, resume: Boolean(flags.resume), warn, watchGuards, ssh });
   return reportFailed && code === EXIT_OK ? EXIT_IO : code;
 }
