@@ -175,8 +175,8 @@ export class ModuleCall {
     if (this.ended) return;
     const signal = this.controller.signal;
     if (signal.aborted) return this.end(fromAbort(signal.reason));
-    if (threw && error instanceof UnreachableError) {
-      // The connection was lost under the command: later tasks on the host are skipped.
+    if (threw && isUnreachable(error)) {
+      // ssh failed before the command ran (the connection was gone): later tasks on the host are skipped.
       this.env.ssh?.lost(error);
       return this.end(failed(error.message, "unreachable"));
     }
@@ -212,6 +212,15 @@ export class ModuleCall {
 }
 
 class InvalidInput extends Error {}
+
+/** Whether a thrown value is ssh's "unreachable"; a hostile value (a Proxy whose traps throw) is not. */
+function isUnreachable(error: unknown): error is UnreachableError {
+  try {
+    return error instanceof UnreachableError;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * The input an attempt would be given, rendered and checked exactly as a run

@@ -12,7 +12,7 @@ import { issuesToErrors, parseFields } from "../plan/issues.ts";
 import { formatPath, type PathKey, type YamlSource } from "../plan/source.ts";
 import { didYouMean } from "../suggest.ts";
 import { hostNamed, type Host } from "./host.ts";
-import { type Connection, HOST_NAME, HostNameSchema, HostObjectSchema, type HostObjectInput, InventorySchema, sshOptionList, type SshOptionsInput } from "./schema.ts";
+import { type Connection, HostNameSchema, HostObjectSchema, type HostObjectInput, InventorySchema, sshOptionList, type SshOptionsInput } from "./schema.ts";
 
 export interface PlanHostsInput {
   hosts?: unknown[];
@@ -144,7 +144,6 @@ async function readInventory(file: string, plan: YamlSource, connection: Connect
   // Members are checked against a host list that was read whole: one mistake is reported once.
   const membersKnown = parts.hosts !== undefined && read.errors.length === 0;
   for (const [name, members] of Object.entries(parts.groups ?? {})) {
-    if (!HOST_NAME.test(name)) errors.push(at(["groups", name], `expected a group name of letters, digits, "_", ".", ":" or "-"`));
     if (names.includes(name)) errors.push(at(["groups", name], `group "${name}" has the name of a host; hosts and groups share one namespace`));
     members.forEach((m, j) => {
       if (membersKnown && !names.includes(m)) errors.push(at(["groups", name, j], `unknown host "${m}"${didYouMean(m, names)}; expected one of the inventory's hosts: ${names.join(", ")}`));

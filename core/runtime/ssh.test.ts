@@ -154,6 +154,24 @@ tasks:
     expect(log.end.summary).toMatchObject({ unreachable: 1, unreachable_hosts: ["web3"], ok: 4, skipped: 1 });
     expect(log.exitCode).toBe(1);
   }, 120_000);
+
+  test("known_hosts checking stays on: an unknown host key is unreachable, unless --ssh-accept-new", async () => {
+    const dir = tempDir("fanout-ssh-known-");
+    const plan = (knownHosts: string) => `version: 1
+connection: ssh
+ssh_options: [IdentityFile=${sshd.keyPath}, UserKnownHostsFile=${knownHosts}, IdentitiesOnly=yes]
+hosts:
+  - { name: fresh, address: 127.0.0.1, port: ${sshd.port}, user: ${sshd.user} }
+tasks:
+  - { name: t, module: shell, with: { argv: ["true"] } }
+`;
+    const refused = await runPlanText(plan(join(dir, "empty")), { ssh: SSH });
+    expect(refused.ends.map((e) => e.status)).toEqual(["unreachable"]);
+    expect(refused.ends[0]!.error).toContain("Host key verification failed");
+    const accepted = await runPlanText(plan(join(dir, "learned")), { ssh: { ...SSH, acceptNew: true } });
+    expect(accepted.ends.map((e) => e.status)).toEqual(["ok"]);
+    expect(readFileSync(join(dir, "learned"), "utf8")).toContain(`[127.0.0.1]:${sshd.port}`);
+  }, 120_000);
 });
 
 describe("fanout run over ssh, as a process", () => {
