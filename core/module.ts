@@ -6,6 +6,7 @@ import { v } from "./deps.ts";
 import type { Hint, Resources } from "./hints.ts";
 import { HintSchema, ResourcesSchema } from "./hints.ts";
 import type { ExecOptions, ExecResult } from "./runtime/exec_types.ts";
+import type { SshTarget } from "./ssh/target.ts";
 
 /** The plain form a module or a plan may write a hint in. */
 export type HintInput =
@@ -71,8 +72,17 @@ export interface TaskContext {
   readonly keepOutput?: boolean;
   readonly log: Logger;
   /**
+   * Set when the instance's host is an ssh host (undefined for a local one):
+   * how ssh, scp or sftp reach it, with the run's ControlMaster socket
+   * (`controlPath`), already connected. `exec` runs commands there itself.
+   */
+  readonly ssh?: SshTarget;
+  /**
    * Runs a process from an argv array (no shell unless `shell: true`) in its
    * own process group; the whole group is killed when `signal` aborts.
+   * On an ssh host it runs on that host (`cwd` is then a directory there;
+   * without one, the login's home), in a session of its own there, which
+   * is what an abort ends.
    */
   exec(argv: readonly string[], options?: TaskExecOptions): Promise<ExecResult>;
 }

@@ -8,6 +8,7 @@ import { v } from "./deps.ts";
 import { issueText } from "./issue_text.ts";
 import type { Instance } from "./graph.ts";
 import type { CommandJobserver, JobserverStyle } from "./jobserver.ts";
+import type { Host } from "./hosts/host.ts";
 import type { Logger, TaskContext } from "./module.ts";
 import { fromResult, thrownText } from "./module_result.ts";
 import type { Task } from "./plan/plan.ts";
@@ -15,6 +16,8 @@ import { isConstant, type TemplateScope } from "./plan/template.ts";
 import type { Clock } from "./runtime/clock.ts";
 import type { OutputObserver } from "./runtime/output_observer.ts";
 import { exec } from "./runtime/spawn.ts";
+import { execRemote, type SshConnections, UnreachableError } from "./runtime/ssh.ts";
+import type { SshTarget } from "./ssh/target.ts";
 import type { LogEvent, Status } from "./telemetry/events.ts";
 
 export interface Outcome {
@@ -49,10 +52,14 @@ export interface AttemptEnv {
   vars: Record<string, unknown>;
   /** The plan's secrets, for `{{ secrets.x }}` and ctx.secrets. */
   secrets: Readonly<Record<string, string>>;
+  /** The plan's hosts by name (Plan.hostInfo), for `{{ host.vars.x }}`. */
+  hosts?: Readonly<Record<string, Host>>;
   /** SIGTERM → SIGKILL for a task that sets no kill_grace. */
   killGraceMs: number;
   /** False when nothing reads an instance's data or error (a quiet run without --json): see TaskContext.keepOutput. */
   keepOutput: boolean;
+  /** The run's ssh masters: an instance on an ssh host connects (once per host) before its module is called. */
+  ssh?: SshConnections;
   /** `--output tag`: an observer per ctx.exec call, told the command's output as it is read. */
   observeOutput?: (id: string) => OutputObserver;
   /** The make jobserver each command is given, by its task's `jobserver:` setting (core/jobserver.ts). */
@@ -66,6 +73,12 @@ export interface AttemptEnv {
  * module's own clean-up). Past it the call is stuck.
  */
 export const SETTLE_MARGIN_MS = 1000;
+
+/**
+ * On an ssh host, ending the remote group takes round trips over the
+ * master on top of the grace (core/runtime/ssh.ts bounds them by 15 s).
+ */
+const SSH_SETTLE_MARGIN_MS = 16_000;
 
 const EMPTY: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
 
@@ -92,6 +105,8 @@ export class ModuleCall {
   private returned = false;
   private timer: unknown;
   private readonly graceMs: number;
+  /** Waiting for the host's ssh master: the module has not been called yet. */
+  private connecting = false;
 
   /** `task`: the instance's task, or one alternative of its race. */
   constructor(private readonly inst: Instance, private readonly attempt: number, private readonly env: AttemptEnv, private readonly task: Task = inst.task) {
@@ -105,9 +120,11 @@ export class ModuleCall {
     if (this.controller.signal.aborted) return;
     this.controller.abort(reason);
     if (this.ended) return;
+    // Nothing of the module runs yet: the connection is the run's, not this attempt's.
+    if (this.connecting) return this.end(fromAbort(reason));
     // The timeout's timer is done with; now the module has grace + margin to return.
     this.clearTimer();
-    const ms = this.graceMs + SETTLE_MARGIN_MS;
+    const ms = this.graceMs + (this.env.ssh?.has(this.inst.host) ? SSH_SETTLE_MARGIN_MS : SETTLE_MARGIN_MS);
     this.timer = this.env.clock.setTimer(() => this.stuck(ms), ms);
   }
 
@@ -115,7 +132,7 @@ export class ModuleCall {
     const { inst, env, task } = this;
     let input: unknown;
     try {
-      input = inputOf(inst, task, env.vars, env.secrets);
+      input = inputOf(inst, task, env.vars, env.secrets, env.hosts);
     } catch (error) {
       return this.end(failed(error instanceof InvalidInput ? error.message : thrownText(error)));
     }
@@ -123,7 +140,25 @@ export class ModuleCall {
       const ms = task.timeoutMs;
       this.timer = env.clock.setTimer(() => this.abort(new TimeoutReason(`timed out after ${ms}ms`)), ms);
     }
-    const ctx = new Context(inst, this.attempt, this.controller.signal, this.graceMs, env);
+    const ssh = env.ssh;
+    if (ssh?.has(inst.host)) {
+      const down = ssh.unreachable(inst.host);
+      if (down) return this.end(failed(`skipped: ${down.message}`, "skipped"));
+      this.connecting = true;
+      ssh.connect(inst.host).then((connected) => {
+        this.connecting = false;
+        if (this.ended) return;
+        if ("unreachable" in connected) return this.end(failed(connected.unreachable.message, "unreachable"));
+        this.callModule(input, connected.target);
+      });
+      return;
+    }
+    this.callModule(input, undefined);
+  }
+
+  private callModule(input: unknown, target: SshTarget | undefined): void {
+    const { inst, env, task } = this;
+    const ctx = new Context(inst, this.attempt, this.controller.signal, this.graceMs, env, target);
     let result: unknown;
     try {
       result = task.module.run(input, ctx);
@@ -143,6 +178,11 @@ export class ModuleCall {
     if (this.ended) return;
     const signal = this.controller.signal;
     if (signal.aborted) return this.end(fromAbort(signal.reason));
+    if (threw && isUnreachable(error)) {
+      // ssh failed before the command ran (the connection was gone): later tasks on the host are skipped.
+      this.env.ssh?.lost(error);
+      return this.end(failed(error.message, "unreachable"));
+    }
     if (threw) return this.end(failed(thrownText(error)));
     const { outcome, warnings } = fromResult(value);
     for (const w of warnings) this.env.log("warn", this.inst.id, w);
@@ -176,13 +216,28 @@ export class ModuleCall {
 
 class InvalidInput extends Error {}
 
+/** Whether a thrown value is ssh's "unreachable"; a hostile value (a Proxy whose traps throw) is not. */
+function isUnreachable(error: unknown): error is UnreachableError {
+  try {
+    return error instanceof UnreachableError;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * The input an attempt would be given, rendered and checked exactly as a run
  * does it, or why it cannot be: for `--dry-run`, which runs nothing.
  */
-export function checkedInput(inst: Instance, task: Task, vars: Record<string, unknown>, secrets: Readonly<Record<string, string>>): { input: unknown } | { error: string } {
+export function checkedInput(
+  inst: Instance,
+  task: Task,
+  vars: Record<string, unknown>,
+  secrets: Readonly<Record<string, string>>,
+  hosts?: Readonly<Record<string, Host>>,
+): { input: unknown } | { error: string } {
   try {
-    return { input: inputOf(inst, task, vars, secrets) };
+    return { input: inputOf(inst, task, vars, secrets, hosts) };
   } catch (error) {
     return { error: error instanceof InvalidInput ? error.message : thrownText(error) };
   }
@@ -196,7 +251,7 @@ export function checkedInput(inst: Instance, task: Task, vars: Record<string, un
 const constantInputs = new WeakMap<Task, { value: unknown } | { error: string }>();
 
 /** The instance's input, rendered and checked against the module's schema; throws when it cannot be. */
-function inputOf(inst: Instance, task: Task, vars: Record<string, unknown>, secrets: Readonly<Record<string, string>>): unknown {
+function inputOf(inst: Instance, task: Task, vars: Record<string, unknown>, secrets: Readonly<Record<string, string>>, hosts?: Readonly<Record<string, Host>>): unknown {
   const constant = isConstant(task.input);
   if (constant) {
     const known = constantInputs.get(task);
@@ -205,7 +260,7 @@ function inputOf(inst: Instance, task: Task, vars: Record<string, unknown>, secr
       return known.value;
     }
   }
-  const scope: TemplateScope = { host: inst.host, item: inst.item, vars, task: task.name, secrets };
+  const scope: TemplateScope = { host: inst.host, hostVars: hosts?.[inst.host]?.vars, item: inst.item, vars, task: task.name, secrets };
   let input = task.input(scope);
   if (task.module.input) {
     const parsed = v.safeParse(task.module.input, input);
@@ -256,7 +311,14 @@ class Context implements TaskContext {
   readonly exec: TaskContext["exec"];
   private logger?: Logger;
 
-  constructor(inst: Instance, readonly attempt: number, readonly signal: AbortSignal, killGraceMs: number, private readonly env: AttemptEnv) {
+  constructor(
+    inst: Instance,
+    readonly attempt: number,
+    readonly signal: AbortSignal,
+    killGraceMs: number,
+    private readonly env: AttemptEnv,
+    readonly ssh?: SshTarget,
+  ) {
     this.id = inst.id;
     this.task = inst.task.name;
     this.host = inst.host;
@@ -269,6 +331,8 @@ class Context implements TaskContext {
     this.exec = (argv, options = {}) => {
       const { shell, signal: own, ...rest } = options;
       const command = shell ? ["/bin/sh", "-c", argv.join(" ")] : argv;
+      // On an ssh host the command runs there; a cwd is a directory there, and none means the login's home.
+      if (ssh) return execRemote(ssh, command, { killGraceMs, ...rest, signal: own ?? signal }, env.observeOutput?.(this.id));
       // The module's own env wins over the jobserver's MAKEFLAGS: a plan that sets MAKEFLAGS means it.
       const js = env.jobserver?.(jobserverStyle);
       if (js?.env) rest.env = { ...js.env, ...rest.env };

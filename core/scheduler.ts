@@ -34,6 +34,7 @@ import type { Plan } from "./plan/plan.ts";
 import { type Clock, realClock } from "./runtime/clock.ts";
 import { DEFAULT_KILL_GRACE_MS } from "./runtime/spawn.ts";
 import type { OutputObserver } from "./runtime/output_observer.ts";
+import type { SshConnections } from "./runtime/ssh.ts";
 import { type AttemptEnv, failed, FaultReason, type Outcome, StopReason } from "./run_task.ts";
 import { round } from "./stats.ts";
 import type { FanoutEvent, GuardSummary, Status } from "./telemetry/events.ts";
@@ -63,6 +64,8 @@ export interface SchedulerOptions {
    * (TaskContext.keepOutput). Default true.
    */
   keepOutput?: boolean;
+  /** The run's ssh masters, when some host is an ssh host (AttemptEnv.ssh). */
+  ssh?: SshConnections;
   /** `--output tag`: told each ctx.exec call's output as it is read (AttemptEnv.observeOutput). */
   observeOutput?: (id: string) => OutputObserver;
   /**
@@ -165,10 +168,12 @@ export class Scheduler {
       planDir: o.plan.dir,
       vars: o.plan.vars,
       secrets: o.plan.secrets,
+      hosts: o.plan.hostInfo,
       killGraceMs: o.killGraceMs ?? DEFAULT_KILL_GRACE_MS,
       keepOutput: o.keepOutput ?? true,
       observeOutput: o.observeOutput,
       jobserver: o.jobserver,
+      ssh: o.ssh,
       log: (level, id, message) => o.emit({ type: "log", id, level, message, t_ms: this.t() }),
     };
     this.progress = new GroupProgress(o.graph);
@@ -361,7 +366,8 @@ export class Scheduler {
         this.waiting.touch(r.guard);
       }
     }
-    const retry = outcome.status !== "ok" && outcome.status !== "cancelled" && !outcome.stuck && a.n <= a.inst.task.retries && !this.stopping;
+    // An unreachable host is not retried here: its connection was (--retries-unreachable), and its later tasks are skipped.
+    const retry = outcome.status !== "ok" && outcome.status !== "cancelled" && outcome.status !== "unreachable" && !outcome.stuck && a.n <= a.inst.task.retries && !this.stopping;
     if (retry) {
       const delay = this.backoffDelay(a);
       this.o.emit({
@@ -399,8 +405,8 @@ export class Scheduler {
     this.emitEnd(inst, attempt, outcome, now, durationMs);
     this.maxFail.ended(inst.task, outcome.status);
     this.release(this.progress.ended(inst, outcome.status === "ok" || outcome.status === "cached"), now);
-    if (this.o.failFast && (outcome.status === "failed" || outcome.status === "timed_out") && !this.stopping) {
-      this.stop(`fail-fast: ${inst.id} ${outcome.status === "timed_out" ? "timed out" : "failed"}`, false);
+    if (this.o.failFast && (outcome.status === "failed" || outcome.status === "timed_out" || outcome.status === "unreachable") && !this.stopping) {
+      this.stop(`fail-fast: ${inst.id} ${outcome.status === "timed_out" ? "timed out" : outcome.status === "unreachable" ? "found its host unreachable" : "failed"}`, false);
     }
   }
 

@@ -44,7 +44,8 @@ export default defineModule<v.InferOutput<typeof ShellInput>>({
     const argv = input.cmd !== undefined ? ["/bin/sh", "-c", input.cmd] : input.argv!;
     // Output nobody will read (a quiet run without --json) goes to /dev/null: no pipes to make and drain.
     const output = input.output === "discard" || ctx.keepOutput === false ? "discard" : "capture";
-    const cwd = input.cwd === undefined ? ctx.planDir : resolve(ctx.planDir, input.cwd);
+    // On an ssh host the command runs there: cwd is a directory there (none: the login's home).
+    const cwd = ctx.ssh ? input.cwd : input.cwd === undefined ? ctx.planDir : resolve(ctx.planDir, input.cwd);
     const r = await ctx.exec(argv, { cwd, env: input.env, input: input.input, output });
     const data = output === "discard"
       ? { exit_code: r.code, signal: r.signal }

@@ -125,7 +125,7 @@ export function dryRunPlan(plan: Plan, options: Omit<RunOptions, "sinks">, posit
  * escaped in JSON is no longer the text that stdout's masking looks for.
  */
 function callLine(inst: Instance, task: Task, plan: Plan, masked: Record<string, string>, problem: (text: string) => void): CallLine {
-  const checked = checkedInput(inst, task, plan.vars, plan.secrets);
+  const checked = checkedInput(inst, task, plan.vars, plan.secrets, plan.hostInfo);
   if ("error" in checked) problem(checked.error);
   let input: unknown = null;
   try {

@@ -34,6 +34,5 @@ test("help › every command's help ends with at least one example; no option cl
     // cac gives a --no-x flag a default of true; the help must not show it.
     expect([name, help.stdout.includes("(default: true)")]).toEqual([name, false]);
   }
-  // The column is as wide as the longest option.
   expect(fanout(["help", "run"]).stdout).toMatch(/\n  --no-color +No colours in human output\n/);
 });

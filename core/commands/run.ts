@@ -23,6 +23,8 @@ import type { OutputObserver } from "../runtime/output_observer.ts";
 import { peakRssBytes } from "../runtime/process_info.ts";
 import { faultSource, onFault } from "../runtime/fault_trap.ts";
 import { runtimeVersion } from "../runtime/runtime.ts";
+import { SshConnections } from "../runtime/ssh.ts";
+import { type SshSettings, sshTargetOf } from "../hosts/host.ts";
 import { trace, tracing } from "../runtime/trace.ts";
 import type { RunJournal } from "../journal/run_journal.ts";
 import { Scheduler, type SchedulerResult } from "../scheduler.ts";
@@ -65,6 +67,8 @@ export interface RunOptions extends PoolOverrides {
   coordinatorPrefix?: string;
   /** --lease-ttl: how long a shared lock's lease lives without renewal (default 30 s). */
   leaseTtlMs?: number;
+  /** `--ssh-config`, `--ssh-accept-new`, `--retries-unreachable`: how ssh hosts are reached. */
+  ssh?: SshSettings & { retriesUnreachable?: number };
 }
 
 export interface Prepared {
@@ -170,8 +174,10 @@ async function runPrepared(plan: Plan, options: RunOptions, clock: Clock, shared
   });
   trace("run_start");
   for (const message of warnings) emit({ type: "log", id: null, level: "warn", message, t_ms: 0 });
+  const ssh = sshConnections(plan, options.ssh);
   const scheduler = new Scheduler({
     plan,
+    ssh,
     graph,
     forks: parallelism.effective,
     guards,
@@ -209,10 +215,12 @@ async function runPrepared(plan: Plan, options: RunOptions, clock: Clock, shared
     const where = source ?? "code of no known module";
     emit({ type: "log", id: null, level: "warn", message: `${where}: ${kind}: ${text}`, t_ms: round(clock.now() - startedAt) });
   });
-  const result = await scheduler.run().finally(() => {
+  // The masters are closed once every instance has ended (its remote processes gone), however the run ends.
+  const result = await scheduler.run().finally(async () => {
     stopTrap();
     options.signal?.removeEventListener("abort", flushJournal);
     jobserver.close();
+    await ssh?.close();
   });
   const recovered = jobserver.guard?.recovered ?? 0;
   if (recovered > 0) {
@@ -233,6 +241,13 @@ async function runPrepared(plan: Plan, options: RunOptions, clock: Clock, shared
   const code = exitCode(result, summary, graph.instanceCount, shared?.lost !== undefined);
   journal?.end(code);
   return code;
+}
+
+/** The run's ssh masters, when a planned host is an ssh host. */
+function sshConnections(plan: Plan, settings: RunOptions["ssh"] = {}): SshConnections | undefined {
+  const ssh = plan.hosts.flatMap((name) => (plan.hostInfo?.[name]?.connection === "ssh" ? [plan.hostInfo[name]!] : []));
+  if (ssh.length === 0) return undefined;
+  return new SshConnections(new Map(ssh.map((h) => [h.name, sshTargetOf(h, settings)])), { retries: settings.retriesUnreachable });
 }
 
 /** The exit code, checked against the events themselves: 0 only if every planned instance ended ok (or cached). */

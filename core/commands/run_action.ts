@@ -2,6 +2,7 @@
  * The `run` command's action: command-line flags → run options and output
  * sinks. Flag values are checked here, each with a message naming the flag.
  */
+import { parseSshFlags, type SshFlags } from "./ssh_flags.ts";
 import process from "node:process";
 import { parseCoordinator } from "../coordinator/connection.ts";
 import { UsageError } from "../errors.ts";
@@ -19,7 +20,7 @@ import { writeStdout } from "../runtime/stdout.ts";
 import { trace } from "../runtime/trace.ts";
 import { parseDuration, parseSize } from "../units.ts";
 
-export interface RunFlags {
+export interface RunFlags extends SshFlags {
   json?: boolean;
   parallelism?: unknown;
   failFast?: boolean;
@@ -186,6 +187,7 @@ function parseProgress(value: unknown): ProgressMode {
 export async function runAction(planFile: string, flags: RunFlags, signal: AbortSignal): Promise<number> {
   if (flags.failFast && flags.keepGoing) throw new UsageError("--fail-fast and --keep-going contradict each other: give one");
   const killGraceMs = parseKillGrace(flags.killGrace);
+  const ssh = parseSshFlags(flags);
   const journal = flags.dryRun ? undefined : journalPath(planFile, flags);
   const output = parseOutput(flags.output, Boolean(flags.json));
   const progress = parseProgress(flags.progress);
@@ -259,6 +261,6 @@ export async function runAction(planFile: string, flags: RunFlags, signal: Abort
   }
   trace("sinks_ready");
   const warn = (message: string) => writeStderr(`warning: ${message}\n`);
-  const code = await runCommand(planFile, { ...common, failFast: Boolean(flags.failFast), killGraceMs, sinks, observeOutput, signal, journal, resume: Boolean(flags.resume), warn, watchGuards, ...coordinator });
+  const code = await runCommand(planFile, { ...common, failFast: Boolean(flags.failFast), killGraceMs, sinks, observeOutput, signal, journal, resume: Boolean(flags.resume), warn, watchGuards, ssh, ...coordinator });
   return reportFailed && code === EXIT_OK ? EXIT_IO : code;
 }

@@ -36,17 +36,25 @@ export function checkTaskNames(tasks: readonly TaskParts[], at: readonly PathKey
  * instance twice under one id), and a task's hosts are among the plan's.
  * `planHosts` is undefined when the plan's own list is malformed.
  */
-export function checkHosts(tasks: readonly TaskParts[], at: readonly PathKey[][], planHosts: string[] | undefined, source: YamlSource): PlanError[] {
-  const errors = planHosts ? duplicates(planHosts, ["hosts"], source) : [];
+export function checkHosts(
+  tasks: readonly TaskParts[],
+  at: readonly PathKey[][],
+  planHosts: string[] | undefined,
+  source: YamlSource,
+  groups: ReadonlyMap<string, string[]> = new Map(),
+): PlanError[] {
+  const errors: PlanError[] = [];
   tasks.forEach((t, i) => {
-    if (!t.hosts) return;
-    errors.push(...duplicates(t.hosts, [...at[i]!, "hosts"], source));
+    if (t.hosts === undefined) return;
+    const one = typeof t.hosts === "string";
+    const written = one ? [t.hosts as string] : t.hosts as string[];
+    errors.push(...duplicates(written, [...at[i]!, "hosts"], source));
     if (!planHosts) return;
-    const known = new Set(planHosts);
-    t.hosts.forEach((h, j) => {
-      if (!known.has(h)) {
-        errors.push(errorAt(source, [...at[i]!, "hosts", j], `unknown host "${h}"${didYouMean(h, planHosts)}; expected one of the plan's hosts: ${planHosts.join(", ")}`));
-      }
+    const names = [...planHosts, ...groups.keys()];
+    const known = new Set(names);
+    const expected = groups.size > 0 ? `one of the plan's hosts or groups: ${names.join(", ")}` : `one of the plan's hosts: ${planHosts.join(", ")}`;
+    written.forEach((h, j) => {
+      if (!known.has(h)) errors.push(errorAt(source, one ? [...at[i]!, "hosts"] : [...at[i]!, "hosts", j], `unknown host "${h}"${didYouMean(h, names)}; expected ${expected}`));
     });
   });
   return errors;
@@ -123,6 +131,8 @@ export interface TemplateContext {
   items: unknown[] | "strings" | "none" | "unknown";
   /** The `with:` fields that are shell code (the module's `shellCode`). */
   shellCode: readonly string[];
+  /** The vars of each host the task runs on, for `{{ host.vars.x }}`; undefined when the hosts are malformed. */
+  hostVars?: readonly { name: string; vars: Readonly<Record<string, unknown>> }[] | undefined;
 }
 
 /**
@@ -137,8 +147,11 @@ export function checkTemplates(task: TaskParts, at: readonly PathKey[], ctx: Tem
     if (error) return errors.push(errorAt(source, path, error));
     for (const ref of refs) {
       // A guard's name is shown in events and --dry-run: no secret goes into one.
-      const problem = ref.root === "secrets" && path[2] === "hint"
+      const inHint = path[at.length] === "hint";
+      const problem = ref.root === "secrets" && inHint
         ? `${ref.text}: secrets cannot be used in a hint key (guard names are shown in events); use them in with:`
+        : ref.root === "host" && ref.path.length > 0 && inHint
+        ? `${ref.text}: a hint key may use {{ host }}, not host vars; use them in with:`
         : referenceProblem(ref, task, ctx);
       if (problem) errors.push(errorAt(source, path, problem));
     }
@@ -187,7 +200,17 @@ function referenceProblem(ref: Reference, task: TaskParts, ctx: TemplateContext)
       }
       return undefined;
     }
-    case "host":
+    case "host": {
+      if (ref.path.length === 0) return undefined;
+      // `{{ host }}` is the name, a string; only `vars` is beside it.
+      if (ref.path[0] !== "vars") return `${ref.text}: host is a string, not a mapping with "${ref.path[0]}"`;
+      if (ref.path.length === 1) return `${ref.text}: name a host var, e.g. {{ host.vars.port }}`;
+      for (const { name, vars } of ctx.hostVars ?? []) {
+        const problem = pathProblem(ref, vars, `host ${name}'s vars`, 1);
+        if (problem) return problem;
+      }
+      return undefined;
+    }
     case "task":
       return ref.path.length > 0 ? `${ref.text}: ${ref.root} is a string, not a mapping with "${ref.path[0]}"` : undefined;
     default:

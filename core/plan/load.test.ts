@@ -256,7 +256,7 @@ tasks:
 `);
     expect(errors).toEqual([
       `plan.yml:2:13: hosts[1]: duplicate host "h1" (already hosts[0]); list each host once`,
-      `plan.yml:3:1: colour: unknown key "colour"; expected one of: version, name, hosts, parallelism, vars, plugins, secrets, resources, max_fail_percentage, coordinator, tasks`,
+      `plan.yml:3:1: colour: unknown key "colour"; expected one of: version, name, hosts, inventory, connection, ssh_options, parallelism, vars, plugins, secrets, resources, max_fail_percentage, coordinator, tasks`,
       expect.stringMatching(/^plan\.yml:6:13: tasks\[0\]\.module: unknown module "sheel" \(did you mean "shell"\?\)/),
       expect.stringMatching(/^plan\.yml:7:5: tasks\[0\]\.retires: unknown key "retires" \(did you mean "retries"\?\)/),
       `plan.yml:8:14: tasks[0].timeout: expected timeout > 0, like 500ms, 30s or 2m, got "0ms"`,

@@ -9,6 +9,8 @@ import { readFileSync } from "node:fs";
 import { basename, dirname, extname, resolve } from "node:path";
 import { PlanError, PlanErrors } from "../errors.ts";
 import type { Resources } from "../hints.ts";
+import type { Host } from "../hosts/host.ts";
+import { expandHostNames, type PlanHostsInput, resolveHosts } from "../hosts/inventory.ts";
 import type { LoadedModule } from "../module.ts";
 import { resolveSecrets } from "../secrets/resolve.ts";
 import { checkCycles, checkHosts, checkItems, checkNeeds, checkTaskNames, checkTemplates, type TaskParts } from "./checks.ts";
@@ -97,14 +99,19 @@ async function planFrom(raw: unknown, source: YamlSource, file: string, text: st
   const errors = [...head.errors, ...steps.errors, ...parsed.flatMap((p) => p.errors), ...steps.tasks.flatMap((e) => checkShape(e.raw, e.at, source))];
   // Shared by every instance: frozen, so one module cannot change what the next one sees.
   const vars = top.vars ? deepFreeze({ ...top.vars, ...options.vars }) : undefined;
+  const resolved = await resolveHosts(top as PlanHostsInput, dir, source);
+  errors.push(...resolved.errors);
+  const planHosts = resolved.hosts?.map((h) => h.name);
 
   const graphErrors = [
     ...checkTaskNames(tasks, at, source),
-    ...checkHosts(tasks, at, top.hosts, source),
+    ...checkHosts(tasks, at, planHosts, source, resolved.groups),
     ...checkNeeds(tasks, at, [...writtenNames(rawTasks), ...steps.groups.map((g) => g.name)], source),
     ...checkGroups(steps, tasks, source),
   ];
   errors.push(...graphErrors, ...checkItems(tasks, at, source));
+  // From here on a task's hosts are a list of host names (`hosts: web` names a group, or one host).
+  for (const t of tasks) if (t.hosts !== undefined) t.hosts = expandHostNames(typeof t.hosts === "string" ? [t.hosts] : t.hosts, resolved.groups);
   // `items: "{{ vars.list }}"` becomes the list itself before anything looks at items.
   tasks.forEach((t, i) => {
     if (typeof t.items !== "string") return;
@@ -115,8 +122,8 @@ async function planFrom(raw: unknown, source: YamlSource, file: string, text: st
   const needs = resolveNeeds(steps, tasks);
   const stepOf = steps.tasks.map((e) => e.step);
   // Cycles need every task whole and every name, host and need sound.
-  if (top.hosts && parsed.every((p) => p.complete) && graphErrors.length === 0) {
-    errors.push(...checkCycles(taskEdges(tasks as TaskInput[], needs, stepOf, top.hosts), tasks as TaskInput[], at, source));
+  if (planHosts && parsed.every((p) => p.complete) && graphErrors.length === 0) {
+    errors.push(...checkCycles(taskEdges(tasks as TaskInput[], needs, stepOf, planHosts), tasks as TaskInput[], at, source));
   }
 
   const secrets = resolveSecrets(top.secrets, dir, source);
@@ -128,7 +135,7 @@ async function planFrom(raw: unknown, source: YamlSource, file: string, text: st
   // Names as written: a secret whose value is missing is reported once, not again at every use.
   const secretNames = top.secrets ? Object.keys(top.secrets) : undefined;
   const items = tasks.map((t, i) => {
-    const templates = { vars, secrets: secretNames, items: itemShape(rawTasks[i], t) };
+    const templates = { vars, secrets: secretNames, items: itemShape(rawTasks[i], t), hostVars: hostVarsOf(t.hosts as string[] | undefined, resolved.hosts) };
     // A race's own hint key; then each call's input and hint.
     if (t.race) errors.push(...checkTemplates({ ...t, with: {} }, at[i]!, { ...templates, shellCode: [] }, source));
     for (const call of calls[i]!) {
@@ -156,7 +163,7 @@ async function planFrom(raw: unknown, source: YamlSource, file: string, text: st
   const built = (tasks as TaskInput[]).map((t, index) => {
     const module = (name: string | undefined) => found.modules.get(name!)!;
     const entry = steps.tasks[index]!;
-    const task = toTask(t, index, module(t.module ?? t.race?.[0]?.module), items[index], plan.hosts, dir);
+    const task = toTask(t, index, module(t.module ?? t.race?.[0]?.module), items[index], planHosts!, dir);
     task.needs = needs[index];
     task.step = entry.step;
     task.at = entry.at;
@@ -170,7 +177,8 @@ async function planFrom(raw: unknown, source: YamlSource, file: string, text: st
     dir,
     text,
     name: plan.name ?? basename(file, extname(file)),
-    hosts: plan.hosts,
+    hosts: planHosts!,
+    hostInfo: Object.fromEntries(resolved.hosts!.map((h) => [h.name, h])),
     parallelism: plan.parallelism,
     vars: vars!,
     secrets: secrets.values,
@@ -182,6 +190,12 @@ async function planFrom(raw: unknown, source: YamlSource, file: string, text: st
   };
 }
 
+/** The vars of each host a task runs on, for checking `{{ host.vars.x }}`; undefined when the hosts are not known. */
+function hostVarsOf(taskHosts: string[] | undefined, hosts: Host[] | undefined): Pick<Host, "name" | "vars">[] | undefined {
+  if (!hosts) return undefined;
+  return hosts.filter((h) => taskHosts === undefined || taskHosts.includes(h.name));
+}
+
 function toTask(t: TaskInput, index: number, module: LoadedModule, items: unknown[] | undefined, planHosts: string[], dir: string): Task {
   // A race's own hint and resources are the task's, not its first alternative's module's.
   const own = t.race ? { hint: { kind: "fully_parallel" } as const, resources: {} } : module;
@@ -189,7 +203,7 @@ function toTask(t: TaskInput, index: number, module: LoadedModule, items: unknow
     index,
     name: t.name,
     module,
-    hosts: t.hosts ?? planHosts,
+    hosts: (t.hosts as string[] | undefined) ?? planHosts,
     input: compileFields(t.with, (key) => (module.shellCode.includes(key) ? shellQuote : undefined)),
     hint: t.hint ?? own.hint,
     resources: mergeResources(own.resources, t.resources),

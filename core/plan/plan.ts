@@ -1,5 +1,6 @@
 /** A loaded, validated plan: what the scheduler and `--dry-run` work from. */
 import type { Hint, Resources } from "../hints.ts";
+import type { Host } from "../hosts/host.ts";
 import type { LoadedModule } from "../module.ts";
 import type { SelectionInfo } from "../telemetry/events.ts";
 import type { PathKey } from "./source.ts";
@@ -65,6 +66,8 @@ export interface Plan {
   text: string;
   name: string;
   hosts: string[];
+  /** Each host by name: how it is reached and its vars. Absent: every host is a local label. */
+  hostInfo?: Readonly<Record<string, Host>>;
   parallelism: "auto" | number;
   vars: Record<string, unknown>;
   /** `secrets:` name → value (frozen): `{{ secrets.name }}` and ctx.secrets, never vars; masked in output (core/secrets/). */

@@ -5,6 +5,7 @@
 import { v } from "../deps.ts";
 import { HintSchema, ResourcesSchema } from "../hints.ts";
 import { parseCoordinator } from "../coordinator/connection.ts";
+import { ConnectionSchema, HostListSchema, SshOptionsSchema, TaskHostsSchema } from "../hosts/schema.ts";
 import { parseDuration, parseSize } from "../units.ts";
 
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.:-]*$/;
@@ -83,7 +84,7 @@ export const TaskSchema = v.strictObject({
     ),
   )),
   with: about("The module's input; values may use {{ vars.x }}, {{ item }}, {{ host }}", v.optional(mapping("expected with as a mapping of inputs"), {})),
-  hosts: about("The hosts this task runs on, among the plan's (default: all)", v.optional(v.pipe(stringList("hosts"), v.minLength(1, "expected at least one host")))),
+  hosts: about("The hosts this task runs on: host or group names among the plan's and its inventory's (default: all)", v.optional(TaskHostsSchema)),
   // A list, or `"{{ vars.name }}"` naming a list var (resolved at load: core/plan/items.ts).
   items: about("Fan out: one instance per host and item; a list, or \"{{ vars.name }}\" naming a list var", v.optional(
     v.union([v.array(v.unknown()), v.pipe(v.string(), v.regex(ITEMS_FROM_VAR, ITEMS_EXPECTED))], ITEMS_EXPECTED),
@@ -152,7 +153,10 @@ export const PlanResourcesSchema = v.strictObject({
 export const PlanSchema = v.strictObject({
   version: about("The plan format's version: 1", v.literal(1, "expected version: 1")),
   name: about("The run's name (default: the file name without extension)", v.optional(name("name"))),
-  hosts: about("Host labels each task runs on (default [localhost])", v.optional(v.pipe(stringList("hosts"), v.minLength(1, "expected at least one host")), ["localhost"])),
+  hosts: about("The hosts tasks run on: names (local labels unless connection: ssh) or { name, address, port, user, connection, vars, ssh_options } (default [localhost])", v.optional(HostListSchema)),
+  inventory: about("A file of hosts and groups (hosts:, groups:), relative to the plan", v.optional(v.pipe(v.string("expected inventory as a path to a YAML file"), v.minLength(1, "expected inventory as a path, got an empty string")))),
+  connection: about("How hosts are reached unless a host says: local (default; commands run on this machine) or ssh", v.optional(ConnectionSchema)),
+  ssh_options: about("ssh options for every ssh host, as [\"Key=Value\"] or { Key: value }", v.optional(SshOptionsSchema)),
   parallelism: about("The fork limit: auto or a whole number >= 1; --parallelism overrides", v.optional(
     v.union(
       [
@@ -184,6 +188,8 @@ export const PlanSchema = v.strictObject({
 /** The plan's top level with its tasks as written: load.ts checks each task on its own. */
 export const PlanHeadEntries = {
   ...PlanSchema.entries,
+  // Each host is checked on its own (core/hosts/inventory.ts).
+  hosts: v.optional(v.pipe(v.array(v.unknown(), "expected hosts as a list"), v.minLength(1, "expected at least one host"))),
   tasks: v.pipe(v.array(v.unknown(), "expected tasks as a list"), v.minLength(1, "expected at least one task")),
 };
 

@@ -12,7 +12,10 @@
  */
 
 export interface TemplateScope {
+  /** The host's name. */
   host: string;
+  /** The host's vars: `{{ host.vars.x }}`. */
+  hostVars?: Readonly<Record<string, unknown>>;
   item: unknown;
   vars: Record<string, unknown>;
   task: string;
@@ -129,6 +132,13 @@ export class TemplateError extends Error {
 }
 
 function lookup(scope: TemplateScope, ref: Reference): unknown {
+  // `{{ host }}` is the name, a string; `{{ host.vars.x }}` reaches the host's vars beside it.
+  if (ref.root === "host" && ref.path[0] === "vars") {
+    const rest = ref.path.slice(1);
+    const found = followPath(scope.hostVars ?? {}, rest);
+    if (found.ok) return found.value;
+    throw new TemplateError(`${ref.text}: ${missText(["host.vars", ...rest.slice(0, found.depth)].join("."), rest[found.depth]!, found.holder)}`);
+  }
   if (!Object.hasOwn(scope, ref.root)) throw new TemplateError(`${ref.text}: unknown template root "${ref.root}"`);
   const found = followPath((scope as unknown as Record<string, unknown>)[ref.root], ref.path);
   if (found.ok) return found.value;

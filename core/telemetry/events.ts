@@ -9,8 +9,11 @@
 
 export const SCHEMA_VERSION = 1;
 
-/** `cached`: not run, because a journal records it ok in an earlier run (`--resume`). */
-export type Status = "ok" | "failed" | "timed_out" | "cancelled" | "skipped" | "cached";
+/**
+ * `cached`: not run, because a journal records it ok in an earlier run (`--resume`).
+ * `unreachable`: its ssh host could not be reached (or was lost), so the module did not run (or was cut off).
+ */
+export type Status = "ok" | "failed" | "timed_out" | "cancelled" | "skipped" | "cached" | "unreachable";
 
 /** run_start.selection: what --limit, --only and --start-at asked for (null: not given), and what it came to. */
 export interface SelectionInfo {
@@ -164,6 +167,10 @@ export interface RunSummary {
   cached: number;
   /** Instances whose module call never returned after a cancel (also counted as cancelled). */
   stuck: number;
+  /** Instances whose ssh host could not be reached (status `unreachable`). */
+  unreachable: number;
+  /** The ssh hosts that could not be reached, in the order found. */
+  unreachable_hosts: string[];
   changed: number;
   retries: number;
   makespan_ms: number;

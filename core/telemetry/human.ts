@@ -36,7 +36,7 @@ export class HumanSink implements EventSink {
 
   constructor(private readonly write_: (text: string) => void, private readonly options: HumanOptions) {
     const paint = (code: keyof typeof CODES, text: string) => (options.color ? `\x1b[${CODES[code]}m${text}\x1b[0m` : text);
-    const statusColor: Record<Status, keyof typeof CODES> = { ok: "green", failed: "red", timed_out: "red", cancelled: "yellow", skipped: "dim", cached: "green" };
+    const statusColor: Record<Status, keyof typeof CODES> = { ok: "green", failed: "red", timed_out: "red", cancelled: "yellow", skipped: "dim", cached: "green", unreachable: "red" };
     this.formatters = {
       run_start: (e) => {
         this.listAll = e.instances <= LIST_ALL_UP_TO;
@@ -61,7 +61,7 @@ export class HumanSink implements EventSink {
         const changed = e.status === "ok" && e.changed ? paint("yellow", " changed") : "";
         const error = e.error ? `: ${controlFree(e.error)}` : e.cached_from !== undefined ? paint("dim", ` (ok in run ${e.cached_from})`) : "";
         const line = `${status}${e.id} ${paint("dim", formatDuration(e.duration_ms))}${changed}${error}`;
-        const failed = e.status === "failed" || e.status === "timed_out";
+        const failed = e.status === "failed" || e.status === "timed_out" || e.status === "unreachable";
         return failed ? line + stderrTail(e.data?.stderr, this.options.stderrTail ?? STDERR_TAIL_LINES, (t) => paint("dim", t)) : line;
       },
       log: (e) => {
@@ -73,13 +73,14 @@ export class HumanSink implements EventSink {
         const s = e.summary;
         const parts = [`${s.ok} ok`, `${s.failed} failed`];
         if (s.timed_out) parts.push(`${s.timed_out} timed out`);
+        if (s.unreachable) parts.push(`${s.unreachable} unreachable (host${s.unreachable_hosts.length === 1 ? "" : "s"} ${s.unreachable_hosts.join(", ")})`);
         if (s.cached) parts.push(`${s.cached} cached`);
         if (s.skipped) parts.push(`${s.skipped} skipped`);
         if (s.cancelled) parts.push(`${s.cancelled} cancelled`);
         if (s.stuck) parts.push(`${s.stuck} stuck`);
         if (s.retries) parts.push(`${s.retries} retries`);
         const bytes = s.bytes > 0 ? `, ${formatBytes(s.bytes)} at ${formatBytes(s.bytes_per_s)}/s` : "";
-        const bad = s.failed + s.timed_out + s.cancelled + s.skipped > 0;
+        const bad = s.failed + s.timed_out + s.cancelled + s.skipped + s.unreachable > 0;
         const line = paint(bad ? "red" : "green", `${s.interrupted ? "interrupted: " : ""}${parts.join(", ")} of ${s.total} in ${formatDuration(s.makespan_ms)}${bytes}`);
         // Said before the run; said again here, where a reader of a long log looks first.
         const warnings = s.warnings.map((w) => `${paint("yellow", "warn ")} ${w}\n`).join("");

@@ -20,6 +20,7 @@ const seconds = (ms: number) => (ms / 1000).toFixed(3);
 const OUTCOME: Record<Exclude<Status, "ok" | "cached">, "failure" | "error" | "skipped"> = {
   failed: "failure",
   timed_out: "error",
+  unreachable: "error",
   skipped: "skipped",
   cancelled: "skipped",
 };

@@ -7,7 +7,9 @@ import { percentiles, round, Samples } from "../stats.ts";
 import type { EventSink, FanoutEvent, GuardSummary, RunSummary } from "./events.ts";
 
 export class SummaryFolder implements EventSink {
-  private counts = { total: 0, ok: 0, failed: 0, timed_out: 0, skipped: 0, cancelled: 0, cached: 0, stuck: 0, changed: 0, retries: 0 };
+  private counts = { total: 0, ok: 0, failed: 0, timed_out: 0, skipped: 0, cancelled: 0, cached: 0, stuck: 0, changed: 0, retries: 0, unreachable: 0 };
+  /** The ssh hosts an instance found unreachable, in the order found. */
+  private readonly unreachableHosts = new Set<string>();
   private readonly waits = new Samples();
   private bytes = 0;
   private warnings: string[] = [];
@@ -28,6 +30,7 @@ export class SummaryFolder implements EventSink {
         this.counts[event.status]++;
         if (event.changed) this.counts.changed++;
         if (event.stuck) this.counts.stuck++;
+        if (event.status === "unreachable") this.unreachableHosts.add(event.host);
         this.bytes += event.bytes;
         break;
     }
@@ -37,6 +40,7 @@ export class SummaryFolder implements EventSink {
     const seconds = extra.makespanMs / 1000;
     return {
       ...this.counts,
+      unreachable_hosts: [...this.unreachableHosts],
       makespan_ms: round(extra.makespanMs),
       instances_per_s: seconds > 0 ? round(this.counts.total / seconds) : 0,
       wait_ms: percentiles(this.waits.view()),

@@ -94,7 +94,7 @@ function progressLine(s: DashboardState, nowMs: number, usable: number, paint: P
   return `${paint("green", bar(s.ended, s.total, barWidth))} ${text}`;
 }
 
-const COUNTED: readonly Status[] = ["failed", "timed_out", "skipped", "cancelled", "cached"];
+const COUNTED: readonly Status[] = ["failed", "timed_out", "unreachable", "skipped", "cancelled", "cached"];
 
 function countsLine(s: DashboardState, usable: number, paint: Paint): string {
   const parts = [`running ${s.running.size}`, `ok ${s.counts.ok}`];

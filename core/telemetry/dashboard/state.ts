@@ -30,7 +30,7 @@ export interface Finished {
 /** How many of the slowest instances are kept for the final summary. */
 export const SLOWEST_KEPT = 5;
 
-const noCounts = (): Record<Status, number> => ({ ok: 0, failed: 0, timed_out: 0, cancelled: 0, skipped: 0, cached: 0 });
+const noCounts = (): Record<Status, number> => ({ ok: 0, failed: 0, timed_out: 0, cancelled: 0, skipped: 0, cached: 0, unreachable: 0 });
 
 export class DashboardState {
   plan = "";
