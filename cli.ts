@@ -90,6 +90,7 @@ async function buildCli() {
     .option("--limit <hosts>", "Plan only these hosts (comma-separated, repeatable)")
     .option("--only <tasks>", "Plan only these tasks or parallel: groups and what they need, transitively (comma-separated, repeatable)")
     .option("--start-at <task>", "Plan nothing before this task in plan order; its needs on skipped tasks count as met")
+    .option("--partition <share>", "Run share K of N (K/N, slice:K/N or hash:K/N): N machines with K = 1..N run every instance once; shared by host, or by item in a plan of one host")
     .option("--cpu-tokens <n>", "CPU token pool size (default: the cores fanout may use)")
     .option("--io-tokens <n>", "I/O token pool size (default: from the storage device)")
     .option("--io-qdepth <n>", "Alias of --io-tokens")
@@ -112,6 +113,7 @@ async function buildCli() {
     .example("fanout run ci.yml --junit report.xml --summary summary.json")
     .example("fanout run build.yml --output tag")
     .example("fanout run deploy.yml --limit web1,web2 --only restart")
+    .example("fanout run ci.yml --partition hash:2/4")
     .action(run);
   cli
     .command("explain <plan>", "Explain a plan without running it: tasks, hints and where they come from, guards, parallelism, critical path, conflicts, predicted makespan")

@@ -115,7 +115,7 @@ class ItemNames {
   /** `baseDir/`: what a file's path loses in its id ("" for none). */
   private readonly prefix: string;
 
-  constructor(private readonly items: readonly unknown[] | undefined, baseDir: string) {
+  constructor(private readonly items: readonly unknown[] | undefined, baseDir: string, private readonly itemIndex?: readonly number[]) {
     this.prefix = baseDir ? `${baseDir}/` : "";
     if (!items) return;
     const seen = new Map<string, number>();
@@ -127,8 +127,9 @@ class ItemNames {
     }
   }
 
-  idOf(task: string, host: string, i: number): string {
+  idOf(task: string, host: string, at: number): string {
     if (!this.items) return `${task}[${host}]`;
+    const i = this.itemIndex?.[at] ?? at;
     const repeat = this.repeats.get(i);
     const id = `${task}[${host}][${shortLabel(this.items[i], this.prefix)}]`;
     return repeat === undefined ? id : `${id}#${repeat}`;
@@ -142,7 +143,7 @@ export function buildGraph(plan: Plan): Graph {
   let seq = 0;
   for (const task of plan.tasks) {
     const taskGroups: Group[] = [];
-    const names = new ItemNames(task.items, plan.dir);
+    const names = new ItemNames(task.idItems ?? task.items, plan.dir, task.itemIndex);
     const size = task.items?.length ?? 1;
     for (const host of task.hosts) {
       const group = new Group(groups.length, task, host, seq, size, names);

@@ -13,6 +13,7 @@ import { MemFreeGuard } from "../guards/mem_free.ts";
 import { type MachineFacts, machineFacts, type PoolOverrides } from "../machine.ts";
 import { resolveParallelism } from "../parallelism.ts";
 import type { Plan } from "../plan/plan.ts";
+import { type Partition, partitionWork } from "../plan/partition.ts";
 import { type Selection, selectWork } from "../plan/select.ts";
 import { memoryAvailable } from "../probe/memory.ts";
 import { type Clock, realClock } from "../runtime/clock.ts";
@@ -41,6 +42,8 @@ export interface RunOptions extends PoolOverrides {
   strict?: boolean;
   /** --limit, --only, --start-at: plan only part of the plan. */
   select?: Selection;
+  /** --partition K/N: this machine's share of the (selected) plan. */
+  partition?: Partition;
   /** Mask the plan's secrets on fanout's stdout and stderr from the moment it is loaded; json: stdout carries JSON. */
   maskOutput?: { json: boolean };
   sinks: EventSink[];
@@ -96,7 +99,8 @@ export function prepare(plan: Plan, options: Omit<RunOptions, "sinks">): Prepare
 export async function load(file: string, options: Omit<RunOptions, "sinks">): Promise<Plan> {
   const plan = await loadPlanArg(file, { vars: options.vars, strict: options.strict });
   if (options.maskOutput) maskOutputs(redactorFor(plan), options.maskOutput);
-  return options.select ? selectWork(plan, options.select) : plan;
+  const selected = options.select ? selectWork(plan, options.select) : plan;
+  return options.partition ? partitionWork(selected, options.partition) : selected;
 }
 
 export async function runCommand(file: string, options: RunOptions): Promise<number> {
@@ -133,6 +137,7 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<number> 
     io_pools: Object.fromEntries(machine.ioPools.map((p) => [p.name, { tokens: p.tokens, storage_type: p.storageType, reason: p.reason }])),
     warnings,
     ...(plan.selection ? { selection: plan.selection } : {}),
+    ...(plan.partition ? { partition: plan.partition } : {}),
   });
   trace("run_start");
   for (const message of warnings) emit({ type: "log", id: null, level: "warn", message, t_ms: 0 });
@@ -177,6 +182,7 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<number> 
     peakRssBytes: peakRssBytes(),
     interrupted: result.interrupted,
   });
+  if (plan.partition) summary.partition = plan.partition;
   emit({ type: "run_end", t_ms: round(result.endedAt - startedAt), summary });
   trace("run_end");
   for (const sink of sinks) await sink.close?.();

@@ -10,6 +10,7 @@ import { GroupedOutputSink, OUTPUT_MODES, type OutputMode } from "../telemetry/i
 import { checkReportPath } from "../telemetry/report_file.ts";
 import { PROGRESS_MODES, type ProgressMode, useDashboard } from "../telemetry/dashboard/progress_mode.ts";
 import type { PoolOverrides, StorageType } from "../machine.ts";
+import { type Partition, parsePartition } from "../plan/partition.ts";
 import type { Selection } from "../plan/select.ts";
 import type { EventSink } from "../telemetry/events.ts";
 import type { RunOptions } from "./run.ts";
@@ -45,6 +46,7 @@ export interface RunFlags {
   limit?: unknown;
   only?: unknown;
   startAt?: unknown;
+  partition?: unknown;
 }
 
 const STORAGE_TYPES: readonly StorageType[] = ["auto", "nvme", "ssd", "hdd"];
@@ -167,9 +169,10 @@ export async function runAction(planFile: string, flags: RunFlags, signal: Abort
   if (flags.dryRun && (flags.junit !== undefined || flags.summary !== undefined)) throw new UsageError("--junit and --summary report a run: they do nothing with --dry-run");
   const junitPath = parseReportPath("--junit", flags.junit);
   const summaryPath = parseReportPath("--summary", flags.summary);
-  const common: PoolOverrides & { parallelism?: number | "auto"; vars: Record<string, string>; strict: boolean; maskOutput: { json: boolean }; select?: Selection } = {
+  const common: PoolOverrides & { parallelism?: number | "auto"; vars: Record<string, string>; strict: boolean; maskOutput: { json: boolean }; select?: Selection; partition?: Partition } = {
     strict: Boolean(flags.strict),
     select: parseSelection(flags),
+    partition: flags.partition === undefined ? undefined : parsePartition(String(flags.partition)),
     maskOutput: { json: Boolean(flags.json) },
     parallelism: parseParallelism(flags.parallelism),
     vars: parseVars(flags.var),

@@ -23,6 +23,19 @@ export interface SelectionInfo {
   hosts: string[];
 }
 
+/** run_start.partition and summary.partition: which share of the plan `--partition K/N` ran. */
+export interface PartitionInfo {
+  mode: "slice" | "hash";
+  k: number;
+  n: number;
+  /** What was shared out: hosts (a plan of several), or instances (a plan of one host). */
+  by: "host" | "item";
+  /** Instances in this partition. */
+  instances: number;
+  /** Instances in the whole plan. */
+  of_instances: number;
+}
+
 export interface ParallelismInfo {
   mode: "auto" | "manual";
   effective: number;
@@ -51,6 +64,8 @@ export interface RunStartEvent {
   warnings: string[];
   /** Only with --limit, --only or --start-at: what was asked and the tasks and hosts planned (nothing else has events). */
   selection?: SelectionInfo;
+  /** Only with --partition: which share of the plan this run is. */
+  partition?: PartitionInfo;
 }
 
 interface InstanceFields {
@@ -143,6 +158,8 @@ export interface RunSummary {
   interrupted: boolean;
   /** run_start's warnings, repeated: what was worth saying before the run. */
   warnings: string[];
+  /** Only with --partition: run_start's partition, repeated. */
+  partition?: PartitionInfo;
 }
 
 export interface RunEndEvent {
