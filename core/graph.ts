@@ -56,7 +56,7 @@ export class Group {
     readonly first: number,
     /** How many instances: one per item, or one. */
     readonly size: number,
-    private readonly names: ItemNames,
+    private readonly names: { idOf(task: string, host: string, i: number): string },
   ) {}
 
   itemOf(i: number): unknown {
@@ -76,6 +76,15 @@ export class Group {
   get instances(): Instance[] {
     return Array.from({ length: this.size }, (_, i) => new Instance(this, i));
   }
+}
+
+/**
+ * One instance outside any graph, as a worker gets it from a published run
+ * (core/distribute/): its task, host, item and id as the submitter made them.
+ */
+export function standaloneInstance(task: Task, host: string, item: unknown, id: string): Instance {
+  const one: Task = { ...task, items: task.items === undefined ? undefined : [item], idItems: undefined, itemIndex: undefined };
+  return new Group(0, one, host, 0, 1, { idOf: () => id }).instance(0);
 }
 
 export interface Graph {

@@ -3,6 +3,7 @@
  * code; errors in the plan or its plugins are thrown (typed) for cli.ts to
  * turn into messages.
  */
+import { DEFAULT_IN_FLIGHT } from "../distribute/limits.ts";
 import { describeError } from "../errors.ts";
 import { EXIT_FAILED, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK } from "../exit_codes.ts";
 import { buildGraph, type Graph } from "../graph.ts";
@@ -57,6 +58,8 @@ export interface RunOptions extends PoolOverrides {
   /** Told when the journal cannot be written (the run goes on). */
   warn?: (message: string) => void;
   clock?: Clock;
+  /** --coordinator URL --distribute: the run's instances go to workers (core/distribute/). */
+  distribute?: import("../distribute/submit.ts").DistributeOptions;
   /** Given, once the run is set up, a way to read every guard's state at any moment (the live dashboard). */
   watchGuards?: (guardsNow: () => GuardLive[]) => void;
 }
@@ -111,15 +114,22 @@ export async function runCommand(file: string, options: RunOptions): Promise<num
 
 export async function runPlan(plan: Plan, options: RunOptions): Promise<number> {
   const clock = options.clock ?? realClock;
-  const { graph, machine, guards, requests, parallelism, warnings } = prepare(plan, options);
+  const { graph, machine, guards, requests, parallelism, warnings } = prepare(plan, distributedPools(options));
   const folder = new SummaryFolder();
   const journal = options.journal === undefined ? undefined : await openRunJournal(plan, options.journal, options);
   const sinks: EventSink[] = [folder, ...options.sinks, ...(journal ? [journal] : [])];
-  const emit = (event: FanoutEvent) => {
+  let emit = (event: FanoutEvent) => {
     for (const sink of sinks) sink.write(event);
   };
   if (tracing()) sinks.push(firstOfEachTrace());
   const startedAt = clock.now();
+  const distribution = options.distribute && await (await import("../distribute/submit.ts")).distribute(plan, {
+    ...options.distribute, vars: options.vars ?? {}, killGraceMs: options.killGraceMs, forks: parallelism.effective, emit, startedAt, signal: options.signal,
+  });
+  if (distribution) {
+    emit = distribution.emit;
+    parallelism.in_flight = typeof options.parallelism === "number" ? options.parallelism : DEFAULT_IN_FLIGHT;
+  }
   emit({
     type: "run_start",
     schema: SCHEMA_VERSION,
@@ -138,13 +148,14 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<number> 
     warnings,
     ...(plan.selection ? { selection: plan.selection } : {}),
     ...(plan.partition ? { partition: plan.partition } : {}),
+    ...(distribution ? { distributed: { run: distribution.runId, coordinator: options.distribute!.coordinator.display, local: options.distribute!.local } } : {}),
   });
   trace("run_start");
   for (const message of warnings) emit({ type: "log", id: null, level: "warn", message, t_ms: 0 });
   const scheduler = new Scheduler({
     plan,
     graph,
-    forks: parallelism.effective,
+    forks: distribution ? parallelism.in_flight as number : parallelism.effective,
     guards,
     requests,
     failFast: options.failFast ?? false,
@@ -157,6 +168,7 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<number> 
     clock,
     startedAt,
     cachedRun: journal && ((inst) => journal.cachedRun(inst)),
+    makeCall: distribution?.makeCall,
   });
   options.watchGuards?.(() => scheduler.guardsNow());
   // Ctrl-C: what has finished is on disk before the cancelled instances wind down.
@@ -171,9 +183,10 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<number> 
     const where = source ?? "code of no known module";
     emit({ type: "log", id: null, level: "warn", message: `${where}: ${kind}: ${text}`, t_ms: round(clock.now() - startedAt) });
   });
-  const result = await scheduler.run().finally(() => {
+  const result = await scheduler.run().finally(async () => {
     stopTrap();
     options.signal?.removeEventListener("abort", flushJournal);
+    await distribution?.close(options.signal?.aborted ? "cancelled" : "ended");
   });
   if (result.internalError) emit({ type: "log", id: null, level: "error", message: `internal error: ${result.internalError}`, t_ms: round(result.endedAt - startedAt) });
   const summary = folder.summary({
@@ -190,6 +203,15 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<number> 
   const code = exitCode(result, summary, graph.instanceCount);
   journal?.end(code);
   return code;
+}
+
+/**
+ * A distributed run's CPU and I/O tokens belong to each worker's machine, not
+ * the submitter's: at the submitter they do not limit what is dispatched.
+ */
+function distributedPools<T extends RunOptions>(options: T): T {
+  if (!options.distribute) return options;
+  return { ...options, cpuTokens: options.cpuTokens ?? DEFAULT_IN_FLIGHT, ioTokens: options.ioTokens ?? DEFAULT_IN_FLIGHT };
 }
 
 /** The exit code, checked against the events themselves: 0 only if every planned instance ended ok (or cached). */

@@ -3,6 +3,8 @@
  * sinks. Flag values are checked here, each with a message naming the flag.
  */
 import process from "node:process";
+import { parseCoordinator } from "../coordinator/connection.ts";
+import { DEFAULT_LEASE_MS } from "../distribute/limits.ts";
 import { UsageError } from "../errors.ts";
 import { defaultJournalPath } from "../journal/journal_path.ts";
 import { EXIT_IO, EXIT_OK } from "../exit_codes.ts";
@@ -47,6 +49,12 @@ export interface RunFlags {
   only?: unknown;
   startAt?: unknown;
   partition?: unknown;
+  coordinator?: unknown;
+  distribute?: boolean;
+  /** --no-local: false. */
+  local?: boolean;
+  lease?: unknown;
+  name?: unknown;
 }
 
 const STORAGE_TYPES: readonly StorageType[] = ["auto", "nvme", "ssd", "hdd"];
@@ -160,11 +168,35 @@ function parseProgress(value: unknown): ProgressMode {
   return found;
 }
 
+/** --coordinator URL --distribute [--no-local] [--lease D] [--name W]; undefined without --distribute. */
+export function parseDistribute(flags: Pick<RunFlags, "coordinator" | "distribute" | "local" | "lease" | "name" | "dryRun">): RunOptions["distribute"] {
+  if (!flags.distribute) {
+    for (const [given, flag] of [[flags.local === false, "--no-local"], [flags.lease !== undefined, "--lease"], [flags.name !== undefined, "--name"]] as const) {
+      if (given) throw new UsageError(`${flag} is about a distributed run: give --distribute too`);
+    }
+    return undefined;
+  }
+  if (flags.dryRun) throw new UsageError("--distribute runs the plan on workers: it does nothing with --dry-run");
+  if (typeof flags.coordinator !== "string") throw new UsageError("--distribute needs --coordinator redis://host:port: the Redis the workers wait on");
+  const coordinator = parseCoordinator(flags.coordinator);
+  if (typeof coordinator === "string") throw new UsageError(`--coordinator: ${coordinator}`);
+  let leaseMs = DEFAULT_LEASE_MS;
+  if (flags.lease !== undefined) {
+    const ms = parseDuration(String(flags.lease));
+    if (ms === undefined || !(ms >= 100)) throw new UsageError(`--lease: expected a duration of at least 100ms like 30s, ${got(flags.lease)}`);
+    leaseMs = ms;
+  }
+  if (flags.name !== undefined && (typeof flags.name !== "string" || flags.name === "")) throw new UsageError(`--name: expected a runner name, ${got(flags.name)}`);
+  return { coordinator, local: flags.local !== false, leaseMs, name: flags.name as string | undefined };
+}
+
 export async function runAction(planFile: string, flags: RunFlags, signal: AbortSignal): Promise<number> {
   if (flags.failFast && flags.keepGoing) throw new UsageError("--fail-fast and --keep-going contradict each other: give one");
   const killGraceMs = parseKillGrace(flags.killGrace);
   const journal = flags.dryRun ? undefined : journalPath(planFile, flags);
   const output = parseOutput(flags.output, Boolean(flags.json));
+  const distribute = parseDistribute(flags);
+  if (distribute && output === "tag") throw new UsageError("--output tag shows output as it is read, here: with --distribute it is read on the workers (use --output grouped)");
   const progress = parseProgress(flags.progress);
   if (flags.dryRun && (flags.junit !== undefined || flags.summary !== undefined)) throw new UsageError("--junit and --summary report a run: they do nothing with --dry-run");
   const junitPath = parseReportPath("--junit", flags.junit);
@@ -236,6 +268,6 @@ export async function runAction(planFile: string, flags: RunFlags, signal: Abort
   }
   trace("sinks_ready");
   const warn = (message: string) => writeStderr(`warning: ${message}\n`);
-  const code = await runCommand(planFile, { ...common, failFast: Boolean(flags.failFast), killGraceMs, sinks, observeOutput, signal, journal, resume: Boolean(flags.resume), warn, watchGuards });
+  const code = await runCommand(planFile, { ...common, failFast: Boolean(flags.failFast), killGraceMs, sinks, observeOutput, signal, journal, resume: Boolean(flags.resume), warn, watchGuards, distribute });
   return reportFailed && code === EXIT_OK ? EXIT_IO : code;
 }

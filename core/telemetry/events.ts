@@ -66,6 +66,8 @@ export interface RunStartEvent {
   selection?: SelectionInfo;
   /** Only with --partition: which share of the plan this run is. */
   partition?: PartitionInfo;
+  /** Only with --distribute: the run's id in the coordinator, the coordinator (password masked), and whether the submitter runs instances too. */
+  distributed?: { run: string; coordinator: string; local: boolean };
 }
 
 interface InstanceFields {
@@ -75,6 +77,8 @@ interface InstanceFields {
   item: unknown;
   attempt: number;
   t_ms: number;
+  /** Only in a distributed run (--distribute): the runner (worker or submitter) that ran the attempt; null when none did (cancelled before any claimed it). */
+  runner?: string | null;
 }
 
 export interface TaskStartEvent extends InstanceFields {
@@ -117,6 +121,8 @@ export interface LogEvent {
   level: "debug" | "info" | "warn" | "error";
   message: string;
   t_ms: number;
+  /** Only for a module's log in a distributed run: the runner it ran on. */
+  runner?: string | null;
 }
 
 export interface GuardSummary {
