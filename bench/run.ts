@@ -20,6 +20,7 @@ const BENCHMARKS = [
   "makespan",
   "scheduler_overhead",
   "journal_overhead",
+  "distribute_overhead",
   "process_dispatch",
   "io_depth_sweep",
   "mixed_sizes",

@@ -36,14 +36,15 @@ function parseFlags(flags: WorkerFlags): { address: CoordinatorAddress; forks: n
 
 export async function workerAction(flags: WorkerFlags, signal: AbortSignal): Promise<number> {
   const { address, forks, name } = parseFlags(flags);
-  const open = async () => {
+  const open = async (options = {}) => {
     try {
-      return await connectCoordinator(address);
+      return await connectCoordinator(address, options);
     } catch (error) {
       throw new UsageError(`cannot reach the coordinator ${address.display}: ${(error as Error).message}`);
     }
   };
-  const redis = await open();
+  // Commands of many instances in one tick go as one write.
+  const redis = await open({ enableAutoPipelining: true });
   const blocking = await open();
   writeStderr(`fanout worker ${name}: waiting for runs on ${address.display} (forks ${forks})\n`);
   /** Runs this worker could not load: not tried again. */

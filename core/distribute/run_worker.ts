@@ -72,7 +72,10 @@ export interface RunWorkerOptions {
 export class RunWorker {
   private readonly running = new Map<string, Running>();
   private readonly tasks = new Map<string, Task>();
+  /** Attempts whose module call has not ended: the forks in use (a finished one may still be reporting). */
+  private busy = 0;
   private over = false;
+  private lastOverCheck = 0;
   private wake?: () => void;
   private reclaimCursor = "0-0";
   private lastReclaim = 0;
@@ -91,13 +94,15 @@ export class RunWorker {
     try {
       if (signal?.aborted) stop();
       while (!this.over) {
-        const free = this.o.forks - this.running.size;
+        const free = this.o.forks - this.busy;
         if (free <= 0) {
           await new Promise<void>((resolve) => (this.wake = resolve));
           continue;
         }
-        for (const [entry, dispatch] of await this.claim(free)) this.start(entry, dispatch);
-        if (await this.runIsOver()) this.finish(new StopReason("the run was cancelled"));
+        const claimed = await this.claim(free);
+        for (const [entry, dispatch] of claimed) this.start(entry, dispatch);
+        // Idle, or now and then while busy (poll() looks too, while anything runs).
+        if ((claimed.length === 0 || realClock.now() - this.lastOverCheck >= POLL_MS) && await this.runIsOver()) this.finish(new StopReason("the run was cancelled"));
       }
       // Cancelled: what runs ends (its processes gone) and is reported before the runner leaves.
       while (this.running.size > 0) await new Promise<void>((resolve) => (this.wake = resolve));
@@ -115,6 +120,7 @@ export class RunWorker {
   }
 
   private async runIsOver(): Promise<boolean> {
+    this.lastOverCheck = realClock.now();
     return (await this.o.redis.exists(this.o.keys.cancel)) === 1;
   }
 
@@ -153,10 +159,17 @@ export class RunWorker {
       : { outcome: Promise.resolve(failed(`the worker's plan has no task "${dispatch.task}"`)), abort: () => {} };
     const running: Running = { dispatch, call, lost: false };
     this.running.set(entry, running);
+    this.busy++;
     if (this.over) call.abort(new StopReason("the run was cancelled"));
     this.o.onStart?.(dispatch);
     void this.report({ kind: "claim", token: dispatch.token, runner: this.o.name }).catch(() => {});
-    void call.outcome.then((outcome) => this.end(entry, running, outcome, logs));
+    void call.outcome.then((outcome) => {
+      // Its fork is free as soon as its processes are gone; the report follows.
+      // A stuck call keeps its fork, as in a local run.
+      if (!outcome.stuck) this.busy--;
+      this.wake?.();
+      return this.end(entry, running, outcome, logs);
+    });
   }
 
   private async end(entry: string, running: Running, outcome: Outcome, logs: Extract<Report, { kind: "end" }>["logs"]): Promise<void> {
