@@ -22,6 +22,7 @@ import type { Redis } from "ioredis";
 import { PluginError } from "../errors.ts";
 import { loadPlanText } from "../plan/load.ts";
 import type { Plan } from "../plan/plan.ts";
+import { realClock } from "../runtime/clock.ts";
 import { substitutePlugin } from "../runtime/import_plugin.ts";
 import { isBun } from "../runtime/runtime.ts";
 import { randomToken, sha256 } from "../runtime/sha256.ts";
@@ -55,7 +56,8 @@ export interface PublishOptions {
 
 /** Publishes `plan` as a new run; workers may join it from now on. */
 export async function publishRun(redis: Redis, prefix: string, plan: Plan, options: PublishOptions): Promise<{ spec: RunSpec; keys: RunKeys }> {
-  const id = `${Date.now().toString(36)}-${randomToken(6)}`;
+  // Begins with the time, so that workers serve the oldest run first by sorting ids.
+  const id = `${realClock.wallTime().getTime().toString(36)}-${randomToken(6)}`;
   const plugins: Record<string, string> = {};
   for (const file of pluginFiles(plan)) {
     const code = await bundleCode(file);

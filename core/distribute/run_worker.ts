@@ -42,6 +42,24 @@ const POLL_MS = 250;
 /** How long an idle runner blocks on the queue before looking at the run again. */
 const BLOCK_MS = 1000;
 
+/** Runs `step` every `ms`, the next time only once this one has settled (a slow Redis never piles them up). */
+function every(ms: number, step: () => Promise<void>): { stop(): void } {
+  let timer: unknown;
+  let stopped = false;
+  const tick = () => {
+    step().catch(() => {}).finally(() => {
+      if (!stopped) timer = realClock.setTimer(tick, ms);
+    });
+  };
+  timer = realClock.setTimer(tick, ms);
+  return {
+    stop() {
+      stopped = true;
+      realClock.clearTimer(timer);
+    },
+  };
+}
+
 interface Running {
   dispatch: Dispatch;
   call: Call;
@@ -89,8 +107,8 @@ export class RunWorker {
     const { signal } = this.o;
     const stop = () => this.finish(new StopReason(String(signal?.reason?.message ?? "the worker was stopped")));
     signal?.addEventListener("abort", stop, { once: true });
-    const poll = setInterval(() => void this.poll().catch(() => {}), POLL_MS);
-    const renew = setInterval(() => void this.renew().catch(() => {}), Math.max(50, this.o.spec.leaseMs / 3));
+    const poll = every(POLL_MS, () => this.poll());
+    const renew = every(Math.max(50, this.o.spec.leaseMs / 3), () => this.renew());
     try {
       if (signal?.aborted) stop();
       while (!this.over) {
@@ -107,8 +125,8 @@ export class RunWorker {
       // Cancelled: what runs ends (its processes gone) and is reported before the runner leaves.
       while (this.running.size > 0) await new Promise<void>((resolve) => (this.wake = resolve));
     } finally {
-      clearInterval(poll);
-      clearInterval(renew);
+      poll.stop();
+      renew.stop();
       signal?.removeEventListener("abort", stop);
     }
   }
