@@ -295,6 +295,18 @@ declare module "fanout/internal/telemetry/events" {
         /** The hosts planned. */
         hosts: string[];
     }
+    /** run_start.partition and summary.partition: which share of the plan \`--partition K/N\` ran. */
+    export interface PartitionInfo {
+        mode: "slice" | "hash";
+        k: number;
+        n: number;
+        /** What was shared out: hosts (a plan of several), or instances (a plan of one host). */
+        by: "host" | "item";
+        /** Instances in this partition. */
+        instances: number;
+        /** Instances in the whole plan. */
+        of_instances: number;
+    }
     export interface ParallelismInfo {
         mode: "auto" | "manual";
         effective: number;
@@ -329,6 +341,14 @@ declare module "fanout/internal/telemetry/events" {
         warnings: string[];
         /** Only with --limit, --only or --start-at: what was asked and the tasks and hosts planned (nothing else has events). */
         selection?: SelectionInfo;
+        /** Only with --partition: which share of the plan this run is. */
+        partition?: PartitionInfo;
+        /** Only with --distribute: the run's id in the coordinator, the coordinator (password masked), and whether the submitter runs instances too. */
+        distributed?: {
+            run: string;
+            coordinator: string;
+            local: boolean;
+        };
     }
     interface InstanceFields {
         id: string;
@@ -337,6 +357,8 @@ declare module "fanout/internal/telemetry/events" {
         item: unknown;
         attempt: number;
         t_ms: number;
+        /** Only in a distributed run (--distribute): the runner (worker or submitter) that ran the attempt; null when none did (cancelled before any claimed it). */
+        runner?: string | null;
     }
     export interface TaskStartEvent extends InstanceFields {
         type: "task_start";
@@ -378,6 +400,8 @@ declare module "fanout/internal/telemetry/events" {
         level: "debug" | "info" | "warn" | "error";
         message: string;
         t_ms: number;
+        /** Only for a module's log in a distributed run: the runner it ran on. */
+        runner?: string | null;
     }
     export interface GuardSummary {
         kind: string;
@@ -416,6 +440,8 @@ declare module "fanout/internal/telemetry/events" {
         interrupted: boolean;
         /** run_start's warnings, repeated: what was worth saying before the run. */
         warnings: string[];
+        /** Only with --partition: run_start's partition, repeated. */
+        partition?: PartitionInfo;
     }
     export interface RunEndEvent {
         type: "run_end";

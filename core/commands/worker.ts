@@ -8,7 +8,7 @@ import type { Redis } from "ioredis";
 import { availableParallelism } from "node:os";
 import { type CoordinatorAddress, connectCoordinator, parseCoordinator } from "../coordinator/connection.ts";
 import { runKeys, runsKey } from "../distribute/protocol.ts";
-import { loadRun, readSpec } from "../distribute/publish.ts";
+import { loadRun, readSpec, refuseRun } from "../distribute/publish.ts";
 import { RunWorker } from "../distribute/run_worker.ts";
 import { runnerName } from "../distribute/submit.ts";
 import { describeError, UsageError } from "../errors.ts";
@@ -86,7 +86,9 @@ async function serveRun(redis: Redis, blocking: Redis, prefix: string, id: strin
     loaded = await loadRun(redis, prefix, spec);
   } catch (error) {
     refused.add(id);
-    writeStderr(`fanout worker ${o.name}: cannot load run ${id} from ${spec.submitter}: ${describeError(error)}\n`);
+    const why = describeError(error);
+    writeStderr(`fanout worker ${o.name}: cannot load run ${id} from ${spec.submitter}: ${why}\n`);
+    await refuseRun(redis, runKeys(prefix, id), o.name, why);
     return;
   }
   writeStderr(`fanout worker ${o.name}: joined run ${id} of ${spec.submitter} (${loaded.plan.name})\n`);

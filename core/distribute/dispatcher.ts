@@ -121,6 +121,10 @@ export class Dispatcher {
       for (const [id, fields] of read?.[0]?.[1] ?? []) {
         this.lastId = id;
         const report = JSON.parse(fields[1]!) as Report;
+        if (report.kind === "refused") {
+          this.o.emit({ type: "log", id: null, level: "warn", message: `runner ${report.runner} cannot serve this run: ${report.error}`, t_ms: round(this.clock.now() - this.o.startedAt) });
+          continue;
+        }
         const call = this.calls.get(report.token);
         if (!call) continue; // ended already: a re-run's report, or one for an abandoned attempt
         if (report.kind === "claim") call.claim(report.runner);

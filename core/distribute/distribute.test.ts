@@ -23,8 +23,8 @@ interface Started {
 }
 
 /** A fanout process in the background, its output collected. */
-function fanout(args: string[], cwd: string): Started {
-  const child = spawn(process.execPath, ["--no-install", CLI, ...args], { cwd, stdio: ["ignore", "pipe", "pipe"] });
+function fanout(args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Started {
+  const child = spawn(process.execPath, ["--no-install", CLI, ...args], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   child.stdout!.on("data", (c) => (stdout += c));
@@ -214,6 +214,28 @@ tasks:
     await until("the workers to leave the run", () => w.every((x) => x.stderr().includes("left run")));
     expect(w.every((x) => x.child.exitCode === null)).toBe(true);
     for (const x of w) x.child.kill("SIGTERM");
+  }, 120_000);
+
+  test("a worker that cannot load the run says so in the submitter's stream, and serves nothing of it", async () => {
+    const dir = writeFiles({ "plan.yml": `version: 1
+hosts: [local]
+secrets: { token: { env: DISTRIBUTE_TEST_TOKEN } }
+tasks:
+  - { name: a, module: shell, items: [1, 2, 3], with: { argv: [sleep, "2"] } }
+` });
+    // The worker's environment lacks the secret the plan reads: it cannot load the plan.
+    const w = worker("r1", dir);
+    await until("the worker to wait", () => w.stderr().includes("waiting for runs"));
+    // One at a time, 2 s each: the run lasts long enough for the worker's word to reach it.
+    const r = await fanout(["run", "plan.yml", "--no-journal", "--json", "-q", "-p", "1", "--coordinator", redis.url, "--distribute", "--name", "sub"], dir,
+      { ...process.env, DISTRIBUTE_TEST_TOKEN: "t0k" }).done;
+    expect(r.code).toBe(0);
+    const events = eventsOf(r.stdout);
+    await until("the worker to say it cannot load the run", () => w.stderr().includes("cannot load run"));
+    expect(events.filter((e) => e.type === "task_end").map((e) => e.runner)).toEqual(["sub", "sub", "sub"]);
+    const warning = events.find((e) => e.type === "log" && String(e.message).startsWith("runner r1 cannot serve this run"));
+    expect(warning?.message).toContain("DISTRIBUTE_TEST_TOKEN");
+    w.child.kill("SIGTERM");
   }, 120_000);
 
   test("the coordinator unreachable: exit 2 naming it", async () => {

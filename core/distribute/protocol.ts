@@ -3,7 +3,8 @@
  * it. One run, under the coordinator's prefix P and the run's id R:
  *
  * - `P runs`             a set: the ids of runs workers may join;
- * - `P run:R:spec`       the published run (RunSpec, JSON);
+ * - `P run:R:spec`       the published run (RunSpec, JSON), expiring unless the
+ *                        submitter renews it: a run whose submitter died ends;
  * - `P bundle:H`         a plugin's bundled code, by its content hash H;
  * - `P run:R:queue`      a stream of Dispatch entries, read by the consumer
  *                        group "workers": an entry claimed and not acknowledged
@@ -63,4 +64,9 @@ export interface Dispatch {
 /** From a runner to the submitter: it started a dispatch, or ended it. */
 export type Report =
   | { kind: "claim"; token: string; runner: string }
-  | { kind: "end"; token: string; runner: string; outcome: Outcome; logs: Pick<LogEvent, "level" | "message">[] };
+  | { kind: "end"; token: string; runner: string; outcome: Outcome; logs: Pick<LogEvent, "level" | "message">[] }
+  /** The runner cannot load the run (its plan or a plugin bundle): it serves nothing of it. */
+  | { kind: "refused"; runner: string; error: string };
+
+/** How long the spec lives without a renewal by the submitter: then workers leave the run. */
+export const specTtlMs = (leaseMs: number) => Math.max(3 * leaseMs, 30_000);

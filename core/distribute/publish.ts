@@ -26,7 +26,7 @@ import { realClock } from "../runtime/clock.ts";
 import { substitutePlugin } from "../runtime/import_plugin.ts";
 import { isBun } from "../runtime/runtime.ts";
 import { randomToken, sha256 } from "../runtime/sha256.ts";
-import { bundleKey, GROUP, type RunKeys, runKeys, runsKey, type RunSpec } from "./protocol.ts";
+import { bundleKey, GROUP, type Report, type RunKeys, runKeys, runsKey, type RunSpec, specTtlMs } from "./protocol.ts";
 
 /** How long a run's keys outlive it (for a late worker to see it is over; then Redis drops them). */
 const KEEP_S = 600;
@@ -68,11 +68,28 @@ export async function publishRun(redis: Redis, prefix: string, plan: Plan, optio
   const spec: RunSpec = { id, submitter: options.submitter, plan: { file: plan.file, text: plan.text }, vars: options.vars, plugins, killGraceMs: options.killGraceMs, leaseMs: options.leaseMs };
   const keys = runKeys(prefix, id);
   await redis.multi()
-    .set(keys.spec, JSON.stringify(spec))
+    .set(keys.spec, JSON.stringify(spec), "PX", specTtlMs(spec.leaseMs))
     .xgroup("CREATE", keys.queue, GROUP, "$", "MKSTREAM")
     .sadd(runsKey(prefix), id)
     .exec();
   return { spec, keys };
+}
+
+/** The submitter is alive: the run's spec lives on. */
+export async function renewRun(redis: Redis, keys: RunKeys, spec: RunSpec): Promise<void> {
+  await redis.pexpire(keys.spec, specTtlMs(spec.leaseMs));
+}
+
+/** Tells the submitter this runner cannot serve the run, and why. */
+export async function refuseRun(redis: Redis, keys: RunKeys, runner: string, error: string): Promise<void> {
+  const report: Report = { kind: "refused", runner, error };
+  await redis.xadd(keys.reports, "*", "r", JSON.stringify(report));
+}
+
+/** Whether the run is over: cancelled or ended by its submitter, or its submitter gone (the spec expired). */
+export async function runIsOver(redis: Redis, keys: RunKeys): Promise<boolean> {
+  const [[, cancelled], [, spec]] = await redis.multi().exists(keys.cancel).exists(keys.spec).exec() as [unknown, number][];
+  return cancelled === 1 || spec === 0;
 }
 
 /** Marks the run over (workers leave it) and lets its keys expire. */

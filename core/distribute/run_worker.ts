@@ -21,6 +21,8 @@ import { type AttemptEnv, failed, type Outcome, StopReason } from "../run_task.t
 import { realClock } from "../runtime/clock.ts";
 import { DEFAULT_KILL_GRACE_MS } from "../runtime/spawn.ts";
 import { type Dispatch, GROUP, type Report, type RunKeys, type RunSpec } from "./protocol.ts";
+import { every } from "./every.ts";
+import { runIsOver } from "./publish.ts";
 
 /** Renews the caller's own pending entries; returns those it no longer owns. */
 const RENEW = `
@@ -41,24 +43,6 @@ return lost`;
 const POLL_MS = 250;
 /** How long an idle runner blocks on the queue before looking at the run again. */
 const BLOCK_MS = 1000;
-
-/** Runs `step` every `ms`, the next time only once this one has settled (a slow Redis never piles them up). */
-function every(ms: number, step: () => Promise<void>): { stop(): void } {
-  let timer: unknown;
-  let stopped = false;
-  const tick = () => {
-    step().catch(() => {}).finally(() => {
-      if (!stopped) timer = realClock.setTimer(tick, ms);
-    });
-  };
-  timer = realClock.setTimer(tick, ms);
-  return {
-    stop() {
-      stopped = true;
-      realClock.clearTimer(timer);
-    },
-  };
-}
 
 interface Running {
   dispatch: Dispatch;
@@ -137,9 +121,9 @@ export class RunWorker {
     this.wake?.();
   }
 
-  private async runIsOver(): Promise<boolean> {
+  private runIsOver(): Promise<boolean> {
     this.lastOverCheck = realClock.now();
-    return (await this.o.redis.exists(this.o.keys.cancel)) === 1;
+    return runIsOver(this.o.redis, this.o.keys);
   }
 
   /** Up to `count` entries: first any whose lease ran out, then new ones (blocking a while when there are none). */
@@ -216,9 +200,8 @@ export class RunWorker {
     if (this.running.size === 0) return;
     const entries = [...this.running];
     const tokens = entries.map(([, r]) => r.dispatch.token);
-    const [[, cancelled], [, aborted]] = await this.o.redis.multi().exists(this.o.keys.cancel).smismember(this.o.keys.aborts, ...tokens).exec() as [unknown, number][];
-    if (cancelled === 1) return this.finish(new StopReason("the run was cancelled"));
-    const flags = aborted as unknown as number[];
+    const [over, flags] = await Promise.all([this.runIsOver(), this.o.redis.smismember(this.o.keys.aborts, ...tokens)]);
+    if (over) return this.finish(new StopReason("the run was cancelled"));
     entries.forEach(([, r], i) => flags[i] === 1 && r.call.abort(new StopReason("cancelled by the submitter")));
   }
 

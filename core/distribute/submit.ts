@@ -13,7 +13,8 @@ import { UsageError } from "../errors.ts";
 import type { Plan } from "../plan/plan.ts";
 import type { FanoutEvent } from "../telemetry/events.ts";
 import { Dispatcher } from "./dispatcher.ts";
-import { endRun, publishRun } from "./publish.ts";
+import { every } from "./every.ts";
+import { endRun, publishRun, renewRun } from "./publish.ts";
 import { RunWorker } from "./run_worker.ts";
 
 export { DEFAULT_IN_FLIGHT, DEFAULT_LEASE_MS } from "./limits.ts";
@@ -60,7 +61,16 @@ export async function distribute(plan: Plan, o: DistributeOptions & {
   const prefix = o.coordinator.prefix;
   const redis = await connect(o.coordinator, { enableAutoPipelining: true });
   const connections = [redis, await connect(o.coordinator)];
-  const { spec, keys } = await publishRun(redis, prefix, plan, { submitter: name, vars: o.vars, killGraceMs: o.killGraceMs, leaseMs: o.leaseMs });
+  let published;
+  try {
+    published = await publishRun(redis, prefix, plan, { submitter: name, vars: o.vars, killGraceMs: o.killGraceMs, leaseMs: o.leaseMs });
+  } catch (error) {
+    for (const c of connections) c.disconnect();
+    throw error;
+  }
+  const { spec, keys } = published;
+  // The spec expires unless renewed: workers leave a run whose submitter died.
+  const renewal = every(spec.leaseMs / 3, () => renewRun(redis, keys, spec));
   const dispatcher = new Dispatcher({ redis, blocking: connections[1]!, keys, spec, address: o.coordinator.display, emit: o.emit, startedAt: o.startedAt });
   // Ctrl-C: every worker stops the run's instances now, not when each attempt's abort reaches it.
   const onAbort = () => void endRun(redis, prefix, keys, spec.id, "cancelled").catch(() => {});
@@ -77,6 +87,7 @@ export async function distribute(plan: Plan, o: DistributeOptions & {
     emit: dispatcher.emit,
     makeCall: dispatcher.makeCall,
     async close(why) {
+      renewal.stop();
       o.signal?.removeEventListener("abort", onAbort);
       await endRun(redis, prefix, keys, spec.id, why).catch(() => {});
       await local;
