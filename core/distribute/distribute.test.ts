@@ -59,13 +59,13 @@ const workers: Started[] = [];
 beforeAll(async () => {
   redis = await startRedis();
   client = await connectCoordinator(parseCoordinator(redis.url) as Exclude<ReturnType<typeof parseCoordinator>, string>);
-});
+}, 60_000);
 
 afterAll(async () => {
   for (const w of workers) w.child.kill("SIGKILL");
   client?.disconnect();
   await redis?.stop();
-});
+}, 60_000);
 
 function worker(name: string, cwd: string, forks = 4): Started {
   const w = fanout(["worker", "--coordinator", redis.url, "--forks", String(forks), "--name", name], cwd);
