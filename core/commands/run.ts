@@ -116,20 +116,29 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<number> 
   const clock = options.clock ?? realClock;
   const { graph, machine, guards, requests, parallelism, warnings } = prepare(plan, distributedPools(options));
   const folder = new SummaryFolder();
-  const journal = options.journal === undefined ? undefined : await openRunJournal(plan, options.journal, options);
-  const sinks: EventSink[] = [folder, ...options.sinks, ...(journal ? [journal] : [])];
-  let emit = (event: FanoutEvent) => {
+  const sinks: EventSink[] = [folder, ...options.sinks];
+  const toSinks = (event: FanoutEvent) => {
     for (const sink of sinks) sink.write(event);
   };
-  if (tracing()) sinks.push(firstOfEachTrace());
-  const startedAt = clock.now();
+  // A distributed run's clock starts before it is published (the dispatcher measures from it); a local run's once its journal is open.
+  let startedAt = clock.now();
+  // Before the journal is opened: an unreachable coordinator leaves no run recorded.
   const distribution = options.distribute && await (await import("../distribute/submit.ts")).distribute(plan, {
-    ...options.distribute, vars: options.vars ?? {}, killGraceMs: options.killGraceMs, forks: parallelism.effective, emit, startedAt, signal: options.signal,
+    ...options.distribute, vars: options.vars ?? {}, killGraceMs: options.killGraceMs, forks: parallelism.effective, emit: toSinks, startedAt, signal: options.signal,
   });
-  if (distribution) {
-    emit = distribution.emit;
-    parallelism.in_flight = typeof options.parallelism === "number" ? options.parallelism : DEFAULT_IN_FLIGHT;
+  let journal: RunJournal | undefined;
+  try {
+    journal = options.journal === undefined ? undefined : await openRunJournal(plan, options.journal, options);
+  } catch (error) {
+    await distribution?.close("cancelled");
+    throw error;
   }
+  if (journal) sinks.push(journal);
+  if (!distribution) startedAt = clock.now();
+  if (tracing()) sinks.push(firstOfEachTrace());
+  // In a distributed run the dispatcher passes the scheduler's events on, with the runner of each attempt.
+  const emit = distribution ? distribution.emit : toSinks;
+  if (distribution) parallelism.in_flight = typeof options.parallelism === "number" ? options.parallelism : DEFAULT_IN_FLIGHT;
   emit({
     type: "run_start",
     schema: SCHEMA_VERSION,
