@@ -52,7 +52,7 @@ describe("fanout CLI", () => {
     const bare = fanout([]);
     expect([bare.code, bare.stdout, bare.stderr]).toEqual([2, "", overview.stdout]);
     const unknown = fanout(["help", "rum"]);
-    expect([unknown.code, unknown.stderr]).toEqual([2, `error: unknown command "rum" (did you mean "run"?); expected one of: run, explain, probe, history, types, schema, check, init, completion, help\nRun "fanout help" for usage.\n`]);
+    expect([unknown.code, unknown.stderr]).toEqual([2, `error: unknown command "rum" (did you mean "run"?); expected one of: run, worker, explain, probe, history, types, schema, check, init, completion, help\nRun "fanout help" for usage.\n`]);
   });
 
   test("exit 0 when every instance succeeds; --json writes only NDJSON to stdout", () => {

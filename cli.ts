@@ -11,6 +11,7 @@ import type { ExplainFlags } from "./core/commands/explain_action.ts";
 import type { HistoryFlags } from "./core/commands/history.ts";
 import type { ProbeFlags } from "./core/commands/probe.ts";
 import type { RunFlags } from "./core/commands/run_action.ts";
+import type { WorkerFlags } from "./core/commands/worker.ts";
 import { checkOptions } from "./core/commands/check_options.ts";
 import { fromCacArgs, toCacArgv } from "./core/commands/cli_argv.ts";
 import { type CliCommand, commandHelp, HELP_OPTION, programHelp, TOP_OPTIONS } from "./core/commands/help.ts";
@@ -29,6 +30,10 @@ const root = new AbortController();
 
 function run(planFile: string, flags: RunFlags): Promise<number> {
   return import("./core/commands/run_action.ts").then((m) => m.runAction(planFile, flags, root.signal));
+}
+
+function worker(flags: WorkerFlags): Promise<number> {
+  return import("./core/commands/worker.ts").then((m) => m.workerAction(flags, root.signal));
 }
 
 function explain(planFile: string, flags: ExplainFlags): Promise<number> {
@@ -90,6 +95,7 @@ async function buildCli() {
     .option("--limit <hosts>", "Plan only these hosts (comma-separated, repeatable)")
     .option("--only <tasks>", "Plan only these tasks or parallel: groups and what they need, transitively (comma-separated, repeatable)")
     .option("--start-at <task>", "Plan nothing before this task in plan order; its needs on skipped tasks count as met")
+    .option("--partition <share>", "Run share K of N (K/N, slice:K/N or hash:K/N): N machines with K = 1..N run every instance once; shared by host, or by item in a plan of one host")
     .option("--cpu-tokens <n>", "CPU token pool size (default: the cores fanout may use)")
     .option("--io-tokens <n>", "I/O token pool size (default: from the storage device)")
     .option("--io-qdepth <n>", "Alias of --io-tokens")
@@ -109,16 +115,28 @@ async function buildCli() {
     .option("--journal [path]", "Record the run in this journal file (default: .fanout/journal.db beside the plan; none for a plan from stdin)")
     .option("--no-journal", "Record nothing")
     .option("--resume", "Skip instances the journal records ok in an earlier run of this plan (they end as cached)")
-    .option("--coordinator <url>", "Share host locks, global locks and token buckets with every run using this Redis: redis://[user:pass@]host:port[/db] or rediss:// (overrides the plan's coordinator:)")
-    .option("--coordinator-prefix <prefix>", "Start every key of the shared guards with this (default fanout:)")
-    .option("--lease-ttl <duration>", "A shared lock's lease without renewal: how long a killed runner's locks stay taken (default 30s)")
+    .option("--coordinator <url>", "Share host locks, global locks and token buckets with every run using this Redis (and, with --distribute, hand instances to workers): redis://[user:pass@]host:port[/db] or rediss:// (overrides the plan's coordinator:)")
+    .option("--coordinator-prefix <prefix>", "Start every key on the coordinator with this (default fanout:)")
+    .option("--lease-ttl <duration>", "How long a lease on the coordinator lives without renewal: a killed runner's locks stay taken, and its claimed instances wait, this long (default 30s)")
+    .option("--distribute", "Publish the run on the coordinator: fanout workers (and this process) run its instances")
+    .option("--no-local", "With --distribute: run nothing here, only on workers")
+    .option("--name <runner>", "With --distribute: this process's name as a runner (default host:pid)")
     .example("fanout run deploy.yml --json | jq 'select(.type==\"task_end\")'")
     .example("generate-plan | fanout run - --dry-run")
     .example("fanout run deploy.yml --resume")
     .example("fanout run ci.yml --junit report.xml --summary summary.json")
     .example("fanout run build.yml --output tag")
     .example("fanout run deploy.yml --limit web1,web2 --only restart")
+    .example("fanout run ci.yml --partition hash:2/4")
+    .example("fanout run big.yml --coordinator redis://queue:6379 --distribute --json")
     .action(run);
+  cli
+    .command("worker", "Wait for runs published with run --distribute on the coordinator and run their instances, until stopped")
+    .option("--coordinator <url>", "The Redis runs are published on: redis://[user:pass@]host:port[/db] or rediss://")
+    .option("--forks <n>", "Instances run at once here (default: the cores)")
+    .option("--name <runner>", "This worker's name in events (default host:pid)")
+    .example("fanout worker --coordinator redis://queue:6379 --forks 8")
+    .action(worker);
   cli
     .command("explain <plan>", "Explain a plan without running it: tasks, hints and where they come from, guards, parallelism, critical path, conflicts, predicted makespan")
     .option("--json", "Write one JSON object to stdout")

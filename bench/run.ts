@@ -21,6 +21,7 @@ const BENCHMARKS = [
   "scheduler_overhead",
   "journal_overhead",
   "shared_guards",
+  "distribute_overhead",
   "process_dispatch",
   "io_depth_sweep",
   "mixed_sizes",

@@ -15,6 +15,9 @@ import { releaseAll } from "./guards/guard_set.ts";
 import type { GuardRequests } from "./guard_requests.ts";
 import type { TemplateError } from "./plan/template.ts";
 import { type Call, callOf, raceRequests } from "./race.ts";
+
+/** Makes an attempt's call: the module itself (callOf), or a stand-in that runs it elsewhere (core/distribute/). */
+export type CallMaker = (inst: Instance, attempt: number, env: AttemptEnv) => Call;
 import type { AttemptEnv, Outcome } from "./run_task.ts";
 
 export class Attempt {
@@ -70,9 +73,9 @@ export class Attempt {
    * rejects, once the call has returned and its processes are gone, or has
    * been declared stuck.
    */
-  run(env: AttemptEnv, now: number): Promise<Outcome> {
+  run(env: AttemptEnv, now: number, makeCall: CallMaker = callOf): Promise<Outcome> {
     this.startedAt = now;
-    this.call = callOf(this.inst, this.n, env);
+    this.call = makeCall(this.inst, this.n, env);
     return this.call.outcome;
   }
 

@@ -56,7 +56,7 @@ export class Group {
     readonly first: number,
     /** How many instances: one per item, or one. */
     readonly size: number,
-    private readonly names: ItemNames,
+    private readonly names: { idOf(task: string, host: string, i: number): string },
   ) {}
 
   itemOf(i: number): unknown {
@@ -76,6 +76,15 @@ export class Group {
   get instances(): Instance[] {
     return Array.from({ length: this.size }, (_, i) => new Instance(this, i));
   }
+}
+
+/**
+ * One instance outside any graph, as a worker gets it from a published run
+ * (core/distribute/): its task, host, item and id as the submitter made them.
+ */
+export function standaloneInstance(task: Task, host: string, item: unknown, id: string): Instance {
+  const one: Task = { ...task, items: task.items === undefined ? undefined : [item], idItems: undefined, itemIndex: undefined };
+  return new Group(0, one, host, 0, 1, { idOf: () => id }).instance(0);
 }
 
 export interface Graph {
@@ -115,7 +124,7 @@ class ItemNames {
   /** `baseDir/`: what a file's path loses in its id ("" for none). */
   private readonly prefix: string;
 
-  constructor(private readonly items: readonly unknown[] | undefined, baseDir: string) {
+  constructor(private readonly items: readonly unknown[] | undefined, baseDir: string, private readonly itemIndex?: readonly number[]) {
     this.prefix = baseDir ? `${baseDir}/` : "";
     if (!items) return;
     const seen = new Map<string, number>();
@@ -127,8 +136,9 @@ class ItemNames {
     }
   }
 
-  idOf(task: string, host: string, i: number): string {
+  idOf(task: string, host: string, at: number): string {
     if (!this.items) return `${task}[${host}]`;
+    const i = this.itemIndex?.[at] ?? at;
     const repeat = this.repeats.get(i);
     const id = `${task}[${host}][${shortLabel(this.items[i], this.prefix)}]`;
     return repeat === undefined ? id : `${id}#${repeat}`;
@@ -142,7 +152,7 @@ export function buildGraph(plan: Plan): Graph {
   let seq = 0;
   for (const task of plan.tasks) {
     const taskGroups: Group[] = [];
-    const names = new ItemNames(task.items, plan.dir);
+    const names = new ItemNames(task.idItems ?? task.items, plan.dir, task.itemIndex);
     const size = task.items?.length ?? 1;
     for (const host of task.hosts) {
       const group = new Group(groups.length, task, host, seq, size, names);

@@ -10,7 +10,7 @@ import { v } from "./deps.ts";
 import { describeError, PluginError } from "./errors.ts";
 import { issueText } from "./issue_text.ts";
 import { type LoadedModule, type ModuleDefinition, ModuleExportsSchema } from "./module.ts";
-import { type ImportOptions, importPlugin } from "./runtime/import_plugin.ts";
+import { hasSubstitute, type ImportOptions, importPlugin } from "./runtime/import_plugin.ts";
 import { importProblemOf, stripAnsi } from "./runtime/load_error.ts";
 import { guardRuntimeStderr } from "./runtime/stderr.ts";
 import { guardRuntimeStdout } from "./runtime/stdout.ts";
@@ -32,7 +32,7 @@ export function pluginPath(path: string, planDir: string): string {
 
 /** Imports a plugin file and validates its exports. */
 export async function loadPlugin(name: string, absolutePath: string, options: ImportOptions = {}): Promise<LoadedModule> {
-  if (!existsSync(absolutePath)) throw new PluginError(absolutePath, "file not found");
+  if (!existsSync(absolutePath) && !hasSubstitute(absolutePath)) throw new PluginError(absolutePath, "file not found");
   // A plugin may write to process.stdout or process.stderr itself.
   guardRuntimeStdout();
   guardRuntimeStderr();

@@ -19,7 +19,7 @@
  * - Every planned instance gets exactly one task_end; when no event can
  *   ever start the instances left, they are ended, never left hanging.
  */
-import { Attempt } from "./attempt.ts";
+import { Attempt, type CallMaker } from "./attempt.ts";
 import type { Graph, Group, Instance } from "./graph.ts";
 import { GuardQueues } from "./guard_queues.ts";
 import { GuardRequests } from "./guard_requests.ts";
@@ -76,6 +76,8 @@ export interface SchedulerOptions {
   cachedRun?: (inst: Instance) => number | undefined;
   /** What each command is given of the make jobserver (core/jobserver.ts); undefined: nothing. */
   jobserver?: AttemptEnv["jobserver"];
+  /** Makes each attempt's call; default: call the module here. `--distribute` hands it to workers (core/distribute/). */
+  makeCall?: CallMaker;
 }
 
 export interface SchedulerResult {
@@ -348,7 +350,7 @@ export class Scheduler {
       wait_ms: round(now - a.readySince),
       guards: this.requests.namesOf(a.requests) as string[],
     });
-    a.run(this.env, now).then((outcome) => this.guarded(() => this.onAttemptEnd(a, outcome)));
+    a.run(this.env, now, this.o.makeCall).then((outcome) => this.guarded(() => this.onAttemptEnd(a, outcome)));
   }
 
   /** The module call has returned and its processes are gone (or it is stuck): release, then decide. */

@@ -37,7 +37,7 @@ test("fanout completion bash › completes commands, each command's own flags, h
   expect(complete(script, ["fanout", ""])).toEqual([...commands, "-v", "--version", "-h", "--help"]);
   expect(complete(script, ["fanout", "ru"])).toEqual(["run"]);
   expect(complete(script, ["fanout", "run", "plan.yml", "--fa"])).toEqual(["--fail-fast"]);
-  expect(complete(script, ["fanout", "run", "--no-"])).toEqual(["--no-color", "--no-journal"]);
+  expect(complete(script, ["fanout", "run", "--no-"])).toEqual(["--no-color", "--no-journal", "--no-local"]);
   expect(complete(script, ["fanout", "probe", "--f"])).toEqual(["--forget"]);
   expect(complete(script, ["fanout", "probe", "--fail"])).toEqual([]);
   expect(complete(script, ["fanout", "help", "pr"])).toEqual(["probe"]);

@@ -4,6 +4,7 @@
  * turn into messages.
  */
 import { parseCoordinator } from "../coordinator/connection.ts";
+import { DEFAULT_IN_FLIGHT } from "../distribute/limits.ts";
 import { describeError, UsageError } from "../errors.ts";
 import type { SharedGuards } from "../guards/remote/shared_guards.ts";
 import { EXIT_FAILED, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK } from "../exit_codes.ts";
@@ -16,6 +17,7 @@ import { MemFreeGuard } from "../guards/mem_free.ts";
 import { type MachineFacts, machineFacts, type PoolOverrides } from "../machine.ts";
 import { resolveParallelism } from "../parallelism.ts";
 import type { Plan } from "../plan/plan.ts";
+import { type Partition, partitionWork } from "../plan/partition.ts";
 import { type Selection, selectWork } from "../plan/select.ts";
 import { memoryAvailable } from "../probe/memory.ts";
 import { type Clock, realClock } from "../runtime/clock.ts";
@@ -46,6 +48,8 @@ export interface RunOptions extends PoolOverrides {
   strict?: boolean;
   /** --limit, --only, --start-at: plan only part of the plan. */
   select?: Selection;
+  /** --partition K/N: this machine's share of the (selected) plan. */
+  partition?: Partition;
   /** Mask the plan's secrets on fanout's stdout and stderr from the moment it is loaded; json: stdout carries JSON. */
   maskOutput?: { json: boolean };
   sinks: EventSink[];
@@ -59,6 +63,8 @@ export interface RunOptions extends PoolOverrides {
   /** Told when the journal cannot be written (the run goes on). */
   warn?: (message: string) => void;
   clock?: Clock;
+  /** --coordinator URL --distribute: the run's instances go to workers (core/distribute/). */
+  distribute?: import("../distribute/submit.ts").DistributeOptions;
   /** Given, once the run is set up, a way to read every guard's state at any moment (the live dashboard). */
   watchGuards?: (guardsNow: () => GuardLive[]) => void;
   /** --coordinator: share locks and buckets through this Redis URL (instead of the plan's `coordinator:`). */
@@ -121,7 +127,8 @@ export function prepare(plan: Plan, options: Omit<RunOptions, "sinks">, withJobs
 export async function load(file: string, options: Omit<RunOptions, "sinks">): Promise<Plan> {
   const plan = await loadPlanArg(file, { vars: options.vars, strict: options.strict });
   if (options.maskOutput) maskOutputs(redactorFor(plan), options.maskOutput);
-  return options.select ? selectWork(plan, options.select) : plan;
+  const selected = options.select ? selectWork(plan, options.select) : plan;
+  return options.partition ? partitionWork(selected, options.partition) : selected;
 }
 
 export async function runCommand(file: string, options: RunOptions): Promise<number> {
@@ -142,16 +149,32 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<number> 
 }
 
 async function runPrepared(plan: Plan, options: RunOptions, clock: Clock, shared: SharedGuards | undefined): Promise<number> {
-  const { graph, machine, guards, requests, parallelism, warnings, jobserver } = prepare(plan, options, true, shared && ((g) => shared.install(g)));
+  const { graph, machine, guards, requests, parallelism, warnings, jobserver } = prepare(plan, distributedPools(options), true, shared && ((g) => shared.install(g)));
   if (!jobserver) throw new Error("Internal error: a run was prepared without its jobserver");
   const folder = new SummaryFolder();
-  const journal = options.journal === undefined ? undefined : await openRunJournal(plan, options.journal, options);
-  const sinks: EventSink[] = [folder, ...options.sinks, ...(journal ? [journal] : [])];
-  const emit = (event: FanoutEvent) => {
+  const sinks: EventSink[] = [folder, ...options.sinks];
+  const toSinks = (event: FanoutEvent) => {
     for (const sink of sinks) sink.write(event);
   };
+  // A distributed run's clock starts before it is published (the dispatcher measures from it); a local run's once its journal is open.
+  let startedAt = clock.now();
+  // Before the journal is opened: an unreachable coordinator leaves no run recorded.
+  const distribution = options.distribute && await (await import("../distribute/submit.ts")).distribute(plan, {
+    ...options.distribute, vars: options.vars ?? {}, killGraceMs: options.killGraceMs, forks: parallelism.effective, emit: toSinks, startedAt, signal: options.signal,
+  });
+  let journal: RunJournal | undefined;
+  try {
+    journal = options.journal === undefined ? undefined : await openRunJournal(plan, options.journal, options);
+  } catch (error) {
+    await distribution?.close("cancelled");
+    throw error;
+  }
+  if (journal) sinks.push(journal);
+  if (!distribution) startedAt = clock.now();
   if (tracing()) sinks.push(firstOfEachTrace());
-  const startedAt = clock.now();
+  // In a distributed run the dispatcher passes the scheduler's events on, with the runner of each attempt.
+  const emit = distribution ? distribution.emit : toSinks;
+  if (distribution) parallelism.in_flight = typeof options.parallelism === "number" ? options.parallelism : DEFAULT_IN_FLIGHT;
   emit({
     type: "run_start",
     schema: SCHEMA_VERSION,
@@ -171,6 +194,8 @@ async function runPrepared(plan: Plan, options: RunOptions, clock: Clock, shared
     ...(plan.selection ? { selection: plan.selection } : {}),
     jobserver: jobserver.info,
     ...(shared ? { coordinator: coordinatorInfo(shared) } : {}),
+    ...(plan.partition ? { partition: plan.partition } : {}),
+    ...(distribution ? { distributed: { run: distribution.runId, coordinator: options.distribute!.coordinator.display, local: options.distribute!.local } } : {}),
   });
   trace("run_start");
   for (const message of warnings) emit({ type: "log", id: null, level: "warn", message, t_ms: 0 });
@@ -179,7 +204,7 @@ async function runPrepared(plan: Plan, options: RunOptions, clock: Clock, shared
     plan,
     ssh,
     graph,
-    forks: parallelism.effective,
+    forks: distribution ? parallelism.in_flight as number : parallelism.effective,
     guards,
     requests,
     failFast: options.failFast ?? false,
@@ -193,6 +218,7 @@ async function runPrepared(plan: Plan, options: RunOptions, clock: Clock, shared
     startedAt,
     cachedRun: journal && ((inst) => journal.cachedRun(inst)),
     jobserver: jobserver.forCommand,
+    makeCall: distribution?.makeCall,
   });
   options.watchGuards?.(() => scheduler.guardsNow());
   if (shared) {
@@ -221,6 +247,7 @@ async function runPrepared(plan: Plan, options: RunOptions, clock: Clock, shared
     options.signal?.removeEventListener("abort", flushJournal);
     jobserver.close();
     await ssh?.close();
+    await distribution?.close(options.signal?.aborted ? "cancelled" : "ended");
   });
   const recovered = jobserver.guard?.recovered ?? 0;
   if (recovered > 0) {
@@ -234,6 +261,7 @@ async function runPrepared(plan: Plan, options: RunOptions, clock: Clock, shared
     peakRssBytes: peakRssBytes(),
     interrupted: result.interrupted,
   });
+  if (plan.partition) summary.partition = plan.partition;
   emit({ type: "run_end", t_ms: round(result.endedAt - startedAt), summary });
   trace("run_end");
   for (const sink of sinks) await sink.close?.();
@@ -248,6 +276,15 @@ function sshConnections(plan: Plan, settings: RunOptions["ssh"] = {}): SshConnec
   const ssh = plan.hosts.flatMap((name) => (plan.hostInfo?.[name]?.connection === "ssh" ? [plan.hostInfo[name]!] : []));
   if (ssh.length === 0) return undefined;
   return new SshConnections(new Map(ssh.map((h) => [h.name, sshTargetOf(h, settings)])), { retries: settings.retriesUnreachable });
+}
+
+/**
+ * A distributed run's CPU and I/O tokens belong to each worker's machine, not
+ * the submitter's: at the submitter they do not limit what is dispatched.
+ */
+function distributedPools<T extends RunOptions>(options: T): T {
+  if (!options.distribute) return options;
+  return { ...options, cpuTokens: options.cpuTokens ?? DEFAULT_IN_FLIGHT, ioTokens: options.ioTokens ?? DEFAULT_IN_FLIGHT };
 }
 
 /** The exit code, checked against the events themselves: 0 only if every planned instance ended ok (or cached). */

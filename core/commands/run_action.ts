@@ -5,6 +5,7 @@
 import { parseSshFlags, type SshFlags } from "./ssh_flags.ts";
 import process from "node:process";
 import { parseCoordinator } from "../coordinator/connection.ts";
+import { DEFAULT_LEASE_MS } from "../distribute/limits.ts";
 import { UsageError } from "../errors.ts";
 import { defaultJournalPath } from "../journal/journal_path.ts";
 import { EXIT_IO, EXIT_OK } from "../exit_codes.ts";
@@ -12,6 +13,7 @@ import { GroupedOutputSink, OUTPUT_MODES, type OutputMode } from "../telemetry/i
 import { checkReportPath } from "../telemetry/report_file.ts";
 import { PROGRESS_MODES, type ProgressMode, useDashboard } from "../telemetry/dashboard/progress_mode.ts";
 import type { PoolOverrides, StorageType } from "../machine.ts";
+import { type Partition, parsePartition } from "../plan/partition.ts";
 import type { Selection } from "../plan/select.ts";
 import type { EventSink } from "../telemetry/events.ts";
 import type { RunOptions } from "./run.ts";
@@ -50,6 +52,11 @@ export interface RunFlags extends SshFlags {
   coordinator?: unknown;
   coordinatorPrefix?: unknown;
   leaseTtl?: unknown;
+  partition?: unknown;
+  distribute?: boolean;
+  /** --no-local: false. */
+  local?: boolean;
+  name?: unknown;
 }
 
 const STORAGE_TYPES: readonly StorageType[] = ["auto", "nvme", "ssd", "hdd"];
@@ -184,20 +191,40 @@ function parseProgress(value: unknown): ProgressMode {
   return found;
 }
 
+/** --coordinator URL --distribute [--no-local] [--name W]; undefined without --distribute. The lease is --lease-ttl's. */
+export function parseDistribute(flags: Pick<RunFlags, "coordinator" | "coordinatorPrefix" | "distribute" | "local" | "name" | "dryRun">, leaseTtlMs: number | undefined): RunOptions["distribute"] {
+  if (!flags.distribute) {
+    for (const [given, flag] of [[flags.local === false, "--no-local"], [flags.name !== undefined, "--name"]] as const) {
+      if (given) throw new UsageError(`${flag} is about a distributed run: give --distribute too`);
+    }
+    return undefined;
+  }
+  if (flags.dryRun) throw new UsageError("--distribute runs the plan on workers: it does nothing with --dry-run");
+  if (typeof flags.coordinator !== "string") throw new UsageError("--distribute needs --coordinator redis://host:port: the Redis the workers wait on");
+  const prefix = typeof flags.coordinatorPrefix === "string" && flags.coordinatorPrefix !== "" ? flags.coordinatorPrefix : undefined;
+  const coordinator = parseCoordinator(flags.coordinator, prefix);
+  if (typeof coordinator === "string") throw new UsageError(`--coordinator: ${coordinator}`);
+  if (flags.name !== undefined && (typeof flags.name !== "string" || flags.name === "")) throw new UsageError(`--name: expected a runner name, ${got(flags.name)}`);
+  return { coordinator, local: flags.local !== false, leaseMs: leaseTtlMs ?? DEFAULT_LEASE_MS, name: flags.name as string | undefined };
+}
+
 export async function runAction(planFile: string, flags: RunFlags, signal: AbortSignal): Promise<number> {
   if (flags.failFast && flags.keepGoing) throw new UsageError("--fail-fast and --keep-going contradict each other: give one");
   const killGraceMs = parseKillGrace(flags.killGrace);
   const ssh = parseSshFlags(flags);
   const journal = flags.dryRun ? undefined : journalPath(planFile, flags);
   const output = parseOutput(flags.output, Boolean(flags.json));
+  const coordinator = parseCoordinatorFlags(flags);
+  const distribute = parseDistribute(flags, coordinator.leaseTtlMs);
+  if (distribute && output === "tag") throw new UsageError("--output tag shows output as it is read, here: with --distribute it is read on the workers (use --output grouped)");
   const progress = parseProgress(flags.progress);
   if (flags.dryRun && (flags.junit !== undefined || flags.summary !== undefined)) throw new UsageError("--junit and --summary report a run: they do nothing with --dry-run");
   const junitPath = parseReportPath("--junit", flags.junit);
   const summaryPath = parseReportPath("--summary", flags.summary);
-  const coordinator = parseCoordinatorFlags(flags);
-  const common: PoolOverrides & { parallelism?: number | "auto"; vars: Record<string, string>; strict: boolean; maskOutput: { json: boolean }; select?: Selection } = {
+  const common: PoolOverrides & { parallelism?: number | "auto"; vars: Record<string, string>; strict: boolean; maskOutput: { json: boolean }; select?: Selection; partition?: Partition } = {
     strict: Boolean(flags.strict),
     select: parseSelection(flags),
+    partition: flags.partition === undefined ? undefined : parsePartition(String(flags.partition)),
     maskOutput: { json: Boolean(flags.json) },
     parallelism: parseParallelism(flags.parallelism),
     vars: parseVars(flags.var),
@@ -261,6 +288,6 @@ export async function runAction(planFile: string, flags: RunFlags, signal: Abort
   }
   trace("sinks_ready");
   const warn = (message: string) => writeStderr(`warning: ${message}\n`);
-  const code = await runCommand(planFile, { ...common, failFast: Boolean(flags.failFast), killGraceMs, sinks, observeOutput, signal, journal, resume: Boolean(flags.resume), warn, watchGuards, ssh, ...coordinator });
+  const code = await runCommand(planFile, { ...common, failFast: Boolean(flags.failFast), killGraceMs, sinks, observeOutput, signal, journal, resume: Boolean(flags.resume), warn, watchGuards, ssh, distribute, ...coordinator });
   return reportFailed && code === EXIT_OK ? EXIT_IO : code;
 }

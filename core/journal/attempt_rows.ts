@@ -12,13 +12,13 @@ import { inWriteTransaction } from "./open_journal.ts";
 /** The columns of `attempts`, in the order a Row holds them. */
 const COLUMNS = [
   "run_id", "instance", "task", "host", "item", "attempt", "final", "key",
-  "status", "t_ms", "duration_ms", "changed", "data", "error", "cached_from",
+  "status", "t_ms", "duration_ms", "changed", "data", "error", "cached_from", "runner",
 ] as const;
 
 /** One attempt, its values in COLUMNS order. */
 export type Row = (string | number | null)[];
 
-/** Far below SQLite's limit of 32,766 bound values per statement (64 × 15 = 960). */
+/** Far below SQLite's limit of 32,766 bound values per statement (64 × 16 = 1,024). */
 const ROWS_PER_STATEMENT = 64;
 
 function insertSql(rows: number): string {

@@ -42,6 +42,8 @@ export interface AttemptRow {
   error: string | null;
   cached_from: number | null;
   key: string | null;
+  /** The runner of a distributed run's attempt (--distribute); null otherwise. */
+  runner: string | null;
 }
 
 /** Which runs: all, those of a plan name, or those of a plan file. */
@@ -85,7 +87,7 @@ export function lastRun(db: DatabaseSync, filter: RunFilter = {}): RunRow | unde
 export function runAttempts(db: DatabaseSync, run: number, failedOnly = false): AttemptRow[] {
   const filter = failedOnly ? "AND final = 1 AND status NOT IN ('ok', 'cached')" : "";
   const rows = db.prepare(`SELECT run_id AS run, instance AS id, task, host, item, attempt, final, status, t_ms, duration_ms, changed,
-    data, error, cached_from, key FROM attempts WHERE run_id = ? ${filter} ORDER BY rowid`).all(run) as Record<string, unknown>[];
+    data, error, cached_from, key, runner FROM attempts WHERE run_id = ? ${filter} ORDER BY rowid`).all(run) as Record<string, unknown>[];
   return rows.map((r) => ({
     ...r,
     item: JSON.parse(r.item as string),

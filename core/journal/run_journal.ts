@@ -189,7 +189,7 @@ export class RunJournal implements EventSink {
         const live = this.live.get(event.id);
         const t = live?.t ?? event.t_ms;
         this.push([this.runId, event.id, event.task, event.host, this.itemOf(live, event.item), event.attempt, 0, live?.key ?? null,
-          event.status, t, event.t_ms - t, 0, null, this.text(event.error), null]);
+          event.status, t, event.t_ms - t, 0, null, this.text(event.error), null, event.runner ?? null]);
         return;
       }
       case "task_end": {
@@ -198,7 +198,7 @@ export class RunJournal implements EventSink {
         const t = live?.t ?? event.t_ms;
         const data = Object.keys(event.data).length > 0 ? this.json(event.data) : null;
         this.push([this.runId, event.id, event.task, event.host, this.itemOf(live, event.item), event.attempt, 1, live?.key ?? null,
-          event.status, t, event.duration_ms, event.changed ? 1 : 0, data, this.text(event.error), event.cached_from ?? null]);
+          event.status, t, event.duration_ms, event.changed ? 1 : 0, data, this.text(event.error), event.cached_from ?? null, event.runner ?? null]);
         return;
       }
       case "run_end":

@@ -8,7 +8,7 @@ import type { DatabaseSync } from "node:sqlite";
 import { UsageError } from "../errors.ts";
 
 /** The version this fanout writes. */
-export const JOURNAL_SCHEMA_VERSION = 1;
+export const JOURNAL_SCHEMA_VERSION = 2;
 
 /**
  * MIGRATIONS[n] takes a journal from version n to n + 1. Version 0 is an
@@ -50,6 +50,8 @@ const MIGRATIONS: readonly string[] = [
      cached_from INTEGER
    );
    CREATE INDEX attempts_run ON attempts(run_id);`,
+  // 1 → 2: which runner ran an attempt of a distributed run (--distribute); null otherwise.
+  `ALTER TABLE attempts ADD COLUMN runner TEXT;`,
 ];
 
 /** The version written in the file; 0 for a new, empty one. */

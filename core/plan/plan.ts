@@ -2,7 +2,7 @@
 import type { Hint, Resources } from "../hints.ts";
 import type { Host } from "../hosts/host.ts";
 import type { LoadedModule } from "../module.ts";
-import type { SelectionInfo } from "../telemetry/events.ts";
+import type { PartitionInfo, SelectionInfo } from "../telemetry/events.ts";
 import type { PathKey } from "./source.ts";
 import type { Rendered } from "./template.ts";
 
@@ -30,6 +30,9 @@ export interface Task {
   needs: string[] | undefined;
   /** undefined: one instance per host; otherwise one per host and item. */
   items: unknown[] | undefined;
+  /** Set when --partition kept some of the items: the task's whole list, and where each kept item stands in it (ids are the whole plan's). */
+  idItems?: unknown[];
+  itemIndex?: number[];
   /** Where the task's files live (an items_from glob's base): its I/O pool is that device's. */
   dataDir: string | undefined;
   /**
@@ -82,4 +85,6 @@ export interface Plan {
   groups?: { name: string; members: string[] }[];
   /** Set when --limit, --only or --start-at cut the plan down (core/plan/select.ts). */
   selection?: SelectionInfo;
+  /** Set when --partition K/N kept this machine's share (core/plan/partition.ts). */
+  partition?: PartitionInfo;
 }

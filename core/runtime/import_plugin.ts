@@ -38,6 +38,21 @@ export interface ImportOptions {
   cacheDir?: string;
 }
 
+/**
+ * Plugin paths served by another file: on a worker, a published run's plugin
+ * (by the submitter's path) is its bundle, fetched by content hash
+ * (core/distribute/), so the worker runs exactly the submitter's code.
+ */
+const substitutes = new Map<string, string>();
+
+export function substitutePlugin(absolutePath: string, file: string): void {
+  substitutes.set(absolutePath, file);
+}
+
+export function hasSubstitute(absolutePath: string): boolean {
+  return substitutes.has(absolutePath);
+}
+
 export function importPlugin(absolutePath: string, options: ImportOptions = {}): Promise<Record<string, unknown>> {
   let exports = imported.get(absolutePath);
   if (exports === undefined) imported.set(absolutePath, exports = importOnce(absolutePath, options));
@@ -47,6 +62,8 @@ export function importPlugin(absolutePath: string, options: ImportOptions = {}):
 async function importOnce(absolutePath: string, options: ImportOptions): Promise<Record<string, unknown>> {
   registerSdkModule();
   let file = absolutePath;
+  const substitute = substitutes.get(absolutePath);
+  if (substitute !== undefined) return await import(pathToFileURL(substitute).href) as Record<string, unknown>;
   if (isCompiledBinary()) {
     const [{ bundlePlugin }, { installRequireHook }] = await Promise.all([import("./bundle_plugin.ts"), import("./require_hook.ts")]);
     installRequireHook();

@@ -26,6 +26,19 @@ export interface SelectionInfo {
   hosts: string[];
 }
 
+/** run_start.partition and summary.partition: which share of the plan `--partition K/N` ran. */
+export interface PartitionInfo {
+  mode: "slice" | "hash";
+  k: number;
+  n: number;
+  /** What was shared out: hosts (a plan of several), or instances (a plan of one host). */
+  by: "host" | "item";
+  /** Instances in this partition. */
+  instances: number;
+  /** Instances in the whole plan. */
+  of_instances: number;
+}
+
 export interface ParallelismInfo {
   mode: "auto" | "manual";
   effective: number;
@@ -68,6 +81,10 @@ export interface RunStartEvent {
   jobserver?: JobserverInfo;
   /** Only with a coordinator (--coordinator): where the shared guards live. */
   coordinator?: CoordinatorInfo;
+  /** Only with --partition: which share of the plan this run is. */
+  partition?: PartitionInfo;
+  /** Only with --distribute: the run's id in the coordinator, the coordinator (password masked), and whether the submitter runs instances too. */
+  distributed?: { run: string; coordinator: string; local: boolean };
 }
 
 /** run_start.coordinator: the Redis holding the shared locks and buckets. */
@@ -88,6 +105,8 @@ interface InstanceFields {
   item: unknown;
   attempt: number;
   t_ms: number;
+  /** Only in a distributed run (--distribute): the runner (worker or submitter) that ran the attempt; null when none did (cancelled before any claimed it). */
+  runner?: string | null;
 }
 
 export interface TaskStartEvent extends InstanceFields {
@@ -130,6 +149,8 @@ export interface LogEvent {
   level: "debug" | "info" | "warn" | "error";
   message: string;
   t_ms: number;
+  /** Only for a module's log in a distributed run: the runner it ran on. */
+  runner?: string | null;
 }
 
 export interface GuardSummary {
@@ -183,6 +204,8 @@ export interface RunSummary {
   interrupted: boolean;
   /** run_start's warnings, repeated: what was worth saying before the run. */
   warnings: string[];
+  /** Only with --partition: run_start's partition, repeated. */
+  partition?: PartitionInfo;
 }
 
 export interface RunEndEvent {
