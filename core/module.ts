@@ -6,6 +6,7 @@ import { v } from "./deps.ts";
 import type { Hint, Resources } from "./hints.ts";
 import { HintSchema, ResourcesSchema } from "./hints.ts";
 import type { ExecOptions, ExecResult } from "./runtime/exec_types.ts";
+import type { SshTarget } from "./ssh/target.ts";
 
 /** The plain form a module or a plan may write a hint in. */
 export type HintInput =
@@ -69,6 +70,8 @@ export interface TaskContext {
    * tests need not).
    */
   readonly keepOutput?: boolean;
+  /** How to reach the host over ssh; undefined when the host is local. */
+  readonly ssh?: SshTarget;
   readonly log: Logger;
   /**
    * Runs a process from an argv array (no shell unless `shell: true`) in its

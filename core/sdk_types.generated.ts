@@ -122,6 +122,55 @@ declare module "fanout/internal/runtime/exec_types" {
         lingered: boolean;
     }
 }
+declare module "fanout/internal/plan/shell_quote" {
+    /** \`it's\` → \`'it'\\''s'\`; a word of safe characters stays as it is. */
+    export function shellQuote(text: string): string;
+    /** Where the shell reads a position of the text. */
+    export type ShellPlace = "word" | "single" | "double" | "backtick" | "comment" | "heredoc" | "glued";
+    /**
+     * The place of each reference span (sorted by start) in \`text\`, reading it
+     * as sh does: quotes, \`$( )\` (a bare-word place again, even inside "…"),
+     * backticks, comments and here-documents. A span is read as word characters.
+     */
+    export function shellPlaces(text: string, spans: readonly {
+        start: number;
+        length: number;
+    }[]): ShellPlace[];
+    /** Why a reference at \`place\` cannot be quoted for the shell, or undefined where it can. */
+    export function shellPlaceProblem(place: ShellPlace): string | undefined;
+}
+declare module "fanout/internal/ssh/target" {
+    /** One ssh host as the client needs it. */
+    export interface SshTarget {
+        /** The host's name in the plan: what \`{{ host }}\` and events say. */
+        name: string;
+        /** Address or ssh_config alias to connect to (default: the name). */
+        address: string;
+        port?: number;
+        user?: string;
+        /** Extra \`-o\` options (\`ssh_options:\`), as "Key=Value". */
+        options: string[];
+        /** An ssh_config file (\`--ssh-config\`), passed as \`-F\`. */
+        configFile?: string;
+        /** The ControlMaster socket this run multiplexes the host's sessions over. */
+        controlPath?: string;
+    }
+    /** \`user@address\` (or the address alone). */
+    export function destination(target: SshTarget): string;
+    /**
+     * The options every ssh, scp and sftp call to this host shares. BatchMode:
+     * a prompt for a password or a host key would hang a parallel run.
+     */
+    export function sshOptions(target: SshTarget): string[];
+    /**
+     * The remote command line for an argv: ssh joins its arguments with spaces
+     * and hands them to the login shell, so each word is quoted for sh first and
+     * arrives byte for byte (spaces, quotes, \`$\`, \`;\`, newlines).
+     */
+    export function remoteCommand(argv: readonly string[]): string;
+    /** \`ssh [options] -p PORT dest -- 'remote command'\` for an argv run on the target. */
+    export function sshArgv(target: SshTarget, argv: readonly string[], extra?: readonly string[]): string[];
+}
 declare module "fanout/internal/module" {
     /**
      * What a module is: the contract between fanout and every built-in or user
@@ -130,6 +179,7 @@ declare module "fanout/internal/module" {
     import { v } from "fanout/internal/deps";
     import type { Hint, Resources } from "fanout/internal/hints";
     import type { ExecOptions, ExecResult } from "fanout/internal/runtime/exec_types";
+    import type { SshTarget } from "fanout/internal/ssh/target";
     /** The plain form a module or a plan may write a hint in. */
     export type HintInput = "fully_parallel" | "host_exclusive" | "global_exclusive" | {
         kind: "fully_parallel";
@@ -195,6 +245,8 @@ declare module "fanout/internal/module" {
          * tests need not).
          */
         readonly keepOutput?: boolean;
+        /** How to reach the host over ssh; undefined when the host is local. */
+        readonly ssh?: SshTarget;
         readonly log: Logger;
         /**
          * Runs a process from an argv array (no shell unless \`shell: true\`) in its
