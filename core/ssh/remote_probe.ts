@@ -18,6 +18,7 @@ import path from "node:path";
 import { type CoreDetails, coreDetails } from "../probe/cores.ts";
 import { type DeviceProbe, probeDevice } from "../probe/device_probe.ts";
 import { type MemoryAvailable, memoryAvailable } from "../probe/memory.ts";
+import { TaskFailure } from "../mod.ts";
 import { remoteScript } from "./files.ts";
 import type { SshTarget } from "./target.ts";
 
@@ -162,7 +163,7 @@ export function probeSnapshot(s: Snapshot, where: string): RemoteProbeReport {
 export async function probeHost(target: SshTarget, where = ".", signal: AbortSignal = new AbortController().signal): Promise<RemoteProbeReport> {
   const text = await remoteScript(target, "probe", SNAPSHOT, [where], signal);
   const snapshot = parseSnapshot(text);
-  if (!snapshot.path) throw new Error(`probe of ${target.name}: ${where} does not exist there`);
+  if (!snapshot.path) throw new TaskFailure(`probe of ${target.name}: ${where} does not exist there`);
   return probeSnapshot(snapshot, snapshot.path);
 }
 
