@@ -153,7 +153,10 @@ export function probeSnapshot(s: Snapshot, where: string): RemoteProbeReport {
     };
     // The cache is this machine's: an empty one, so a local calibration never applies to a remote disk.
     const device = probeDevice(where, { ...roots, statDev, env: { XDG_CACHE_HOME: root } });
-    return { path: where, device, cores: coreDetails({ ...roots, osCores: s.nproc ?? 1 }), memory: memoryAvailable(roots) };
+    const cores = coreDetails({ ...roots, osCores: s.nproc ?? 1 });
+    // The host's count came from its nproc, not from this runtime.
+    cores.reason = cores.reason.replace("os.availableParallelism()", "nproc");
+    return { path: where, device, cores, memory: memoryAvailable(roots) };
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
