@@ -158,9 +158,13 @@ async function buildCli() {
     .option("--calibrate", "Measure read throughput per depth (about 2.5 s) and cache the knee for this device")
     .option("--budget <duration>", "Calibration time budget (default 2.5s; under 1s warns that the result may not be representative)")
     .option("--forget", "Drop this device's cached calibration (before calibrating, with --calibrate)")
+    .option("--host <host>", "Probe an ssh host instead ([user@]address[:port] or an ssh config alias); path is then on that host (default: the login directory)")
+    .option("--ssh-config <file>", "With --host: the ssh config file (ssh -F)")
+    .option("-o, --ssh-option <key=value>", "With --host: an ssh option (ssh -o, repeatable)")
     .example("fanout probe /data --json | jq .device.class")
     .example("fanout probe /data --calibrate")
     .example("fanout probe /data --forget")
+    .example("fanout probe --host deploy@10.0.0.5 /srv --json")
     .action(probe);
   cli
     .command("history [plan]", "Show past runs from the journal (of a plan file, or a plan name), one run's instances, or what failed last time")

@@ -136,9 +136,11 @@ export class GuardRequests {
     }
     const r = task.resources;
     // A need larger than the pool is capped at the pool: it runs alone rather than never.
-    if (r.cpu) out.push({ guard: g.cpu, amount: Math.min(r.cpu, g.cpu.capacity) });
+    // An ssh host has pools of its own (its cores, its disk); local hosts share the run's.
+    const cpu = g.cpuFor(host);
+    if (r.cpu) out.push({ guard: cpu, amount: Math.min(r.cpu, cpu.capacity) });
     if (r.io) {
-      const pool = g.io.get(this.ioPoolOf(task));
+      const pool = g.ioFor(host, this.ioPoolOf(task));
       if (!pool) throw new Error(`Internal error: no I/O pool ${this.ioPoolOf(task)}`);
       const weight = r.io_pattern === "sequential" ? pool.sequentialIoWeight : 1;
       out.push({ guard: pool.guard, amount: Math.min(r.io * weight, pool.guard.capacity) });

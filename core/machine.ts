@@ -109,7 +109,8 @@ function unprobedPool(given: number | undefined): IoPool {
   return { name: "io", tokens: 1, sequentialIoWeight: 1, storageType: "not probed", reason: `${why}, so no I/O pool is in use` };
 }
 
-function poolFor(path: string, name: string, storage: StorageType, given: number | undefined, probe?: DeviceProbe): IoPool {
+/** A pool sized from a probe (or from a given size or storage type). */
+export function poolFor(path: string, name: string, storage: StorageType, given: number | undefined, probe?: DeviceProbe): IoPool {
   let cls: DeviceClass;
   let why: string;
   let random: DepthAdvice;

@@ -42,8 +42,11 @@ function keygen(path: string): void {
   if (made.status !== 0) throw new Error(`ssh-keygen failed: ${made.stderr}`);
 }
 
-/** Starts sshd; waits until it accepts a real login. */
-export async function startSshd(): Promise<TestSshd> {
+/**
+ * Starts sshd; waits until it accepts a real login. `wrap` runs sshd under a
+ * command (`["taskset", "-c", "0"]`: a host whose sessions see one CPU).
+ */
+export async function startSshd(options: { wrap?: string[] } = {}): Promise<TestSshd> {
   if (!SSHD) throw new Error("sshd is not installed (Debian package openssh-server); the ssh tests need it");
   const dir = tempDir("fanout-sshd-");
   const hostKey = join(dir, "host_key");
@@ -76,7 +79,8 @@ export async function startSshd(): Promise<TestSshd> {
   );
   const knownHostsPath = join(dir, "known_hosts");
   writeFileSync(knownHostsPath, `[127.0.0.1]:${port} ${readFileSync(`${hostKey}.pub`, "utf8").split(" ").slice(0, 2).join(" ")}\n`);
-  const started = spawnSync(SSHD, ["-f", config, "-E", join(dir, "sshd.log")], { encoding: "utf8" });
+  const argv = [...(options.wrap ?? []), SSHD, "-f", config, "-E", join(dir, "sshd.log")];
+  const started = spawnSync(argv[0]!, argv.slice(1), { encoding: "utf8" });
   if (started.status !== 0) throw new Error(`sshd did not start: ${started.stderr}`);
   const clientOptions = ["-F", "/dev/null", "-i", keyPath, "-o", `UserKnownHostsFile=${knownHostsPath}`, "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-p", String(port)];
   const stop = () => {

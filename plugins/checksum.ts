@@ -2,13 +2,14 @@
  * checksum: the digest of one file, read in pooled 256 KiB chunks (memory
  * stays flat whatever the file size). It holds one I/O token while it runs
  * and reads sequentially, so the scheduler sizes how many files are read at
- * once to suit the disk.
+ * once to suit the disk. On an ssh host the host's own `sha256sum` (or
+ * sha512sum, b2sum, sha1sum, md5sum) reads the file there; a relative path
+ * is then relative to the remote user's home.
  */
-import { createHash } from "node:crypto";
 import { resolve } from "node:path";
 import { defineModule, v } from "../core/mod.ts";
-import { AlgorithmSchema } from "./lib/hash.ts";
-import { readChunks } from "./lib/read_chunks.ts";
+import { remoteFile } from "../core/ssh/files.ts";
+import { AlgorithmSchema, digestFile } from "./lib/hash.ts";
 
 const ChecksumInput = v.strictObject({
   path: v.pipe(v.string("expected path as a string"), v.minLength(1, "expected path to name a file")),
@@ -21,11 +22,12 @@ export default defineModule<v.InferOutput<typeof ChecksumInput>>({
   resources: { io: 1, io_pattern: "sequential" },
   input: ChecksumInput,
   async run(input, ctx) {
+    if (ctx.ssh) {
+      const { bytes, digest } = await remoteFile(ctx.ssh, input.path, input.algorithm, ctx.signal);
+      return { changed: false, bytes, data: { path: input.path, bytes, digest, algorithm: input.algorithm } };
+    }
     const path = resolve(ctx.planDir, input.path);
-    const hash = createHash(input.algorithm);
-    // update() consumes the chunk synchronously, so the buffer may be reused at once.
-    const bytes = await readChunks(path, ctx.signal, (chunk) => void hash.update(chunk));
-    const digest = hash.digest("hex");
+    const { bytes, digest } = await digestFile(path, input.algorithm, ctx.signal);
     return { changed: false, bytes, data: { path, bytes, digest, algorithm: input.algorithm } };
   },
 });

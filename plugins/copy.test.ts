@@ -13,6 +13,7 @@ const input = (src: string, dest_dir: string, more: { overwrite?: boolean; fsync
   overwrite: more.overwrite ?? true,
   fsync: more.fsync ?? false,
   algorithm: "sha256" as const,
+  direction: "push" as const,
 });
 
 /** A sparse file: large to stream, free on disk. */

@@ -1,5 +1,8 @@
 /**
- * copy: copies one file into dest_dir under its own name. The bytes go to a
+ * copy: copies one file into dest_dir under its own name. On an ssh host,
+ * `direction: push` (the default) sends a local src into dest_dir on the
+ * host and `direction: fetch` brings the host's src into a local dest_dir
+ * (lib/remote_copy.ts); on a local host both are the local copy below. The bytes go to a
  * temporary name in dest_dir first and are renamed into place, so the
  * destination name only ever holds a complete file: an abort or a crash
  * mid-copy leaves the old file (or none), never half a new one. Streams
@@ -7,12 +10,13 @@
  * back for verification.
  */
 import { createHash, randomUUID } from "node:crypto";
-import { link, mkdir, rename, rm, stat } from "node:fs/promises";
+import { mkdir, rename, rm } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import { defineModule, TaskFailure, v } from "../core/mod.ts";
 import { AlgorithmSchema } from "./lib/hash.ts";
 import { readChunks, statRegularFile } from "./lib/read_chunks.ts";
-import { fsyncDir, writeAll } from "./lib/write.ts";
+import { fetchFile, pushFile } from "./lib/remote_copy.ts";
+import { exists, fsyncDir, linkNew, writeAll } from "./lib/write.ts";
 
 const CopyInput = v.strictObject({
   src: v.pipe(v.string("expected src as a path"), v.minLength(1, "expected src to name a file")),
@@ -20,14 +24,16 @@ const CopyInput = v.strictObject({
   fsync: v.optional(v.boolean("expected fsync: true or false"), false),
   overwrite: v.optional(v.boolean("expected overwrite: true or false"), true),
   algorithm: AlgorithmSchema,
+  direction: v.optional(v.picklist(["push", "fetch"], "expected direction: push or fetch"), "push"),
 });
 
 export default defineModule<v.InferOutput<typeof CopyInput>>({
-  description: "Copy a file into a directory, atomically (temp name, then rename)",
+  description: "Copy a file into a directory, atomically (temp name, then rename); to an ssh host or back",
   parallelizationHint: "fully_parallel",
   resources: { io: 1, io_pattern: "sequential" },
   input: CopyInput,
   async run(input, ctx) {
+    if (ctx.ssh) return await (input.direction === "fetch" ? fetchFile : pushFile)(input, ctx, ctx.ssh);
     ctx.signal.throwIfAborted();
     const src = resolve(ctx.planDir, input.src);
     const destDir = resolve(ctx.planDir, input.dest_dir);
@@ -59,18 +65,3 @@ export default defineModule<v.InferOutput<typeof CopyInput>>({
     }
   },
 });
-
-async function exists(path: string): Promise<boolean> {
-  return await stat(path).then(() => true, () => false);
-}
-
-/** Places `temp` at `path` only if nothing is there (link fails with EEXIST, atomically). */
-async function linkNew(temp: string, path: string): Promise<boolean> {
-  try {
-    await link(temp, path);
-    return true;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
-    throw e;
-  }
-}

@@ -7,11 +7,13 @@
 import fs from "node:fs";
 import path from "node:path";
 import { UsageError } from "../errors.ts";
-import { EXIT_INTERRUPTED, EXIT_OK } from "../exit_codes.ts";
+import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from "../exit_codes.ts";
+import { TaskFailure } from "../mod.ts";
 import { writeStderr } from "../runtime/stderr.ts";
 import { writeStdout } from "../runtime/stdout.ts";
 import { parseDuration } from "../units.ts";
 import { printProbe } from "./probe_output.ts";
+import { type ProbeHostFlags, targetFromFlags } from "./probe_host.ts";
 import { type CalibrateResult, calibrate, shortBudgetNote } from "../probe/calibrate.ts";
 import { type CoreDetails, coreDetails } from "../probe/cores.ts";
 import { type DeviceProbe, type Forgotten, forgetDeviceCalibration, probeDevice } from "../probe/device_probe.ts";
@@ -35,9 +37,11 @@ export interface ProbeReport {
   calibrated?: CalibrateResult;
   /** Present when --forget ran in this invocation. */
   forgotten?: Forgotten;
+  /** The ssh host probed (`--host`); absent for this machine. */
+  host?: string;
 }
 
-export interface ProbeFlags {
+export interface ProbeFlags extends ProbeHostFlags {
   json?: boolean;
   calibrate?: boolean;
   forget?: boolean;
@@ -55,6 +59,7 @@ export async function probeAction(target: string | undefined, flags: ProbeFlags,
     budgetMs = parseDuration(String(flags.budget));
     if (budgetMs === undefined) throw new UsageError(`--budget: expected a duration like 300ms or 2s, got ${JSON.stringify(flags.budget)}`);
   }
+  if (flags.host !== undefined) return await probeHostAction(target, flags, signal);
   let report: ProbeReport;
   try {
     report = await probeCommand(target, { calibrate: Boolean(flags.calibrate), forget: Boolean(flags.forget), budgetMs, signal });
@@ -65,6 +70,25 @@ export async function probeAction(target: string | undefined, flags: ProbeFlags,
   printProbe(report, Boolean(flags.json), (s) => writeStdout(s));
   const short = report.calibrated && shortBudgetNote(report.calibrated.budgetMs);
   if (short) writeStderr(`warning: calibration ${short}\n`);
+  return EXIT_OK;
+}
+
+/** `fanout probe --host`: one ssh session, then the same output as a local probe. */
+async function probeHostAction(where: string | undefined, flags: ProbeFlags, signal: AbortSignal): Promise<number> {
+  if (flags.calibrate || flags.forget || flags.budget !== undefined) throw new UsageError("--calibrate, --budget and --forget measure this machine's disks: not with --host");
+  const target = targetFromFlags(flags);
+  const { probeHost } = await import("../ssh/remote_probe.ts");
+  let report: ProbeReport;
+  try {
+    report = { host: target.name, ...(await probeHost(target, where ?? ".", signal)) };
+  } catch (error) {
+    if (signal.aborted) return EXIT_INTERRUPTED;
+    // The host could not be reached or the path is not there: a failed probe, in ssh's words.
+    if (!(error instanceof TaskFailure)) throw error;
+    writeStderr(`error: ${error.message}\n`);
+    return EXIT_FAILED;
+  }
+  printProbe(report, Boolean(flags.json), (s) => writeStdout(s));
   return EXIT_OK;
 }
 

@@ -34,7 +34,8 @@ function diskLines(d: DiskFacts): string {
 export function formatProbe(r: ProbeReport): string {
   const dev = r.device;
   const res = dev.resolution;
-  let out = line("path", r.path);
+  let out = r.host !== undefined ? line("host", r.host) : "";
+  out += line("path", r.path);
   if (r.forgotten) {
     const f = r.forgotten;
     out += line("forgot", f.removed ? `the calibration cached in ${f.removed}` : f.calibrationKey ? `nothing: no calibration cached for ${f.calibrationKey}` : "nothing: no device to key a calibration by");

@@ -60,6 +60,8 @@ export class GuardSet {
   jobserver: Guard | undefined;
   /** Set before the first guard is declared to keep locks and buckets elsewhere; undefined: in this process. */
   backend: GuardBackend | undefined;
+  /** An ssh host's own CPU and I/O pools, by host name; local hosts share the pools above. */
+  private readonly hostPools = new Map<string, { cpu: Semaphore; io: { guard: Semaphore; sequentialIoWeight: number } }>();
 
   constructor(readonly sizes: PoolSizes) {
     this.cpu = this.add(new Semaphore("cpu", "cpu", sizes.cpu));
@@ -73,6 +75,27 @@ export class GuardSet {
   add<G extends Guard>(guard: G): G {
     this.guards.set(guard.name, guard);
     return guard;
+  }
+
+  /**
+   * Gives a host CPU and I/O pools of its own (an ssh host: its cores, its
+   * disk), named "cpu:HOST" and the I/O pool's own name.
+   */
+  addHostPools(host: string, sizes: { cpu: number; io: IoPoolSize }): void {
+    if (this.hostPools.has(host)) throw new Error(`Internal error: pools for host ${host} added twice`);
+    const cpu = this.add(new Semaphore(`cpu:${host}`, "cpu", sizes.cpu));
+    const io = { guard: this.add(new Semaphore(sizes.io.name, "io", sizes.io.capacity)), sequentialIoWeight: sizes.io.sequentialIoWeight };
+    this.hostPools.set(host, { cpu, io });
+  }
+
+  /** The CPU pool of instances on `host`. */
+  cpuFor(host: string): Semaphore {
+    return this.hostPools.get(host)?.cpu ?? this.cpu;
+  }
+
+  /** The I/O pool of instances on `host`; `localPool` names the one a local host uses. */
+  ioFor(host: string, localPool: string): { guard: Semaphore; sequentialIoWeight: number } | undefined {
+    return this.hostPools.get(host)?.io ?? this.io.get(localPool);
   }
 
   get(name: string): Guard | undefined {

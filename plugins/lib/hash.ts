@@ -6,6 +6,7 @@
 import { createHash } from "node:crypto";
 import process from "node:process";
 import { v } from "../../core/mod.ts";
+import { readChunks } from "./read_chunks.ts";
 
 export const ALGORITHMS = ["sha256", "sha512", "blake2b512", "sha1", "md5"] as const;
 export type Algorithm = (typeof ALGORITHMS)[number];
@@ -42,3 +43,11 @@ export const AlgorithmSchema = v.optional(
   "sha256",
 );
 
+
+/** The digest and size of a local file, streamed through one pooled buffer. */
+export async function digestFile(path: string, algorithm: Algorithm, signal: AbortSignal): Promise<{ digest: string; bytes: number }> {
+  const hash = createHash(algorithm);
+  // update() consumes the chunk synchronously, so the buffer may be reused at once.
+  const bytes = await readChunks(path, signal, (chunk) => void hash.update(chunk));
+  return { digest: hash.digest("hex"), bytes };
+}

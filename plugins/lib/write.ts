@@ -4,7 +4,7 @@
  * rename into it survives a power cut.
  */
 import type { Buffer } from "node:buffer";
-import { open } from "node:fs/promises";
+import { link, open, stat } from "node:fs/promises";
 
 export type WriteChunk = (chunk: Buffer, position: number) => Promise<void>;
 
@@ -39,5 +39,20 @@ export async function fsyncDir(dir: string): Promise<void> {
     await handle.sync();
   } finally {
     await handle.close();
+  }
+}
+
+export async function exists(path: string): Promise<boolean> {
+  return await stat(path).then(() => true, () => false);
+}
+
+/** Places `temp` at `path` only if nothing is there (link fails with EEXIST, atomically). */
+export async function linkNew(temp: string, path: string): Promise<boolean> {
+  try {
+    await link(temp, path);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw e;
   }
 }
