@@ -26,6 +26,7 @@ import { peakRssBytes } from "../runtime/process_info.ts";
 import { faultSource, onFault } from "../runtime/fault_trap.ts";
 import { runtimeVersion } from "../runtime/runtime.ts";
 import { SshConnections } from "../runtime/ssh.ts";
+import { type HostPools, installHostPools, probeHostPools } from "../ssh/host_guards.ts";
 import { type SshSettings, sshTargetOf } from "../hosts/host.ts";
 import { trace, tracing } from "../runtime/trace.ts";
 import type { RunJournal } from "../journal/run_journal.ts";
@@ -149,7 +150,14 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<number> 
 }
 
 async function runPrepared(plan: Plan, options: RunOptions, clock: Clock, shared: SharedGuards | undefined): Promise<number> {
-  const { graph, machine, guards, requests, parallelism, warnings, jobserver } = prepare(plan, distributedPools(options), true, shared && ((g) => shared.install(g)));
+  const ssh = sshConnections(plan, options.ssh);
+  // Each ssh host's own CPU and I/O pools, probed through its master before any guard is declared.
+  const hostPools = ssh ? await sshHostPools(ssh, options) : undefined;
+  const install = (g: GuardSet) => {
+    if (hostPools) installHostPools(g, hostPools);
+    shared?.install(g);
+  };
+  const { graph, machine, guards, requests, parallelism, warnings, jobserver } = prepare(plan, distributedPools(options), true, install);
   if (!jobserver) throw new Error("Internal error: a run was prepared without its jobserver");
   const folder = new SummaryFolder();
   const sinks: EventSink[] = [folder, ...options.sinks];
@@ -199,7 +207,6 @@ async function runPrepared(plan: Plan, options: RunOptions, clock: Clock, shared
   });
   trace("run_start");
   for (const message of warnings) emit({ type: "log", id: null, level: "warn", message, t_ms: 0 });
-  const ssh = sshConnections(plan, options.ssh);
   const scheduler = new Scheduler({
     plan,
     ssh,
@@ -269,6 +276,15 @@ async function runPrepared(plan: Plan, options: RunOptions, clock: Clock, shared
   const code = exitCode(result, summary, graph.instanceCount, shared?.lost !== undefined);
   journal?.end(code);
   return code;
+}
+
+/** Probes each ssh host once, through its master (a host that cannot be reached keeps the run's pools; its tasks end unreachable). */
+async function sshHostPools(ssh: SshConnections, options: RunOptions): Promise<Map<string, HostPools>> {
+  const connect = async (host: string) => {
+    const connected = await ssh.connect(host);
+    return "target" in connected ? connected.target : undefined;
+  };
+  return await probeHostPools(ssh.hosts(), connect, { ioTokens: options.ioTokens, storageType: options.storageType, signal: options.signal });
 }
 
 /** The run's ssh masters, when a planned host is an ssh host. */

@@ -205,3 +205,30 @@ tasks:
     expect(stderr).toContain("cancelling running instances");
   }, 120_000);
 });
+
+describe("per-host pools in a run", () => {
+  test("each ssh host gets CPU tokens of its own, sized by its probe, not the local pool", async () => {
+    // Locally one CPU token: if web1 and web2 shared it, their cpu: 1 instances could never overlap.
+    // Each host's own pool has the remote core count (at least 1), so one instance per host runs at once.
+    const dir = tempDir();
+    const log = await runPlanText(`version: 1
+${hostsYaml()}
+tasks:
+  - name: spin
+    module: shell
+    resources: { cpu: 1 }
+    with: { cmd: "echo start $(date +%s%N) >> ${dir}/{{ host }}.log; sleep 1; echo end $(date +%s%N) >> ${dir}/{{ host }}.log", shell: true }
+`, { ssh: SSH, cpuTokens: 1, parallelism: 4 });
+    expect(log.ends.map((e) => e.status)).toEqual(["ok", "ok"]);
+    const span = (host: string) => {
+      const lines = readFileSync(join(dir, `${host}.log`), "utf8").trim().split("\n").map((l) => Number(l.split(" ")[1]) / 1e6);
+      return { start: lines[0]!, end: lines[1]! };
+    };
+    const [a, b] = [span("web1"), span("web2")];
+    // The remote processes' own clocks say they ran at the same time.
+    expect(a.start < b.end && b.start < a.end).toBe(true);
+    // And the guards they held were the hosts' own pools.
+    const starts = log.events.filter((e) => e.type === "task_start") as { id: string; guards: string[] }[];
+    expect(starts.map((s) => [s.id, s.guards.filter((g) => g.startsWith("cpu"))]).sort()).toEqual([["spin[web1]", ["cpu:web1"]], ["spin[web2]", ["cpu:web2"]]]);
+  }, 120_000);
+});

@@ -66,6 +66,11 @@ export class SshConnections {
     return this.targets.has(host);
   }
 
+  /** The ssh hosts' names. */
+  hosts(): string[] {
+    return [...this.targets.keys()];
+  }
+
   /** Why `host` is unreachable, once that is known. */
   unreachable(host: string): UnreachableError | undefined {
     return this.down.get(host);
