@@ -12,7 +12,7 @@ test("the test sshd accepts a login with its key and runs a command there", asyn
   } finally {
     sshd.stop();
   }
-});
+}, 60_000);
 
 test("the test redis-server answers, and is gone once stopped", async () => {
   const redis = await startRedis();
@@ -21,4 +21,4 @@ test("the test redis-server answers, and is gone once stopped", async () => {
   await redis.stop();
   const after = await runProcess(["redis-cli", "-p", String(redis.port), "ping"]);
   expect(after.stdout.trim()).not.toBe("PONG");
-});
+}, 60_000);

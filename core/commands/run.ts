@@ -27,7 +27,8 @@ import { faultSource, onFault } from "../runtime/fault_trap.ts";
 import { runtimeVersion } from "../runtime/runtime.ts";
 import { SshConnections } from "../runtime/ssh.ts";
 import { type HostPools, installHostPools, probeHostPools } from "../ssh/host_guards.ts";
-import { type SshSettings, sshTargetOf } from "../hosts/host.ts";
+import { sshConnectionsFor } from "../hosts/connections.ts";
+import type { SshSettings } from "../hosts/host.ts";
 import { trace, tracing } from "../runtime/trace.ts";
 import type { RunJournal } from "../journal/run_journal.ts";
 import { Scheduler, type SchedulerResult } from "../scheduler.ts";
@@ -150,7 +151,7 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<number> 
 }
 
 async function runPrepared(plan: Plan, options: RunOptions, clock: Clock, shared: SharedGuards | undefined): Promise<number> {
-  const ssh = sshConnections(plan, options.ssh);
+  const ssh = sshConnectionsFor(plan, options.ssh);
   // Each ssh host's own CPU and I/O pools, probed through its master before any guard is declared.
   const hostPools = ssh ? await sshHostPools(ssh, options) : undefined;
   const install = (g: GuardSet) => {
@@ -285,13 +286,6 @@ async function sshHostPools(ssh: SshConnections, options: RunOptions): Promise<M
     return "target" in connected ? connected.target : undefined;
   };
   return await probeHostPools(ssh.hosts(), connect, { ioTokens: options.ioTokens, storageType: options.storageType, signal: options.signal });
-}
-
-/** The run's ssh masters, when a planned host is an ssh host. */
-function sshConnections(plan: Plan, settings: RunOptions["ssh"] = {}): SshConnections | undefined {
-  const ssh = plan.hosts.flatMap((name) => (plan.hostInfo?.[name]?.connection === "ssh" ? [plan.hostInfo[name]!] : []));
-  if (ssh.length === 0) return undefined;
-  return new SshConnections(new Map(ssh.map((h) => [h.name, sshTargetOf(h, settings)])), { retries: settings.retriesUnreachable });
 }
 
 /**

@@ -17,6 +17,8 @@ import type { Redis } from "ioredis";
 import { standaloneInstance } from "../graph.ts";
 import type { Plan, Task } from "../plan/plan.ts";
 import { callOf, type Call } from "../race.ts";
+import { sshConnectionsFor } from "../hosts/connections.ts";
+import type { SshConnections } from "../runtime/ssh.ts";
 import { type AttemptEnv, failed, type Outcome, StopReason } from "../run_task.ts";
 import { realClock } from "../runtime/clock.ts";
 import { DEFAULT_KILL_GRACE_MS } from "../runtime/spawn.ts";
@@ -81,9 +83,12 @@ export class RunWorker {
   private wake?: () => void;
   private reclaimCursor = "0-0";
   private lastReclaim = 0;
+  /** The plan's ssh hosts, reached from this runner's machine. */
+  private readonly ssh: SshConnections | undefined;
 
   constructor(private readonly o: RunWorkerOptions) {
     for (const t of o.plan.tasks) this.tasks.set(t.name, t);
+    this.ssh = sshConnectionsFor(o.plan);
   }
 
   /** Serves the run until it is over (cancelled or ended) or `signal` aborts. Rejects when Redis fails. */
@@ -112,6 +117,7 @@ export class RunWorker {
       poll.stop();
       renew.stop();
       signal?.removeEventListener("abort", stop);
+      await this.ssh?.close();
     }
   }
 
@@ -153,6 +159,7 @@ export class RunWorker {
       secrets: this.o.plan.secrets,
       killGraceMs: this.o.spec.killGraceMs ?? DEFAULT_KILL_GRACE_MS,
       keepOutput: true,
+      ssh: this.ssh,
       log: (level, _id, message) => logs.push({ level, message }),
     };
     const logs: Extract<Report, { kind: "end" }>["logs"] = [];

@@ -6,7 +6,7 @@ import { remoteCommand, type SshTarget, sshArgv } from "./target.ts";
 let sshd: TestSshd;
 beforeAll(async () => {
   sshd = await startSshd();
-});
+}, 60_000);
 afterAll(() => sshd?.stop());
 
 const target = (): SshTarget => ({
@@ -24,7 +24,7 @@ test("an argv reaches the remote program byte for byte, whatever its characters"
   const r = await runProcess(argv);
   expect(r.stderr).toBe("");
   expect(r.stdout).toBe(words.map((w) => `[${w}]\n`).join(""));
-});
+}, 60_000);
 
 test("a safe word stays bare and an empty one is kept", () => {
   expect(remoteCommand(["ls", "-l", "", "a b"])).toBe("ls -l '' 'a b'");
