@@ -11,6 +11,7 @@ import { join, resolve } from "node:path";
 import type { Redis } from "ioredis";
 import { connectCoordinator, parseCoordinator } from "../coordinator/connection.ts";
 import { startRedis, type TestRedis } from "../test_redis.ts";
+import { startSshd } from "../test_sshd.ts";
 import { type ProcessResult, writeFiles } from "../test_helpers.ts";
 import { GROUP, runKeys, runsKey } from "./protocol.ts";
 
@@ -188,6 +189,42 @@ tasks:
     expect(JSON.parse(history.stdout.trim())).toMatchObject({ id: "stamp[local]", status: "ok", runner: "p1" });
     w.child.kill("SIGTERM");
   }, 120_000);
+
+  test("a worker runs an ssh host's instances on that host, through its own connection", async () => {
+    const sshd = await startSshd();
+    try {
+      const host = (name: string) => `  - { name: ${name}, address: 127.0.0.1, port: ${sshd.port}, user: ${sshd.user} }`;
+      const dir = writeFiles({
+        "plan.yml": `version: 1
+connection: ssh
+ssh_options: [IdentityFile=${sshd.keyPath}, UserKnownHostsFile=${sshd.knownHostsPath}, IdentitiesOnly=yes, ConnectTimeout=20]
+hosts:
+${host("web1")}
+${host("web2")}
+tasks:
+  - name: where
+    module: shell
+    with: { cmd: "echo $SSH_CONNECTION | cut -d' ' -f4", shell: true }
+`,
+      });
+      const w = worker("s1", dir);
+      await until("the worker to wait", () => w.stderr().includes("waiting for runs"));
+      const r = await fanout(["run", "plan.yml", "--no-journal", "--json", "-q", "--coordinator", redis.url, "--distribute", "--no-local"], dir).done;
+      expect(r.code).toBe(0);
+      const ends = eventsOf(r.stdout).filter((e) => e.type === "task_end");
+      // Ran through the sshd (its port is the server side of SSH_CONNECTION), on the worker.
+      expect(ends.map((e) => [e.id, e.status, e.runner, (e.data as { stdout: string }).stdout]).sort()).toEqual([
+        ["where[web1]", "ok", "s1", `${sshd.port}\n`],
+        ["where[web2]", "ok", "s1", `${sshd.port}\n`],
+      ]);
+      w.child.kill("SIGTERM");
+      await w.done;
+      // No master outlives the worker (closed as it leaves, or ended by its watchdog).
+      expect(pgrep(`ssh .*-p ${sshd.port} -E .* -o ControlMaster=yes`)).toEqual([]);
+    } finally {
+      sshd.stop();
+    }
+  }, 180_000);
 
   test("Ctrl-C on the submitter stops the instances running on every worker", async () => {
     const dir = writeFiles({});
