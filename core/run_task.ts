@@ -143,12 +143,15 @@ export class ModuleCall {
     const ssh = env.ssh;
     if (ssh?.has(inst.host)) {
       const down = ssh.unreachable(inst.host);
-      if (down) return this.end(failed(`skipped: ${down.message}`, "skipped"));
+      if (down) return this.end(ssh.firstToHear(inst.host) ? failed(down.message, "unreachable") : failed(`skipped: ${down.message}`, "skipped"));
       this.connecting = true;
       ssh.connect(inst.host).then((connected) => {
         this.connecting = false;
         if (this.ended) return;
-        if ("unreachable" in connected) return this.end(failed(connected.unreachable.message, "unreachable"));
+        if ("unreachable" in connected) {
+          ssh.firstToHear(inst.host);
+          return this.end(failed(connected.unreachable.message, "unreachable"));
+        }
         this.callModule(input, connected.target);
       });
       return;

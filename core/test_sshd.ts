@@ -21,6 +21,8 @@ export interface TestSshd {
   /** ssh options that reach this server from a client with no other config. */
   clientOptions: string[];
   stop(): void;
+  /** Starts the stopped server again on the same port, keys and config (returns at once: sshd forks). */
+  start(): void;
 }
 
 const SSHD = ["/usr/sbin/sshd", "/usr/bin/sshd"].find((p) => existsSync(p));
@@ -80,8 +82,11 @@ export async function startSshd(options: { wrap?: string[] } = {}): Promise<Test
   const knownHostsPath = join(dir, "known_hosts");
   writeFileSync(knownHostsPath, `[127.0.0.1]:${port} ${readFileSync(`${hostKey}.pub`, "utf8").split(" ").slice(0, 2).join(" ")}\n`);
   const argv = [...(options.wrap ?? []), SSHD, "-f", config, "-E", join(dir, "sshd.log")];
-  const started = spawnSync(argv[0]!, argv.slice(1), { encoding: "utf8" });
-  if (started.status !== 0) throw new Error(`sshd did not start: ${started.stderr}`);
+  const start = () => {
+    const started = spawnSync(argv[0]!, argv.slice(1), { encoding: "utf8" });
+    if (started.status !== 0) throw new Error(`sshd did not start: ${started.stderr}`);
+  };
+  start();
   const clientOptions = ["-F", "/dev/null", "-i", keyPath, "-o", `UserKnownHostsFile=${knownHostsPath}`, "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-p", String(port)];
   const stop = () => {
     const pidFile = join(dir, "sshd.pid");
@@ -102,5 +107,5 @@ export async function startSshd(options: { wrap?: string[] } = {}): Promise<Test
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { port, keyPath, knownHostsPath, user, dir, clientOptions, stop };
+  return { port, keyPath, knownHostsPath, user, dir, clientOptions, stop, start };
 }

@@ -155,6 +155,36 @@ tasks:
     expect(log.exitCode).toBe(1);
   }, 120_000);
 
+  test("--retries-unreachable reconnects: a host whose sshd comes up during the retries is reached, and not before", async () => {
+    const late = await startSshd();
+    late.stop();
+    // The pid file goes when sshd has gone: from then on its port refuses.
+    for (let i = 0; i < 100 && existsSync(join(late.dir, "sshd.pid")); i++) await new Promise((r) => setTimeout(r, 50));
+    const dir = tempDir("fanout-ssh-late-");
+    try {
+      const plan = (retries: number) => runPlanText(`version: 1
+connection: ssh
+ssh_options: [IdentityFile=${late.keyPath}, UserKnownHostsFile=${late.knownHostsPath}, IdentitiesOnly=yes, ConnectTimeout=20]
+hosts:
+  - { name: late, address: 127.0.0.1, port: ${late.port}, user: ${late.user} }
+tasks:
+  - { name: t, module: shell, with: { cmd: "echo reached >> ${dir}/late.log", shell: true } }
+`, { ssh: { ...SSH, retriesUnreachable: retries } });
+      // Without retries the refused connection is final.
+      const once = await plan(0);
+      expect(once.ends.map((e) => e.status)).toEqual(["unreachable"]);
+      // With retries (1 s, 2 s, 4 s, … apart) the server started after the first refusal is reached.
+      const retried = plan(4);
+      await new Promise((r) => setTimeout(r, 300));
+      late.start();
+      const log = await retried;
+      expect(log.ends.map((e) => e.status)).toEqual(["ok"]);
+      expect(readFileSync(join(dir, "late.log"), "utf8")).toBe("reached\n");
+    } finally {
+      late.stop();
+    }
+  }, 180_000);
+
   test("known_hosts checking stays on: an unknown host key is unreachable, unless --ssh-accept-new", async () => {
     const dir = tempDir("fanout-ssh-known-");
     const plan = (knownHosts: string) => `version: 1

@@ -55,6 +55,8 @@ export class SshConnections {
   private dir?: string;
   private readonly masters = new Map<string, Master>();
   private readonly down = new Map<string, UnreachableError>();
+  /** Hosts whose unreachability an instance has ended with. */
+  private readonly told = new Set<string>();
   private readonly stopping = new AbortController();
   private closed = false;
 
@@ -64,6 +66,18 @@ export class SshConnections {
   /** Whether `host` is reached over ssh. */
   has(host: string): boolean {
     return this.targets.has(host);
+  }
+
+  /**
+   * Whether `host`'s unreachability is news to the instance asking: true the
+   * first time only. That instance ends `unreachable`, later ones `skipped`,
+   * also when the host was found down before any instance asked (the run
+   * probes its ssh hosts before it starts).
+   */
+  firstToHear(host: string): boolean {
+    if (this.told.has(host)) return false;
+    this.told.add(host);
+    return true;
   }
 
   /** The ssh hosts' names. */
