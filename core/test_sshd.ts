@@ -76,6 +76,9 @@ export async function startSshd(options: { wrap?: string[] } = {}): Promise<Test
       "MaxSessions 100",
       "MaxStartups 100:30:200",
       "Subsystem sftp internal-sftp",
+      // The login's shell reads $HOME/.bashrc for every ssh command (Debian's bash does for sshd's sessions):
+      // an empty home of its own keeps a slow one of this machine's user (pyenv, say) out of every session.
+      `SetEnv HOME=${dir}`,
       "",
     ].join("\n"),
   );
