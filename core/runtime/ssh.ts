@@ -239,8 +239,14 @@ export async function execRemote(target: SshTarget, argv: readonly string[], opt
     // that never starts ends its session, which settles `known` too), end
     // the remote group, then let the local client go.
     killed ??= pgid.known.then(async (p) => {
-      if (p !== undefined) await killRemote(target, p, graceMs);
-    }).finally(() => local.abort(signal!.reason));
+      const gone = p === undefined || await killRemote(target, p, graceMs);
+      local.abort(signal!.reason);
+      // Not known to be gone: this call never returns, so the attempt ends
+      // stuck (core/run_task.ts) and keeps its guards, as a local module
+      // that never returns does; the run says so instead of releasing a lock
+      // that processes on the host may still use.
+      if (!gone) await new Promise<never>(() => {});
+    }, () => local.abort(signal!.reason));
   };
   signal?.addEventListener("abort", onAbort, { once: true });
   let result: ExecResult;
@@ -272,15 +278,20 @@ export async function execRemote(target: SshTarget, argv: readonly string[], opt
   return discard ? { ...result, stdout: "", stderr: "" } : { ...result, stderr };
 }
 
-/** Ends the remote group `pgid` over the master; resolves once it is gone, or the host cannot say. */
-async function killRemote(target: SshTarget, pgid: number, graceMs: number): Promise<void> {
+/**
+ * Ends the remote group `pgid` over the master; true once the host says it
+ * is gone, false when it cannot say (the group outlived its SIGKILL, or the
+ * connection failed or hung).
+ */
+async function killRemote(target: SshTarget, pgid: number, graceMs: number): Promise<boolean> {
   const tenths = String(Math.max(1, Math.ceil(graceMs / 100)));
-  // Bounded: a master that hangs must not hold the run forever.
+  // Bounded: a master that hangs must not hold the call forever.
   const limit = AbortSignal.timeout(graceMs + 15_000);
   try {
-    await exec(sshArgv(target, ["sh", "-c", REMOTE_KILL, "fanout", String(pgid), tenths]), { output: "discard", signal: limit });
+    const r = await exec(sshArgv(target, ["sh", "-c", REMOTE_KILL, "fanout", String(pgid), tenths]), { output: "discard", signal: limit });
+    return r.code === 0;
   } catch {
-    // the connection is gone: the local client is stopped next, which is all that is left to do
+    return false;
   }
 }
 
