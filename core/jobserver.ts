@@ -57,7 +57,9 @@ export function runJobserver(tasks: readonly Task[], forks: number, idle: () => 
     }
   }
   if (!pipe && serve) {
-    pipe = new ServedPipe(forks);
+    const served = new ServedPipe(forks);
+    served.prepare();
+    pipe = served;
     slots = forks;
     guard = new JobserverGuard(forks, pipe, false, idle);
   }

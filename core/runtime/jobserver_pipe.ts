@@ -5,8 +5,8 @@
  * never shared with it); its writes put tokens back.
  *
  * ServedPipe is the one fanout serves: a fifo in a private directory, made
- * the first time a command is given it (until then the free tokens are only
- * counted, so a run that starts no command pays nothing). The same fifo
+ * in the background as the run starts, or when a command is first given it
+ * if that comes first (until then the free tokens are only counted). The same fifo
  * backs both forms a command may be given: its path (`fifo:PATH`, make ≥ 4.4,
  * ninja ≥ 1.13) and two descriptors of it passed as fds 3 and 4 (`3,4`, every
  * GNU make since 4.2 and the jobserver crate); so commands of either form
@@ -14,7 +14,7 @@
  *
  * InheritedPipe is the one fanout was started under (MAKEFLAGS).
  */
-import { spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { closeSync, constants, fstatSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -63,9 +63,32 @@ interface Fifo {
 export class ServedPipe {
   private free: number;
   private fifo?: Fifo;
+  /** A fifo being made ahead of the first command (`prepare`). */
+  private making?: Promise<void>;
+  private closed = false;
 
   constructor(tokens: number) {
     this.free = tokens;
+  }
+
+  /**
+   * Starts making the fifo in the background, so that the first command
+   * does not wait for the `mkfifo` process (a few milliseconds of every
+   * run's start-up otherwise). A command given the jobserver before it is
+   * ready gets one made there and then, as without this.
+   */
+  prepare(): void {
+    if (this.fifo || this.making) return;
+    const dir = mkdtempSync(join(tmpdir(), "fanout-jobserver-"));
+    const path = join(dir, "fifo");
+    this.making = new Promise<void>((resolve) => {
+      execFile("mkfifo", ["-m", "600", path], (error) => {
+        // Made too late (the run made its own, or ended), or not at all: the synchronous path stands.
+        if (error || this.fifo || this.closed) rmSync(dir, { recursive: true, force: true });
+        else this.open(dir, path);
+        resolve();
+      });
+    });
   }
 
   take(): number | undefined {
@@ -105,6 +128,7 @@ export class ServedPipe {
 
   /** Closes every descriptor and removes the fifo. */
   close(): void {
+    this.closed = true;
     const fifo = this.fifo;
     if (!fifo) return;
     this.fifo = undefined;
@@ -121,6 +145,11 @@ export class ServedPipe {
       rmSync(dir, { recursive: true, force: true });
       throw new Error(`cannot make the jobserver fifo ${path}: ${made.error?.message ?? made.stderr.trim()}`);
     }
+    return this.open(dir, path);
+  }
+
+  /** Opens a made fifo and moves the counted free tokens into it. */
+  private open(dir: string, path: string): Fifo {
     // In this order no open waits: a reader exists before the first writer, a writer before the blocking reader.
     const reader = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
     const writer = openSync(path, constants.O_WRONLY);
