@@ -17,20 +17,12 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { startRedis } from "../core/test_redis.ts";
-import { fanoutArgv, r, report, scaled, scratchDir, timeCommand, writeFile } from "./lib.ts";
+import { fanoutArgv, r, report, scaled, scratchDir, timeCommand, writeNoopPlan } from "./lib.ts";
 
 const ROUNDS = Number(process.env.FANOUT_BENCH_ROUNDS ?? 3);
 const total = scaled(2000, 100);
 const dir = scratchDir("distribute");
-writeFile(dir, "noop.ts", "export default function run() {}\n");
-writeFile(dir, "items.txt", Array.from({ length: total }, (_, i) => `i${i}`).join("\n") + "\n");
-const plan = writeFile(dir, "noop.yml", `version: 1
-name: distribute-noop
-parallelism: 8
-plugins: { noop: ./noop.ts }
-tasks:
-  - { name: noop, module: noop, items_from: { file: items.txt } }
-`);
+const plan = writeNoopPlan(dir, "distribute-noop", total, 8);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const redis = await startRedis();

@@ -18,27 +18,15 @@
  * run at a smaller FANOUT_BENCH_SCALE than the no-op one.
  */
 import { join } from "node:path";
-import { fanoutArgv, r, report, scaled, scratchDir, timeCommand, writeFile } from "./lib.ts";
+import { fanoutArgv, r, report, scaled, scratchDir, timeCommand, writeFile, writeNoopPlan } from "./lib.ts";
 
 const GOAL_RATIO = 1.1;
 const ROUNDS = Number(process.env.FANOUT_BENCH_ROUNDS ?? 3);
 const WORKLOADS = (process.env.FANOUT_BENCH_WORKLOADS ?? "noop,true").split(",");
 for (const w of WORKLOADS) if (w !== "noop" && w !== "true") throw new RangeError(`FANOUT_BENCH_WORKLOADS: expected noop and/or true, got ${JSON.stringify(w)}`);
 
-const NOOP_PLUGIN = `export const parallelizationHint = "fully_parallel";
-export default function run() {}
-`;
-
 function writePlans(dir: string, total: number) {
-  writeFile(dir, "noop.ts", NOOP_PLUGIN);
-  writeFile(dir, "items.txt", Array.from({ length: total }, (_, i) => `i${i}`).join("\n") + "\n");
-  const noop = writeFile(dir, "noop.yml", `version: 1
-name: journal-noop
-parallelism: 64
-plugins: { noop: ./noop.ts }
-tasks:
-  - { name: noop, module: noop, items_from: { file: items.txt } }
-`);
+  const noop = writeNoopPlan(dir, "journal-noop", total, 64);
   const proc = writeFile(dir, "true.yml", `version: 1
 name: journal-true
 parallelism: 8

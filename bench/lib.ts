@@ -42,6 +42,23 @@ export function writeFile(dir: string, name: string, text: string): string {
   return path;
 }
 
+/**
+ * A plan of `total` instances of a plugin that does nothing (the least an
+ * instance can cost), `parallelism` at once, written into `dir` with its
+ * plugin and items file; returns the plan's path.
+ */
+export function writeNoopPlan(dir: string, name: string, total: number, parallelism: number): string {
+  writeFile(dir, "noop.ts", `export const parallelizationHint = "fully_parallel";\nexport default function run() {}\n`);
+  writeFile(dir, "items.txt", Array.from({ length: total }, (_, i) => `i${i}`).join("\n") + "\n");
+  return writeFile(dir, "noop.yml", `version: 1
+name: ${name}
+parallelism: ${parallelism}
+plugins: { noop: ./noop.ts }
+tasks:
+  - { name: noop, module: noop, items_from: { file: items.txt } }
+`);
+}
+
 /** The newest modification time among the sources the binary is built from. */
 export function newestSource(): number {
   let newest = statSync(join(ROOT, "cli.ts")).mtimeMs;
