@@ -135,16 +135,7 @@ export class GuardRequests {
         break;
     }
     const r = task.resources;
-    // A need larger than the pool is capped at the pool: it runs alone rather than never.
-    // An ssh host has pools of its own (its cores, its disk); local hosts share the run's.
-    const cpu = g.cpuFor(host);
-    if (r.cpu) out.push({ guard: cpu, amount: Math.min(r.cpu, cpu.capacity) });
-    if (r.io) {
-      const pool = g.ioFor(host, this.ioPoolOf(task));
-      if (!pool) throw new Error(`Internal error: no I/O pool ${this.ioPoolOf(task)}`);
-      const weight = r.io_pattern === "sequential" ? pool.sequentialIoWeight : 1;
-      out.push({ guard: pool.guard, amount: Math.min(r.io * weight, pool.guard.capacity) });
-    }
+    out.push(...tokenRequests(g, task, host, this.ioPoolOf(task)));
     if (r.mem && g.mem) out.push({ guard: g.mem, amount: Math.min(r.mem, g.mem.capacity) });
     if (g.memFree) out.push({ guard: g.memFree, amount: 1 });
     // Every instance is a leaf job: it takes a slot whether or not its own commands are given the jobserver.
@@ -152,4 +143,25 @@ export class GuardRequests {
     for (const { name, limit } of task.groupLimits) out.push({ guard: g.group(name, limit), amount: 1 });
     return out.sort((a, b) => (a.guard.name < b.guard.name ? -1 : a.guard.name > b.guard.name ? 1 : 0));
   }
+}
+
+/**
+ * The CPU and I/O tokens an instance of `task` on `host` takes (none when it
+ * declares neither): also what a distributed run's worker takes from its own
+ * machine's pools. `ioPool` names the I/O pool a local host's task reads from.
+ */
+export function tokenRequests(g: GuardSet, task: Task, host: string, ioPool: string): GuardRequest[] {
+  const out: GuardRequest[] = [];
+  const r = task.resources;
+  // A need larger than the pool is capped at the pool: it runs alone rather than never.
+  // An ssh host has pools of its own (its cores, its disk); local hosts share the run's.
+  const cpu = g.cpuFor(host);
+  if (r.cpu) out.push({ guard: cpu, amount: Math.min(r.cpu, cpu.capacity) });
+  if (r.io) {
+    const pool = g.ioFor(host, ioPool);
+    if (!pool) throw new Error(`Internal error: no I/O pool ${ioPool}`);
+    const weight = r.io_pattern === "sequential" ? pool.sequentialIoWeight : 1;
+    out.push({ guard: pool.guard, amount: Math.min(r.io * weight, pool.guard.capacity) });
+  }
+  return out;
 }

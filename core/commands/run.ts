@@ -169,7 +169,8 @@ async function runPrepared(plan: Plan, options: RunOptions, clock: Clock, shared
   let startedAt = clock.now();
   // Before the journal is opened: an unreachable coordinator leaves no run recorded.
   const distribution = options.distribute && await (await import("../distribute/submit.ts")).distribute(plan, {
-    ...options.distribute, vars: options.vars ?? {}, killGraceMs: options.killGraceMs, forks: parallelism.effective, emit: toSinks, startedAt, signal: options.signal,
+    ...options.distribute, vars: options.vars ?? {}, killGraceMs: options.killGraceMs, forks: parallelism.effective, emit: toSinks,
+    pools: { cpuTokens: options.cpuTokens, ioTokens: options.ioTokens, storageType: options.storageType }, startedAt, signal: options.signal,
   });
   let journal: RunJournal | undefined;
   try {
@@ -289,12 +290,14 @@ async function sshHostPools(ssh: SshConnections, options: RunOptions): Promise<M
 }
 
 /**
- * A distributed run's CPU and I/O tokens belong to each worker's machine, not
- * the submitter's: at the submitter they do not limit what is dispatched.
+ * A distributed run's CPU and I/O tokens belong to each runner's machine: at
+ * the submitter they do not limit what is dispatched. Each runner enforces
+ * its own (core/distribute/worker_tokens.ts); --cpu-tokens and --io-tokens
+ * size the submitter's own share's.
  */
 function distributedPools<T extends RunOptions>(options: T): T {
   if (!options.distribute) return options;
-  return { ...options, cpuTokens: options.cpuTokens ?? DEFAULT_IN_FLIGHT, ioTokens: options.ioTokens ?? DEFAULT_IN_FLIGHT };
+  return { ...options, cpuTokens: DEFAULT_IN_FLIGHT, ioTokens: DEFAULT_IN_FLIGHT };
 }
 
 /** The exit code, checked against the events themselves: 0 only if every planned instance ended ok (or cached). */

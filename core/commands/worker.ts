@@ -91,8 +91,8 @@ async function serveRun(redis: Redis, blocking: Redis, prefix: string, id: strin
     await refuseRun(redis, runKeys(prefix, id), o.name, why);
     return;
   }
-  writeStderr(`fanout worker ${o.name}: joined run ${id} of ${spec.submitter} (${loaded.plan.name})\n`);
   const worker = new RunWorker({ redis, blocking, keys: runKeys(prefix, id), spec, plan: loaded.plan, name: o.name, forks: o.forks, planDir: loaded.planDir, signal: o.signal });
+  writeStderr(`fanout worker ${o.name}: joined run ${id} of ${spec.submitter} (${loaded.plan.name}; ${worker.describeTokens()})\n`);
   await worker.serve();
   refused.add(id);
   writeStderr(`fanout worker ${o.name}: left run ${id}\n`);

@@ -87,6 +87,43 @@ async function held(run: string, consumer: string): Promise<number> {
   return Number(consumers?.find(([c]) => c === consumer)?.[1] ?? 0);
 }
 
+/**
+ * Runs a plan of 8 instances that declare `needs` under the plan's `pools`
+ * through the coordinator, and measures from the start and end lines their
+ * own shells write (the runner's pid, the time in ns) the most that ran at
+ * once on each runner.
+ */
+async function runRecorded(dir: string, name: string, pools: string, needs: string, flags: string[]) {
+  const rec = join(dir, `${name}.records`);
+  const stamp = (what: string) => `echo "${what} $PPID $(date +%s%N)" >> ${rec}`;
+  writeFileSync(join(dir, `${name}.yml`), `version: 1
+hosts: [local]
+resources: ${pools}
+tasks:
+  - name: work
+    module: shell
+    resources: ${needs}
+    items: [0, 1, 2, 3, 4, 5, 6, 7]
+    with: { argv: [sh, -c, '${stamp("start")}; sleep 0.3; ${stamp("end")}'] }
+`);
+  const r = await fanout(["run", `${name}.yml`, "--no-journal", "--json", "-q", "--coordinator", redis.url, "--distribute", ...flags], dir).done;
+  expect(r.code).toBe(0);
+  const ends = eventsOf(r.stdout).filter((e) => e.type === "task_end");
+  expect(ends.length).toBe(8);
+  expect(ends.every((e) => e.status === "ok")).toBe(true);
+  const marks = lines(rec).map((l) => l.split(" ")).map(([what, pid, ns]) => ({ what, pid: pid!, ns: BigInt(ns!) }));
+  expect(marks.length).toBe(16);
+  marks.sort((a, b) => (a.ns < b.ns ? -1 : a.ns > b.ns ? 1 : 0));
+  const now = new Map<string, number>();
+  const mostAtOnce = new Map<string, number>();
+  for (const m of marks) {
+    const n = (now.get(m.pid) ?? 0) + (m.what === "start" ? 1 : -1);
+    now.set(m.pid, n);
+    mostAtOnce.set(m.pid, Math.max(mostAtOnce.get(m.pid) ?? 0, n));
+  }
+  return { runners: [...new Set(ends.map((e) => String(e.runner)))], mostAtOnce };
+}
+
 describe("fanout run --distribute", () => {
   test("2,000 instances, a submitter and three workers, two killed with kill -9 mid-run: each ends ok exactly once; re-runs ≤ what the killed held", async () => {
     const dir = writeFiles({});
@@ -273,6 +310,33 @@ tasks:
     const warning = events.find((e) => e.type === "log" && String(e.message).startsWith("runner r1 cannot serve this run"));
     expect(warning?.message).toContain("DISTRIBUTE_TEST_TOKEN");
     w.child.kill("SIGTERM");
+  }, 120_000);
+
+  test("a worker starts a claimed instance only when its machine's CPU or I/O tokens are free (cpu 2 of 2: one at a time; cpu 1: two at once)", async () => {
+    const dir = writeFiles({});
+    const w = worker("t1", dir, 8);
+    await until("the worker to wait", () => w.stderr().includes("waiting for runs"));
+    const runs = {
+      cpu2: await runRecorded(dir, "cpu2", "{ cpu_tokens: 2 }", "{ cpu: 2 }", ["--no-local"]),
+      // The control: the same worker and measure see two at once when the tokens allow two.
+      cpu1: await runRecorded(dir, "cpu1", "{ cpu_tokens: 2 }", "{ cpu: 1 }", ["--no-local"]),
+      io1: await runRecorded(dir, "io1", "{ io_tokens: 1 }", "{ io: 1 }", ["--no-local"]),
+    };
+    w.child.kill("SIGTERM");
+    await w.done;
+    for (const r of Object.values(runs)) expect(r.runners).toEqual(["t1"]);
+    expect([...runs.cpu2.mostAtOnce.values()]).toEqual([1]);
+    expect([...runs.cpu1.mostAtOnce.values()]).toEqual([2]);
+    expect([...runs.io1.mostAtOnce.values()]).toEqual([1]);
+    expect(w.stderr()).toContain("cpu tokens 2");
+  }, 180_000);
+
+  test("the submitter's own share obeys its machine's CPU tokens too", async () => {
+    const dir = writeFiles({});
+    // No worker: the submitter runs every instance itself, -p 8 forks for them.
+    const r = await runRecorded(dir, "local", "{ cpu_tokens: 2 }", "{ cpu: 2 }", ["-p", "8", "--name", "sub"]);
+    expect(r.runners).toEqual(["sub"]);
+    expect([...r.mostAtOnce.values()]).toEqual([1]);
   }, 120_000);
 
   test("the coordinator unreachable: exit 2 naming it", async () => {

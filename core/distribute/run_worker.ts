@@ -11,10 +11,18 @@
  * at least once, and more than once only when its runner stopped renewing:
  * the submitter keeps the first outcome reported for a dispatch.
  *
+ * Tokens: a claimed attempt starts only when its task's CPU and I/O tokens
+ * are free on this runner's machine (worker_tokens.ts); until then it waits
+ * here, its lease renewed, holding a fork. So that a runner does not sit on
+ * work others could start, it claims nothing more while one of its attempts
+ * waits, and claims one entry at a time when the plan declares tokens at all.
+ *
  * Used by `fanout worker` and, unless --no-local, by the submitter itself.
  */
 import type { Redis } from "ioredis";
 import { standaloneInstance } from "../graph.ts";
+import type { GuardRequest } from "../guards/guard.ts";
+import type { PoolOverrides } from "../machine.ts";
 import type { Plan, Task } from "../plan/plan.ts";
 import { callOf, type Call } from "../race.ts";
 import { sshConnectionsFor } from "../hosts/connections.ts";
@@ -25,6 +33,7 @@ import { DEFAULT_KILL_GRACE_MS } from "../runtime/spawn.ts";
 import { type Dispatch, GROUP, type Report, type RunKeys, type RunSpec } from "./protocol.ts";
 import { every } from "./every.ts";
 import { runIsOver } from "./publish.ts";
+import { WorkerTokens } from "./worker_tokens.ts";
 
 /** Renews the caller's own pending entries; returns those it no longer owns. */
 const RENEW = `
@@ -48,7 +57,10 @@ const BLOCK_MS = 1000;
 
 interface Running {
   dispatch: Dispatch;
-  call: Call;
+  /** This machine's tokens it takes before it starts. */
+  requests: GuardRequest[];
+  /** Undefined while it waits for its tokens. */
+  call?: Call;
   /** Its lease was taken over: its outcome is not reported (another runner's is). */
   lost: boolean;
 }
@@ -65,6 +77,8 @@ export interface RunWorkerOptions {
   /** This runner's name: the `runner` of the events it causes. */
   name: string;
   forks: number;
+  /** --cpu-tokens, --io-tokens, --storage-type given to this runner: they size its machine's pools. */
+  pools?: PoolOverrides;
   /** The directory commands run in (the plan's, when it exists here). */
   planDir: string;
   /** Aborting it stops this runner: its running instances are cancelled and reported. */
@@ -76,8 +90,11 @@ export interface RunWorkerOptions {
 export class RunWorker {
   private readonly running = new Map<string, Running>();
   private readonly tasks = new Map<string, Task>();
-  /** Attempts whose module call has not ended: the forks in use (a finished one may still be reporting). */
+  /** Attempts claimed whose module call has not ended, waiting ones included: the forks in use (a finished one may still be reporting). */
   private busy = 0;
+  /** Claimed entries waiting for this machine's tokens, the oldest first. */
+  private readonly waiting: string[] = [];
+  private readonly tokens: WorkerTokens;
   private over = false;
   private lastOverCheck = 0;
   private wake?: () => void;
@@ -89,6 +106,12 @@ export class RunWorker {
   constructor(private readonly o: RunWorkerOptions) {
     for (const t of o.plan.tasks) this.tasks.set(t.name, t);
     this.ssh = sshConnectionsFor(o.plan);
+    this.tokens = new WorkerTokens(o.plan, o.planDir, o.pools);
+  }
+
+  /** This runner's CPU and I/O pools, in words. */
+  describeTokens(): string {
+    return this.tokens.describe();
   }
 
   /** Serves the run until it is over (cancelled or ended) or `signal` aborts. Rejects when Redis fails. */
@@ -102,11 +125,12 @@ export class RunWorker {
       if (signal?.aborted) stop();
       while (!this.over) {
         const free = this.o.forks - this.busy;
-        if (free <= 0) {
+        // One waits for tokens: what is claimed now would wait too, while other runners might start it.
+        if (free <= 0 || this.waiting.length > 0) {
           await new Promise<void>((resolve) => (this.wake = resolve));
           continue;
         }
-        const claimed = await this.claim(free);
+        const claimed = await this.claim(this.tokens.used ? 1 : free);
         for (const [entry, dispatch] of claimed) this.start(entry, dispatch);
         // Idle, or now and then while busy (poll() looks too, while anything runs).
         if ((claimed.length === 0 || realClock.now() - this.lastOverCheck >= POLL_MS) && await this.runIsOver()) this.finish(new StopReason("the run was cancelled"));
@@ -123,8 +147,18 @@ export class RunWorker {
 
   private finish(reason: Error): void {
     this.over = true;
-    for (const r of this.running.values()) r.call.abort(reason);
+    for (const [entry, r] of this.running) this.abort(entry, r, reason);
     this.wake?.();
+  }
+
+  /** A started attempt is told to stop; a waiting one ends cancelled here, never started. */
+  private abort(entry: string, r: Running, reason: Error): void {
+    if (r.call) return r.call.abort(reason);
+    const at = this.waiting.indexOf(entry);
+    if (at < 0) return;
+    this.waiting.splice(at, 1);
+    this.busy--;
+    void this.end(entry, r, failed(reason.message, "cancelled"), []);
   }
 
   private runIsOver(): Promise<boolean> {
@@ -150,7 +184,34 @@ export class RunWorker {
     return entries.map(([id, fields]) => [id, JSON.parse(fields[1]!) as Dispatch]);
   }
 
+  /** A claimed entry: it starts now if this machine's tokens allow, else waits for them. */
   private start(entry: string, dispatch: Dispatch): void {
+    const task = this.tasks.get(dispatch.task);
+    const running: Running = { dispatch, requests: task ? this.tokens.requestsFor(task, dispatch.host) : [], lost: false };
+    this.running.set(entry, running);
+    this.busy++;
+    this.waiting.push(entry);
+    if (this.over) return this.abort(entry, running, new StopReason("the run was cancelled"));
+    this.startWaiting();
+  }
+
+  /** Tokens were given back: the waiting attempts that fit now start, the oldest first. */
+  private startWaiting(): void {
+    for (let i = 0; i < this.waiting.length;) {
+      const entry = this.waiting[i]!;
+      const r = this.running.get(entry)!;
+      if (!this.tokens.tryTake(r.requests)) {
+        i++;
+        continue;
+      }
+      this.waiting.splice(i, 1);
+      this.launch(entry, r);
+    }
+  }
+
+  /** Calls the attempt's module; its tokens are held until the call has ended (its processes gone). */
+  private launch(entry: string, running: Running): void {
+    const { dispatch } = running;
     const task = this.tasks.get(dispatch.task);
     const env: AttemptEnv = {
       clock: realClock,
@@ -166,16 +227,17 @@ export class RunWorker {
     const call: Call = task
       ? callOf(standaloneInstance(task, dispatch.host, dispatch.item, dispatch.id), dispatch.attempt, env)
       : { outcome: Promise.resolve(failed(`the worker's plan has no task "${dispatch.task}"`)), abort: () => {} };
-    const running: Running = { dispatch, call, lost: false };
-    this.running.set(entry, running);
-    this.busy++;
-    if (this.over) call.abort(new StopReason("the run was cancelled"));
+    running.call = call;
     this.o.onStart?.(dispatch);
     void this.report({ kind: "claim", token: dispatch.token, runner: this.o.name }).catch(() => {});
     void call.outcome.then((outcome) => {
-      // Its fork is free as soon as its processes are gone; the report follows.
-      // A stuck call keeps its fork, as in a local run.
-      if (!outcome.stuck) this.busy--;
+      // Its fork and tokens are free as soon as its processes are gone; the report follows.
+      // A stuck call keeps both, as it keeps its guards in a local run.
+      if (!outcome.stuck) {
+        this.busy--;
+        this.tokens.release(running.requests);
+        this.startWaiting();
+      }
       this.wake?.();
       return this.end(entry, running, outcome, logs);
     });
@@ -209,7 +271,7 @@ export class RunWorker {
     const tokens = entries.map(([, r]) => r.dispatch.token);
     const [over, flags] = await Promise.all([this.runIsOver(), this.o.redis.smismember(this.o.keys.aborts, ...tokens)]);
     if (over) return this.finish(new StopReason("the run was cancelled"));
-    entries.forEach(([, r], i) => flags[i] === 1 && r.call.abort(new StopReason("cancelled by the submitter")));
+    entries.forEach(([entry, r], i) => flags[i] === 1 && this.abort(entry, r, new StopReason("cancelled by the submitter")));
   }
 
   private async renew(): Promise<void> {
@@ -220,7 +282,7 @@ export class RunWorker {
       const r = this.running.get(id);
       if (!r || r.lost) continue;
       r.lost = true;
-      r.call.abort(new StopReason("its lease was taken over by another runner"));
+      this.abort(id, r, new StopReason("its lease was taken over by another runner"));
     }
   }
 }

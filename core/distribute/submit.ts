@@ -10,6 +10,7 @@ import type { Redis } from "ioredis";
 import type { CallMaker } from "../attempt.ts";
 import { type CoordinatorAddress, connectCoordinator } from "../coordinator/connection.ts";
 import { UsageError } from "../errors.ts";
+import type { PoolOverrides } from "../machine.ts";
 import type { Plan } from "../plan/plan.ts";
 import type { FanoutEvent } from "../telemetry/events.ts";
 import { Dispatcher } from "./dispatcher.ts";
@@ -53,6 +54,8 @@ export async function distribute(plan: Plan, o: DistributeOptions & {
   killGraceMs?: number;
   /** Forks of the local share. */
   forks: number;
+  /** --cpu-tokens, --io-tokens, --storage-type: they size the local share's pools, as in a local run. */
+  pools?: PoolOverrides;
   emit: (event: FanoutEvent) => void;
   startedAt: number;
   signal?: AbortSignal;
@@ -79,7 +82,7 @@ export async function distribute(plan: Plan, o: DistributeOptions & {
   if (o.local) {
     const blocking = await connect(o.coordinator);
     connections.push(blocking);
-    const worker = new RunWorker({ redis, blocking, keys, spec, plan, name, forks: o.forks, planDir: plan.dir });
+    const worker = new RunWorker({ redis, blocking, keys, spec, plan, name, forks: o.forks, pools: o.pools, planDir: plan.dir });
     local = worker.serve().catch(() => {});
   }
   return {
