@@ -25,9 +25,7 @@ import type { OutputObserver } from "../runtime/output_observer.ts";
 import { peakRssBytes } from "../runtime/process_info.ts";
 import { faultSource, onFault } from "../runtime/fault_trap.ts";
 import { runtimeVersion } from "../runtime/runtime.ts";
-import { SshConnections } from "../runtime/ssh.ts";
-import { type HostPools, installHostPools, probeHostPools } from "../ssh/host_guards.ts";
-import { sshConnectionsFor } from "../hosts/connections.ts";
+import type { SshConnections } from "../runtime/ssh.ts";
 import type { SshSettings } from "../hosts/host.ts";
 import { trace, tracing } from "../runtime/trace.ts";
 import type { RunJournal } from "../journal/run_journal.ts";
@@ -151,11 +149,10 @@ export async function runPlan(plan: Plan, options: RunOptions): Promise<number> 
 }
 
 async function runPrepared(plan: Plan, options: RunOptions, clock: Clock, shared: SharedGuards | undefined): Promise<number> {
-  const ssh = sshConnectionsFor(plan, options.ssh);
-  // Each ssh host's own CPU and I/O pools, probed through its master before any guard is declared.
-  const hostPools = ssh ? await sshHostPools(ssh, options) : undefined;
+  const opened = await openSsh(plan, options);
+  const ssh = opened?.ssh;
   const install = (g: GuardSet) => {
-    if (hostPools) installHostPools(g, hostPools);
+    opened?.installPools(g);
     shared?.install(g);
   };
   const { graph, machine, guards, requests, parallelism, warnings, jobserver } = prepare(plan, distributedPools(options), true, install);
@@ -280,13 +277,22 @@ async function runPrepared(plan: Plan, options: RunOptions, clock: Clock, shared
   return code;
 }
 
-/** Probes each ssh host once, through its master (a host that cannot be reached keeps the run's pools; its tasks end unreachable). */
-async function sshHostPools(ssh: SshConnections, options: RunOptions): Promise<Map<string, HostPools>> {
+/**
+ * The run's ssh masters, and each ssh host's own CPU and I/O pools, probed
+ * once through its master before any guard is declared (a host that cannot
+ * be reached keeps the run's pools; its tasks end unreachable). Undefined,
+ * and the ssh code not even loaded, for a plan with no ssh host.
+ */
+async function openSsh(plan: Plan, options: RunOptions): Promise<{ ssh: SshConnections; installPools(guards: GuardSet): void } | undefined> {
+  if (!plan.hosts.some((name) => plan.hostInfo?.[name]?.connection === "ssh")) return undefined;
+  const [{ sshConnectionsFor }, { installHostPools, probeHostPools }] = await Promise.all([import("../hosts/connections.ts"), import("../ssh/host_guards.ts")]);
+  const ssh = sshConnectionsFor(plan, options.ssh)!;
   const connect = async (host: string) => {
     const connected = await ssh.connect(host);
     return "target" in connected ? connected.target : undefined;
   };
-  return await probeHostPools(ssh.hosts(), connect, { ioTokens: options.ioTokens, storageType: options.storageType, signal: options.signal });
+  const pools = await probeHostPools(ssh.hosts(), connect, { ioTokens: options.ioTokens, storageType: options.storageType, signal: options.signal });
+  return { ssh, installPools: (guards) => installHostPools(guards, pools) };
 }
 
 /**
