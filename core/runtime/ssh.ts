@@ -123,7 +123,9 @@ export class SshConnections {
       const log = join(this.socketDir(), `${target.name}.${attempt}.log`);
       const port = target.port !== undefined ? ["-p", String(target.port)] : [];
       // -f: ssh returns once the master is authenticated and in the background (its own session), or fails with 255.
-      const argv = ["ssh", ...sshOptions(target), ...port, "-E", log, "-o", "ControlMaster=yes", "-o", "ControlPersist=yes", "-N", "-f", destination(target)];
+      // Under `setsid -w`: exec ends whatever is left in the group it started once its leader exits, and the
+      // master, between ssh's fork and its own setsid(), would still be in that group; here it never is.
+      const argv = ["setsid", "-w", "ssh", ...sshOptions(target), ...port, "-E", log, "-o", "ControlMaster=yes", "-o", "ControlPersist=yes", "-N", "-f", destination(target)];
       let code: number | null;
       try {
         code = (await exec(argv, { output: "discard", signal: this.stopping.signal })).code;
