@@ -20,6 +20,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import type { JobserverAuth } from "./makeflags.ts";
+import { isBun } from "./runtime.ts";
 
 /** The byte GNU make writes; a token read is given back as the same byte. */
 export const TOKEN = 0x2b;
@@ -60,6 +61,39 @@ interface Fifo {
   childWrite: number;
 }
 
+/**
+ * Makes a fifo in the background; resolves whether it was made. Under Bun
+ * through Bun.spawn: node:child_process costs tens of milliseconds of
+ * start-up there the first time it spawns, more than the whole rest of a
+ * one-task run's set-up (mkfifoSync too).
+ */
+function mkfifo(path: string): Promise<boolean> {
+  const argv = ["mkfifo", "-m", "600", path];
+  if (isBun) {
+    try {
+      return Bun.spawn(argv, { stdin: "ignore", stdout: "ignore", stderr: "ignore" }).exited.then((code) => code === 0, () => false);
+    } catch {
+      return Promise.resolve(false);
+    }
+  }
+  return new Promise((resolve) => execFile(argv[0]!, argv.slice(1), (error) => resolve(!error)));
+}
+
+/** Makes a fifo now; returns why it could not, or undefined. */
+function mkfifoSync(path: string): string | undefined {
+  const argv = ["mkfifo", "-m", "600", path];
+  if (isBun) {
+    try {
+      const made = Bun.spawnSync(argv, { stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+      return made.exitCode === 0 ? undefined : made.stderr.toString().trim() || `mkfifo exited with code ${made.exitCode}`;
+    } catch (error) {
+      return (error as Error).message;
+    }
+  }
+  const made = spawnSync(argv[0]!, argv.slice(1), { encoding: "utf8" });
+  return made.status === 0 ? undefined : made.error?.message ?? made.stderr.trim();
+}
+
 export class ServedPipe {
   private free: number;
   private fifo?: Fifo;
@@ -81,13 +115,10 @@ export class ServedPipe {
     if (this.fifo || this.making) return;
     const dir = mkdtempSync(join(tmpdir(), "fanout-jobserver-"));
     const path = join(dir, "fifo");
-    this.making = new Promise<void>((resolve) => {
-      execFile("mkfifo", ["-m", "600", path], (error) => {
-        // Made too late (the run made its own, or ended), or not at all: the synchronous path stands.
-        if (error || this.fifo || this.closed) rmSync(dir, { recursive: true, force: true });
-        else this.open(dir, path);
-        resolve();
-      });
+    this.making = mkfifo(path).then((made) => {
+      // Made too late (the run made its own, or ended), or not at all: the synchronous path stands.
+      if (!made || this.fifo || this.closed) rmSync(dir, { recursive: true, force: true });
+      else this.open(dir, path);
     });
   }
 
@@ -140,10 +171,10 @@ export class ServedPipe {
     const dir = mkdtempSync(join(tmpdir(), "fanout-jobserver-"));
     const path = join(dir, "fifo");
     // No mkfifo in node:fs (nor in Bun or Deno): the coreutils program, once per run.
-    const made = spawnSync("mkfifo", ["-m", "600", path], { encoding: "utf8" });
-    if (made.status !== 0) {
+    const failed = mkfifoSync(path);
+    if (failed !== undefined) {
       rmSync(dir, { recursive: true, force: true });
-      throw new Error(`cannot make the jobserver fifo ${path}: ${made.error?.message ?? made.stderr.trim()}`);
+      throw new Error(`cannot make the jobserver fifo ${path}: ${failed}`);
     }
     return this.open(dir, path);
   }
