@@ -58,7 +58,6 @@ export function runJobserver(tasks: readonly Task[], forks: number, idle: () => 
   }
   if (!pipe && serve) {
     const served = new ServedPipe(forks);
-    served.prepare();
     pipe = served;
     slots = forks;
     guard = new JobserverGuard(forks, pipe, false, idle);

@@ -5,8 +5,8 @@
  * never shared with it); its writes put tokens back.
  *
  * ServedPipe is the one fanout serves: a fifo in a private directory, made
- * in the background as the run starts, or when a command is first given it
- * if that comes first (until then the free tokens are only counted). The same fifo
+ * when a command is first given it (until then the free tokens are only
+ * counted, so a run with no shell command makes none). The same fifo
  * backs both forms a command may be given: its path (`fifo:PATH`, make ≥ 4.4,
  * ninja ≥ 1.13) and two descriptors of it passed as fds 3 and 4 (`3,4`, every
  * GNU make since 4.2 and the jobserver crate); so commands of either form
@@ -14,13 +14,12 @@
  *
  * InheritedPipe is the one fanout was started under (MAKEFLAGS).
  */
-import { execFile, spawnSync } from "node:child_process";
 import { closeSync, constants, fstatSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import type { JobserverAuth } from "./makeflags.ts";
-import { isBun } from "./runtime.ts";
+import { makeFifo } from "./mkfifo.ts";
 
 /** The byte GNU make writes; a token read is given back as the same byte. */
 export const TOKEN = 0x2b;
@@ -61,65 +60,12 @@ interface Fifo {
   childWrite: number;
 }
 
-/**
- * Makes a fifo in the background; resolves whether it was made. Under Bun
- * through Bun.spawn: node:child_process costs tens of milliseconds of
- * start-up there the first time it spawns, more than the whole rest of a
- * one-task run's set-up (mkfifoSync too).
- */
-function mkfifo(path: string): Promise<boolean> {
-  const argv = ["mkfifo", "-m", "600", path];
-  if (isBun) {
-    try {
-      return Bun.spawn(argv, { stdin: "ignore", stdout: "ignore", stderr: "ignore" }).exited.then((code) => code === 0, () => false);
-    } catch {
-      return Promise.resolve(false);
-    }
-  }
-  return new Promise((resolve) => execFile(argv[0]!, argv.slice(1), (error) => resolve(!error)));
-}
-
-/** Makes a fifo now; returns why it could not, or undefined. */
-function mkfifoSync(path: string): string | undefined {
-  const argv = ["mkfifo", "-m", "600", path];
-  if (isBun) {
-    try {
-      const made = Bun.spawnSync(argv, { stdin: "ignore", stdout: "ignore", stderr: "pipe" });
-      return made.exitCode === 0 ? undefined : made.stderr.toString().trim() || `mkfifo exited with code ${made.exitCode}`;
-    } catch (error) {
-      return (error as Error).message;
-    }
-  }
-  const made = spawnSync(argv[0]!, argv.slice(1), { encoding: "utf8" });
-  return made.status === 0 ? undefined : made.error?.message ?? made.stderr.trim();
-}
-
 export class ServedPipe {
   private free: number;
   private fifo?: Fifo;
-  /** A fifo being made ahead of the first command (`prepare`). */
-  private making?: Promise<void>;
-  private closed = false;
 
   constructor(tokens: number) {
     this.free = tokens;
-  }
-
-  /**
-   * Starts making the fifo in the background, so that the first command
-   * does not wait for the `mkfifo` process (a few milliseconds of every
-   * run's start-up otherwise). A command given the jobserver before it is
-   * ready gets one made there and then, as without this.
-   */
-  prepare(): void {
-    if (this.fifo || this.making) return;
-    const dir = mkdtempSync(join(tmpdir(), "fanout-jobserver-"));
-    const path = join(dir, "fifo");
-    this.making = mkfifo(path).then((made) => {
-      // Made too late (the run made its own, or ended), or not at all: the synchronous path stands.
-      if (!made || this.fifo || this.closed) rmSync(dir, { recursive: true, force: true });
-      else this.open(dir, path);
-    });
   }
 
   take(): number | undefined {
@@ -159,7 +105,6 @@ export class ServedPipe {
 
   /** Closes every descriptor and removes the fifo. */
   close(): void {
-    this.closed = true;
     const fifo = this.fifo;
     if (!fifo) return;
     this.fifo = undefined;
@@ -170,8 +115,7 @@ export class ServedPipe {
   private make(): Fifo {
     const dir = mkdtempSync(join(tmpdir(), "fanout-jobserver-"));
     const path = join(dir, "fifo");
-    // No mkfifo in node:fs (nor in Bun or Deno): the coreutils program, once per run.
-    const failed = mkfifoSync(path);
+    const failed = makeFifo(path);
     if (failed !== undefined) {
       rmSync(dir, { recursive: true, force: true });
       throw new Error(`cannot make the jobserver fifo ${path}: ${failed}`);

@@ -9,7 +9,6 @@
  * bounds dispatch of short commands on small machines); elsewhere
  * node:child_process. Both paths return the same ExecResult.
  */
-import { spawn as nodeSpawn } from "node:child_process";
 import process from "node:process";
 import { type BunChild, type SpawnRequest, spawnWithBun } from "./bun_spawn.ts";
 import { groupAlive, killGroup, terminateGroup } from "./process_group.ts";
@@ -19,6 +18,7 @@ import type { OutputObserver } from "./output_observer.ts";
 import { isBun } from "./runtime.ts";
 import { describeSpawnError } from "./spawn_errors.ts";
 import * as watchdog from "./watchdog.ts";
+import { nodeChildProcess } from "./node_child_process.ts";
 
 export type { ExecOptions, ExecResult };
 
@@ -162,7 +162,7 @@ async function execBun(argv: readonly string[], options: ExecOptions, observer: 
 function execNode(argv: readonly string[], options: ExecOptions, observer: OutputObserver | undefined, fds: readonly number[] | undefined): Promise<ExecResult> {
   const limit = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
   return new Promise((resolve, reject) => {
-    const child = nodeSpawn(argv[0]!, argv.slice(1), {
+    const child = nodeChildProcess().spawn(argv[0]!, argv.slice(1), {
       cwd: options.cwd,
       env: options.env ? { ...process.env, ...options.env } : process.env,
       stdio: [options.input !== undefined ? "pipe" : "ignore", options.output === "discard" ? "ignore" : "pipe", options.output === "discard" ? "ignore" : "pipe", ...(fds ?? [])],

@@ -23,12 +23,12 @@
  * write); elsewhere the child's stdin pipe, reopened for writing through
  * /proc/PID/fd/0 because node:child_process streams write asynchronously.
  */
-import { spawn as nodeSpawn } from "node:child_process";
 import { Buffer } from "node:buffer";
 import { closeSync, constants, openSync, writeSync } from "node:fs";
 import process from "node:process";
 import { setImmediate } from "node:timers";
 import { isBun } from "./runtime.ts";
+import { nodeChildProcess } from "./node_child_process.ts";
 
 /**
  * $1 is fanout's pid (only so that `ps` shows whose watchdog this is, as the
@@ -159,7 +159,7 @@ function startWithBun(): { pid: number; fd: number } {
 }
 
 function startWithNode(): { pid: number; fd: number } {
-  const child = nodeSpawn(SH, ["-c", SCRIPT, "fanout-watchdog", String(process.pid), "0"], {
+  const child = nodeChildProcess().spawn(SH, ["-c", SCRIPT, "fanout-watchdog", String(process.pid), "0"], {
     cwd: "/",
     env: ENV,
     stdio: ["pipe", "ignore", "ignore"],
