@@ -4,8 +4,8 @@
  * `bun build --define FANOUT_COMMIT=…`; from source it is read from the .git
  * beside the source; "unknown" when neither says.
  */
-import { fileURLToPath } from "node:url";
 import { gitCommit } from "./git_commit.ts";
+import { nodeUrl } from "./runtime/lazy_builtins.ts";
 import { isCompiledBinary, runtimeVersion } from "./runtime/runtime.ts";
 
 export const VERSION = "0.1.0";
@@ -24,7 +24,7 @@ export function commit(): string {
 function sourceCommit(): string | undefined {
   if (isCompiledBinary()) return undefined;
   try {
-    return gitCommit(fileURLToPath(new URL("..", import.meta.url).href));
+    return gitCommit(nodeUrl().fileURLToPath(new URL("..", import.meta.url).href));
   } catch {
     return undefined;
   }

@@ -27,13 +27,13 @@ function insertSql(rows: number): string {
 }
 
 export class AttemptRows {
-  private readonly many: StatementSync;
+  /** Prepared when a batch first holds that many rows: SQLite compiling 1,024 parameters costs a one-task run about a millisecond. */
+  private many?: StatementSync;
   private readonly one: StatementSync;
   /** Reused for every full statement: its values, row after row. */
   private readonly values: (string | number | null)[] = new Array(ROWS_PER_STATEMENT * COLUMNS.length);
 
   constructor(private readonly db: DatabaseSync) {
-    this.many = db.prepare(insertSql(ROWS_PER_STATEMENT));
     this.one = db.prepare(insertSql(1));
   }
 
@@ -48,7 +48,7 @@ export class AttemptRows {
           if (row.length !== width) throw new Error(`Internal error: a journal row has ${row.length} values, not ${width}`);
           for (let c = 0; c < width; c++) this.values[r * width + c] = row[c]!;
         }
-        this.many.run(...this.values);
+        (this.many ??= this.db.prepare(insertSql(ROWS_PER_STATEMENT))).run(...this.values);
       }
       for (; i < rows.length; i++) this.one.run(...rows[i]!);
     });

@@ -84,8 +84,11 @@ function openFile(file: string, options: { create?: boolean }): OpenedJournal {
   try {
     const salt = inWriteTransaction(db, () => {
       migrate(db, file);
-      db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('salt', ?)").run(randomToken(32));
-      return (db.prepare("SELECT value FROM meta WHERE key = 'salt'").get() as { value: string }).value;
+      const found = db.prepare("SELECT value FROM meta WHERE key = 'salt'").get() as { value: string } | undefined;
+      if (found) return found.value;
+      const salt = randomToken(32);
+      db.prepare("INSERT INTO meta (key, value) VALUES ('salt', ?)").run(salt);
+      return salt;
     });
     return { db, path: file, salt };
   } catch (error) {

@@ -7,8 +7,8 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import process from "node:process";
-import { fileURLToPath } from "node:url";
 import type { SourcePosition } from "../errors.ts";
+import { nodeUrl } from "./lazy_builtins.ts";
 import { splitSpecifier } from "./resolve_package.ts";
 
 /** A package a plugin (or one of its files) imports that is installed nowhere above it. */
@@ -58,7 +58,7 @@ function missingPackage(error: unknown): ImportProblem | undefined {
     const text = stripAnsi(e.message);
     const found = /^Import "([^"]+)" not a dependency/.exec(text);
     const at = /\bat (file:\/\/\S+?):\d+:\d+\s*$/.exec(text);
-    if (found && at) [specifier, importer] = [found[1], fileURLToPath(at[1]!)];
+    if (found && at) [specifier, importer] = [found[1], nodeUrl().fileURLToPath(at[1]!)];
   }
   if (!specifier || !importer || !/^[^./]/.test(specifier) || specifier.includes(":")) return undefined;
   return { detail: `could not be loaded: ${missingPackageText(splitSpecifier(specifier)[0], importer.replace(/^file:\/\//, ""))}` };
@@ -82,7 +82,7 @@ function missingExport(error: unknown, pluginPath: string): ImportProblem | unde
     // Deno: "The requested module './helper.ts' does not provide an export named 'name' at file:///p.ts:3:10"
     found = /The requested module '([^']+)' does not provide an export named '([^']+)'(?:\s+at (file:\/\/\S+?):(\d+):(\d+))?/.exec(text);
     if (found) {
-      const file = found[3] ? fileURLToPath(found[3]) : pluginPath;
+      const file = found[3] ? nodeUrl().fileURLToPath(found[3]) : pluginPath;
       const module = found[1]!.startsWith(".") ? resolve(dirname(file), found[1]!) : found[1]!;
       const position = found[3] ? { file, line: Number(found[4]), col: Number(found[5]) } : undefined;
       return { detail: missingExportDetail(found[2]!, module), position };

@@ -6,7 +6,7 @@
  * libc cannot be opened (a musl system names it differently) and under
  * Deno, the coreutils program makes it.
  */
-import { nodeChildProcess } from "./node_child_process.ts";
+import { nodeChildProcess } from "./lazy_builtins.ts";
 import { isBun } from "./runtime.ts";
 
 type MkfifoCall = (path: string, mode: number) => string | undefined;

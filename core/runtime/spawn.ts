@@ -18,7 +18,7 @@ import type { OutputObserver } from "./output_observer.ts";
 import { isBun } from "./runtime.ts";
 import { describeSpawnError } from "./spawn_errors.ts";
 import * as watchdog from "./watchdog.ts";
-import { nodeChildProcess } from "./node_child_process.ts";
+import { nodeChildProcess } from "./lazy_builtins.ts";
 
 export type { ExecOptions, ExecResult };
 

@@ -11,9 +11,9 @@
  *   cannot start ./deploy.sh: /srv/app/deploy.sh is not executable (no execute permission)
  */
 import { constants } from "node:fs";
-import { access, open, stat } from "node:fs/promises";
 import { delimiter, resolve } from "node:path";
 import process from "node:process";
+import { nodeFsPromises } from "./lazy_builtins.ts";
 
 /** The errno codes by which a spawn says it could not start the program. */
 const START_FAILURES = new Set(["ENOENT", "EACCES", "ENOTDIR", "EPERM", "ENOEXEC", "ELOOP", "ENAMETOOLONG"]);
@@ -44,7 +44,7 @@ export async function describeSpawnError(
 async function cwdProblem(dir: string): Promise<string | undefined> {
   let info;
   try {
-    info = await stat(dir);
+    info = await nodeFsPromises().stat(dir);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "ENOENT" || code === "ENOTDIR") return `working directory ${dir} does not exist`;
@@ -80,7 +80,7 @@ async function programProblem(program: string, dir: string, pathVar: string): Pr
 async function fileProblem(file: string): Promise<string | undefined> {
   let info;
   try {
-    info = await stat(file);
+    info = await nodeFsPromises().stat(file);
   } catch {
     return `no such file ${file}`;
   }
@@ -94,7 +94,7 @@ async function fileProblem(file: string): Promise<string | undefined> {
 async function interpreterProblem(file: string): Promise<string | undefined> {
   let head = "";
   try {
-    const handle = await open(file, "r");
+    const handle = await nodeFsPromises().open(file, "r");
     try {
       const buffer = new Uint8Array(256);
       const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
@@ -113,7 +113,7 @@ async function interpreterProblem(file: string): Promise<string | undefined> {
 }
 
 async function allowed(path: string, mode: number): Promise<boolean> {
-  return await access(path, mode).then(() => true, () => false);
+  return await nodeFsPromises().access(path, mode).then(() => true, () => false);
 }
 
 /** Nothing wrong to be seen on disk (a noexec mount, a binary for another machine): the runtime's own words. */

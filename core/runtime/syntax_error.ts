@@ -9,7 +9,7 @@
  *   parser), with the position only in the text.
  * Anything else is not a syntax error here: undefined.
  */
-import { fileURLToPath } from "node:url";
+import { nodeUrl } from "./lazy_builtins.ts";
 
 export interface SyntaxProblem {
   file: string;
@@ -58,5 +58,5 @@ function fromDeno(error: unknown): SyntaxProblem | undefined {
   const at = AT_POSITION.exec(text);
   if (!isSyntax || !at) return undefined;
   const firstLine = text.replace(/^SyntaxError: /, "").split("\n")[0]!.replace(AT_POSITION, "");
-  return { file: fileURLToPath(at[1]!), line: Number(at[2]), col: Number(at[3]), message: firstLine.trim(), more: 0 };
+  return { file: nodeUrl().fileURLToPath(at[1]!), line: Number(at[2]), col: Number(at[3]), message: firstLine.trim(), more: 0 };
 }

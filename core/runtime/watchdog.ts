@@ -28,7 +28,7 @@ import { closeSync, constants, openSync, writeSync } from "node:fs";
 import process from "node:process";
 import { setImmediate } from "node:timers";
 import { isBun } from "./runtime.ts";
-import { nodeChildProcess } from "./node_child_process.ts";
+import { nodeChildProcess } from "./lazy_builtins.ts";
 
 /**
  * $1 is fanout's pid (only so that `ps` shows whose watchdog this is, as the
