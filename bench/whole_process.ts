@@ -230,6 +230,9 @@ function main(): void {
   const json = { with_json: ms(fig("json", "fanout_json")), without: ms(fig("json", "fanout")) };
   const jsonCpu = { with_json: ms(fig("json", "fanout_json", "cpu")), without: ms(fig("json", "fanout", "cpu")) };
   const extra = (a: Figure, b: Figure) => (a === null || b === null ? null : Math.round((a - b) * 100) / 100);
+  const jsonExtra = extra(json.with_json, json.without);
+  const jsonExtraCpu = extra(jsonCpu.with_json, jsonCpu.without);
+  const idleExtra = jsonExtra === null || jsonExtraCpu === null ? null : Math.round((jsonExtra - jsonExtraCpu) * 100) / 100;
   const perTask = (tool: string) => per(fig("dispatch", tool), n.dispatch, 3);
   const dispatch = { fanout: perTask("fanout"), pool: perTask("pool"), make: perTask("make"), xargs: perTask("xargs") };
   const dispatchCpu = { fanout: per(fig("dispatch", "fanout", "cpu"), n.dispatch), pool: per(fig("dispatch", "pool", "cpu"), n.dispatch) };
@@ -311,8 +314,10 @@ function main(): void {
         extra_ms: extra(json.with_json, json.without),
         cpu_ms: jsonCpu,
         extra_cpu_ms: extra(jsonCpu.with_json, jsonCpu.without),
-        goal: "no idle wait at exit: --json adds <= 2 ms",
-        goal_met: atMost([extra(json.with_json, json.without), 2]),
+        // The goal is about waiting, not work: serialising and writing the events costs CPU, which extra_cpu_ms shows.
+        idle_extra_ms: idleExtra,
+        goal: "no idle wait at exit: what --json adds to the wall time beyond the CPU time it adds (idle_extra_ms) <= 1 ms",
+        goal_met: atMost([idleExtra, 1]),
         unavailable: unavailable("json"),
       },
       compile: {
