@@ -5,10 +5,11 @@
  */
 import { describe, expect, test } from "bun:test";
 import { EventEmitter } from "node:events";
-import { closeSync, openSync, readFileSync } from "node:fs";
+import { closeSync, constants, openSync, readFileSync, readSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "../test_helpers.ts";
 import { type FdWrite, FdStream } from "./fd_stream.ts";
+import { makeFifo } from "./mkfifo.ts";
 
 /** A fake fs.write: takes at most `max` bytes a call, or fails as `fail(call)` says. */
 function fakeFd(max: number, fail: (call: number) => string | undefined = () => undefined) {
@@ -113,5 +114,31 @@ describe("FdStream", () => {
     stream.handOver();
     await writeAll(stream, ["x"]);
     expect(fallback.text()).toBe("x");
+  });
+
+  test("a pipe whose reader is slow never blocks the writer: more than the pipe holds is written while nothing reads", async () => {
+    const path = join(tempDir(), "fifo");
+    expect(makeFifo(path)).toBeUndefined();
+    const reader = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    const writer = openSync(path, constants.O_WRONLY);
+    const text = "x".repeat(1024 * 1024); // 16 times what a Linux pipe holds
+    let done = false;
+    new FdStream(writer, noFallback).write(text, () => (done = true));
+    // Had the write been made at once, it would have blocked above for ever: nothing has read yet.
+    expect(done).toBe(false);
+    let got = 0;
+    const buffer = new Uint8Array(65536);
+    while (got < text.length) {
+      try {
+        got += readSync(reader, buffer);
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 1)); // EAGAIN: the writer is between writes
+      }
+    }
+    await new Promise<void>((resolve) => (done ? resolve() : setTimeout(resolve, 50)));
+    expect(got).toBe(text.length);
+    expect(done).toBe(true);
+    closeSync(reader);
+    closeSync(writer);
   });
 });
