@@ -1,12 +1,12 @@
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { tempDir } from "../test_helpers.ts";
 import { makeFifo } from "./mkfifo.ts";
 
 describe("makeFifo", () => {
   test("makes a fifo with the mode asked for", () => {
-    const dir = mkdtempSync(join(tmpdir(), "fanout-mkfifo-"));
+    const dir = tempDir("fanout-mkfifo-");
     try {
       const path = join(dir, "fifo");
       expect(makeFifo(path, 0o600)).toBeUndefined();
@@ -19,7 +19,7 @@ describe("makeFifo", () => {
   });
 
   test("says why when it cannot: the path exists, the folder does not", () => {
-    const dir = mkdtempSync(join(tmpdir(), "fanout-mkfifo-"));
+    const dir = tempDir("fanout-mkfifo-");
     try {
       const path = join(dir, "fifo");
       expect(makeFifo(path)).toBeUndefined();

@@ -38,7 +38,7 @@ function libcMkfifo(): MkfifoCall | null {
     const text = new TextEncoder().encode(`${path}\0`);
     if (symbols.mkfifo(text, mode) === 0) return undefined;
     // errno is not reachable through bun:ffi: ask the program, whose message names the cause.
-    return mkfifoProgram(path, mode) ?? undefined;
+    return mkfifoProgram(path, mode);
   };
 }
 
