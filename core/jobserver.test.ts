@@ -5,7 +5,8 @@
  * records, never from fanout's own events.
  */
 import { describe, expect, test } from "bun:test";
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fanoutArgv, type FanoutRuntime } from "./runtime/fanout_runtimes.ts";
 import type { FanoutEvent, RunStartEvent } from "./telemetry/events.ts";
@@ -122,6 +123,52 @@ tasks:
     expect(flags).toMatch(/^-j3 --jobserver-auth=fifo:\/.*fanout-jobserver-.*\/fifo$/);
     expect(tokens).toBe("++");
   }, 240_000);
+});
+
+describe("the served fifo on disk", () => {
+  /**
+   * Starts fanout on a one-task plan whose command says it started, then
+   * sleeps; with TMPDIR a folder of the test's own, so that every fifo
+   * fanout makes is found there. Returns that folder's jobserver entries
+   * while the command runs, and again after fanout was SIGKILLed.
+   */
+  async function killedMidRun(jobserver: string) {
+    const root = tempDir("fanout-js-kill-");
+    const tmp = join(root, "tmp");
+    mkdirSync(tmp);
+    writeFileSync(join(root, "plan.yml"), `version: 1
+tasks:
+  - { name: a, module: shell, jobserver: ${jobserver}, with: { cmd: "touch started; exec sleep 30", shell: true } }
+`);
+    const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: tmp };
+    delete env.MAKEFLAGS;
+    const child = spawn(fanoutArgv("bun")[0]!, [...fanoutArgv("bun").slice(1), "run", join(root, "plan.yml"), "-q", "--no-journal"], { cwd: root, env, stdio: "ignore" });
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    const entries = () => readdirSync(tmp).filter((name) => name.startsWith("fanout-jobserver-"));
+    for (let waited = 0; !existsSync(join(root, "started")); waited += 50) {
+      if (waited > 60_000) throw new Error("the command never started");
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const running = entries().map((name) => ({ name, fifo: existsSync(join(tmp, name, "fifo")) && statSync(join(tmp, name, "fifo")).isFIFO() }));
+    child.kill("SIGKILL");
+    await exited;
+    const after = entries();
+    rmSync(root, { recursive: true, force: true });
+    return { running, after };
+  }
+
+  test("the pipe form's fifo is unlinked once open: a fanout killed with SIGKILL leaves nothing in TMPDIR", async () => {
+    const { running, after } = await killedMidRun("pipe");
+    expect(running).toEqual([]);
+    expect(after).toEqual([]);
+  }, 120_000);
+
+  test("the fifo form keeps its path for the run (the control: the check above sees a fifo that is there)", async () => {
+    const { running, after } = await killedMidRun("fifo");
+    expect(running).toEqual([{ name: expect.stringMatching(/^fanout-jobserver-/), fifo: true }]);
+    // Known and documented: only a fanout that ends removes it.
+    expect(after).toEqual([running[0]!.name]);
+  }, 120_000);
 });
 
 describe("fanout under make's jobserver", () => {

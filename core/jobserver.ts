@@ -57,7 +57,7 @@ export function runJobserver(tasks: readonly Task[], forks: number, idle: () => 
     }
   }
   if (!pipe && serve) {
-    const served = new ServedPipe(forks);
+    const served = new ServedPipe(forks, tasks.some((t) => t.jobserver === "fifo"));
     pipe = served;
     slots = forks;
     guard = new JobserverGuard(forks, pipe, false, idle);

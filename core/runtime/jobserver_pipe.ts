@@ -64,7 +64,13 @@ export class ServedPipe {
   private free: number;
   private fifo?: Fifo;
 
-  constructor(tokens: number) {
+  /**
+   * `named`: some command will be given the fifo form, which needs the path
+   * for the whole run. Without it the fifo is unlinked as soon as it is
+   * open (its descriptors work on), so a fanout killed with SIGKILL leaves
+   * nothing behind in the temporary directory.
+   */
+  constructor(tokens: number, private readonly named = true) {
     this.free = tokens;
   }
 
@@ -100,6 +106,7 @@ export class ServedPipe {
   /** What a command is given in `style`; the fifo is made on the first call. */
   child(style: "pipe" | "fifo"): ChildJobserver {
     const fifo = this.fifo ?? this.make();
+    if (style === "fifo" && !this.named) throw new Error("Internal error: the fifo form of a jobserver served without a path");
     return style === "fifo" ? { fds: [], auth: { style: "fifo", path: fifo.path } } : pipeForm(fifo.childRead, fifo.childWrite);
   }
 
@@ -109,9 +116,7 @@ export class ServedPipe {
     if (!fifo) return;
     this.fifo = undefined;
     for (const fd of [fifo.reader, fifo.writer, fifo.childRead, fifo.childWrite]) closeSync(fd);
-    // The fifo and its folder only: cheaper than a recursive removal, which is nearly all of a one-task run's close.
-    rmSync(fifo.path, { force: true });
-    rmdirSync(fifo.dir);
+    if (this.named) removeFifo(fifo);
   }
 
   private make(): Fifo {
@@ -133,10 +138,17 @@ export class ServedPipe {
     const childRead = openSync(path, constants.O_RDONLY);
     const childWrite = openSync(path, constants.O_WRONLY);
     this.fifo = { dir, path, reader, writer, childRead, childWrite };
+    if (!this.named) removeFifo(this.fifo);
     writeTokens(writer, new Uint8Array(this.free).fill(TOKEN));
     this.free = 0;
     return this.fifo;
   }
+}
+
+/** The fifo and its folder only: cheaper than a recursive removal, which was nearly all of a one-task run's close. */
+function removeFifo(fifo: Fifo): void {
+  rmSync(fifo.path, { force: true });
+  rmdirSync(fifo.dir);
 }
 
 /**
