@@ -6,7 +6,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fanoutArgv, type FanoutRuntime } from "./runtime/fanout_runtimes.ts";
 import type { FanoutEvent, RunStartEvent } from "./telemetry/events.ts";
@@ -128,46 +128,68 @@ tasks:
 describe("the served fifo on disk", () => {
   /**
    * Starts fanout on a one-task plan whose command says it started, then
-   * sleeps; with TMPDIR a folder of the test's own, so that every fifo
-   * fanout makes is found there. Returns that folder's jobserver entries
-   * while the command runs, and again after fanout was SIGKILLed.
+   * sleeps; with TMPDIR and XDG_RUNTIME_DIR folders of the test's own, so
+   * that every fifo fanout makes is found in one of them. Returns their
+   * jobserver entries while the command runs and again after fanout was
+   * SIGKILLed, and where fanout's open descriptors of a jobserver fifo
+   * point (from /proc: the fifo's path, "(deleted)" once unlinked).
    */
   async function killedMidRun(jobserver: string) {
     const root = tempDir("fanout-js-kill-");
     const tmp = join(root, "tmp");
+    const xdg = join(root, "xdg");
     mkdirSync(tmp);
+    mkdirSync(xdg, { mode: 0o700 });
     writeFileSync(join(root, "plan.yml"), `version: 1
 tasks:
   - { name: a, module: shell, jobserver: ${jobserver}, with: { cmd: "touch started; exec sleep 30", shell: true } }
 `);
-    const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: tmp };
+    const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: tmp, XDG_RUNTIME_DIR: xdg };
     delete env.MAKEFLAGS;
     const child = spawn(fanoutArgv("bun")[0]!, [...fanoutArgv("bun").slice(1), "run", join(root, "plan.yml"), "-q", "--no-journal"], { cwd: root, env, stdio: "ignore" });
     const exited = new Promise((resolve) => child.once("exit", resolve));
-    const entries = () => readdirSync(tmp).filter((name) => name.startsWith("fanout-jobserver-"));
+    const entries = () => [tmp, xdg].flatMap((dir) => readdirSync(dir).filter((name) => name.startsWith("fanout-jobserver-")).map((name) => join(dir, name)));
     for (let waited = 0; !existsSync(join(root, "started")); waited += 50) {
       if (waited > 60_000) throw new Error("the command never started");
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    const running = entries().map((name) => ({ name, fifo: existsSync(join(tmp, name, "fifo")) && statSync(join(tmp, name, "fifo")).isFIFO() }));
+    const running = entries().map((dir) => ({ dir, fifo: existsSync(join(dir, "fifo")) && statSync(join(dir, "fifo")).isFIFO() }));
+    const fds = readdirSync(`/proc/${child.pid}/fd`).map((fd) => {
+      try {
+        return readlinkSync(`/proc/${child.pid}/fd/${fd}`);
+      } catch {
+        return "";
+      }
+    }).filter((target) => target.includes("fanout-jobserver-"));
     child.kill("SIGKILL");
     await exited;
     const after = entries();
     rmSync(root, { recursive: true, force: true });
-    return { running, after };
+    return { running, after, fds, tmp, xdg };
   }
 
-  test("the pipe form's fifo is unlinked once open: a fanout killed with SIGKILL leaves nothing in TMPDIR", async () => {
+  test("the pipe form's fifo is unlinked once open: a fanout killed with SIGKILL leaves nothing behind", async () => {
     const { running, after } = await killedMidRun("pipe");
     expect(running).toEqual([]);
     expect(after).toEqual([]);
   }, 120_000);
 
-  test("the fifo form keeps its path for the run (the control: the check above sees a fifo that is there)", async () => {
-    const { running, after } = await killedMidRun("fifo");
-    expect(running).toEqual([{ name: expect.stringMatching(/^fanout-jobserver-/), fifo: true }]);
+  test("the pipe form's fifo is made in XDG_RUNTIME_DIR (RAM-backed), not in TMPDIR", async () => {
+    const { fds, tmp, xdg } = await killedMidRun("pipe");
+    // fanout's reader and writer, at least; the children's two are open in it too.
+    expect(fds.length).toBeGreaterThanOrEqual(2);
+    for (const target of fds) {
+      expect(target.startsWith(`${xdg}/fanout-jobserver-`)).toBe(true);
+      expect(target.endsWith("/fifo (deleted)")).toBe(true);
+      expect(target.startsWith(tmp)).toBe(false);
+    }
+  }, 120_000);
+
+  test("the fifo form keeps its path in TMPDIR for the run (the control: the checks above see a fifo that is there)", async () => {
+    const { running, after, tmp } = await killedMidRun("fifo");
+    expect(running.map((r) => ({ inTmp: r.dir.startsWith(`${tmp}/fanout-jobserver-`), fifo: r.fifo }))).toEqual([{ inTmp: true, fifo: true }]);
     // Known and documented: only a fanout that ends removes it.
-    expect(after).toEqual([running[0]!.name]);
+    expect(after).toEqual([running[0]!.dir]);
   }, 120_000);
 });
 

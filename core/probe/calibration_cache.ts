@@ -6,9 +6,9 @@
  * are swapped, serials are not.
  */
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import process from "node:process";
+import { nodeOs } from "../runtime/lazy_builtins.ts";
 
 export interface CalibrationPoint {
   depth: number;
@@ -44,7 +44,7 @@ export function cacheDir(options: CacheOptions = {}): string {
   const env = options.env ?? process.env;
   const base = env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME)
     ? env.XDG_CACHE_HOME
-    : path.join(env.HOME ?? os.homedir(), ".cache");
+    : path.join(env.HOME ?? nodeOs().homedir(), ".cache");
   return path.join(base, "fanout");
 }
 

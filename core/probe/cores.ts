@@ -4,19 +4,18 @@
  * and taskset) and the cgroup's CPU quota (v2 cpu.max, v1 cfs_quota/period).
  * A container given 2 CPUs on a 64-core host must not start 64 workers.
  */
-import { availableParallelism } from "node:os";
 import path from "node:path";
 import { locateCgroup } from "./cgroup.ts";
 import { type ProbeRoots, readInt, readText, under } from "./sysfs.ts";
 
 export interface CoreOptions extends ProbeRoots {
-  /** Stands in for os.availableParallelism() in tests. */
+  /** Stands in for navigator.hardwareConcurrency in tests. */
   osCores?: number;
 }
 
 export interface CoreDetails {
   cores: number;
-  /** os.availableParallelism(). */
+  /** navigator.hardwareConcurrency: the runtime's count, affinity-aware under Bun and Deno alike. */
   os: number;
   /** CPUs listed in /proc/self/status Cpus_allowed_list. */
   allowed?: number;
@@ -68,13 +67,23 @@ function cgroupQuota(roots: ProbeRoots): { cpus: number; source: string } | unde
   return best;
 }
 
+/**
+ * What the runtime counts. navigator.hardwareConcurrency gives what
+ * os.availableParallelism() does under Bun and Deno (both honour the
+ * affinity mask), without loading node:os (about 0.8 ms of a compiled
+ * fanout's start-up).
+ */
+function runtimeCores(): number {
+  return globalThis.navigator?.hardwareConcurrency ?? 1;
+}
+
 export function coreDetails(options: CoreOptions = {}): CoreDetails {
-  const os = Math.max(1, options.osCores ?? availableParallelism());
+  const os = Math.max(1, options.osCores ?? runtimeCores());
   const allowed = allowedCpus(options);
   const quota = cgroupQuota(options);
   // A fractional quota rounds up: with 1.5 CPUs two workers use it all, one would leave half idle.
   const quotaCores = quota ? Math.max(1, Math.ceil(quota.cpus)) : undefined;
-  const candidates: [number, string][] = [[os, "os.availableParallelism()"]];
+  const candidates: [number, string][] = [[os, "navigator.hardwareConcurrency"]];
   if (allowed !== undefined) candidates.push([allowed, "Cpus_allowed_list in /proc/self/status"]);
   if (quotaCores !== undefined) candidates.push([quotaCores, `cgroup quota ${round2(quota!.cpus)} CPUs (${quota!.source}), rounded up`]);
   const [cores, why] = candidates.reduce((a, b) => (b[0] < a[0] ? b : a));

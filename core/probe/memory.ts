@@ -5,8 +5,8 @@
  * inactive part is reclaimable before the cgroup would OOM, so it is counted
  * as available (what kubelet calls the working set).
  */
-import { freemem } from "node:os";
 import path from "node:path";
+import { nodeOs } from "../runtime/lazy_builtins.ts";
 import { locateCgroup } from "./cgroup.ts";
 import { type ProbeRoots, readInt, readText, under } from "./sysfs.ts";
 
@@ -88,5 +88,5 @@ export function memoryAvailable(roots: ProbeRoots = {}): MemoryAvailable {
     return { bytes: avail, source: "meminfo", reason: cg ? "MemAvailable is below the cgroup's headroom" : "MemAvailable; no cgroup memory limit", ...facts };
   }
   // No /proc (non-Linux): the runtime's free memory undercounts reclaimable cache but is all there is.
-  return { bytes: freemem(), source: "os.freemem", reason: "no /proc/meminfo; os.freemem() (excludes reclaimable cache)", ...facts };
+  return { bytes: nodeOs().freemem(), source: "os.freemem", reason: "no /proc/meminfo; os.freemem() (excludes reclaimable cache)", ...facts };
 }

@@ -9,8 +9,8 @@
  * plugin is bundled first (bundle_plugin.ts), and the bundle kept in
  * `cacheDir` when one is given (plugin_cache.ts).
  */
-import { pathToFileURL } from "node:url";
 import * as sdk from "../mod.ts";
+import { nodeUrl } from "./lazy_builtins.ts";
 import { isBun, isCompiledBinary } from "./runtime.ts";
 
 let registered = false;
@@ -63,11 +63,11 @@ async function importOnce(absolutePath: string, options: ImportOptions): Promise
   registerSdkModule();
   let file = absolutePath;
   const substitute = substitutes.get(absolutePath);
-  if (substitute !== undefined) return await import(pathToFileURL(substitute).href) as Record<string, unknown>;
+  if (substitute !== undefined) return await import(nodeUrl().pathToFileURL(substitute).href) as Record<string, unknown>;
   if (isCompiledBinary()) {
     const [{ bundlePlugin }, { installRequireHook }] = await Promise.all([import("./bundle_plugin.ts"), import("./require_hook.ts")]);
     installRequireHook();
     file = await bundlePlugin(absolutePath, options);
   }
-  return await import(pathToFileURL(file).href) as Record<string, unknown>;
+  return await import(nodeUrl().pathToFileURL(file).href) as Record<string, unknown>;
 }

@@ -15,11 +15,11 @@
  * InheritedPipe is the one fanout was started under (MAKEFLAGS).
  */
 import { closeSync, constants, fstatSync, mkdtempSync, openSync, readFileSync, readSync, rmdirSync, rmSync, writeSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import type { JobserverAuth } from "./makeflags.ts";
 import { makeFifo } from "./mkfifo.ts";
+import { tempDir } from "./temp_dir.ts";
 
 /** The byte GNU make writes; a token read is given back as the same byte. */
 export const TOKEN = 0x2b;
@@ -120,7 +120,7 @@ export class ServedPipe {
   }
 
   private make(): Fifo {
-    const dir = mkdtempSync(join(tmpdir(), "fanout-jobserver-"));
+    const dir = makePrivateDir(this.named);
     const path = join(dir, "fifo");
     const failed = makeFifo(path);
     if (failed !== undefined) {
@@ -143,6 +143,28 @@ export class ServedPipe {
     this.free = 0;
     return this.fifo;
   }
+}
+
+/**
+ * The private folder (mkdtemp: mode 0700) the fifo is made in. A fifo whose
+ * path a command is given goes where make puts its own, the temporary
+ * directory (TMPDIR). One that is unlinked as soon as it is open is never
+ * seen by anyone, so it goes to a RAM-backed folder when there is one
+ * (XDG_RUNTIME_DIR, else /dev/shm): on a disk file system such as ext4,
+ * making the folder and the fifo, unlinking them and the last close, which
+ * frees the inode, are journal updates, about 1–3 ms of a one-task run
+ * there against 0.3 ms on tmpfs.
+ */
+function makePrivateDir(named: boolean, env: Record<string, string | undefined> = process.env): string {
+  const ram = named ? [] : [env.XDG_RUNTIME_DIR, "/dev/shm"].filter((d): d is string => d !== undefined && d.startsWith("/"));
+  for (const base of ram) {
+    try {
+      return mkdtempSync(join(base, "fanout-jobserver-"));
+    } catch {
+      // not there, or not ours to write: the next place
+    }
+  }
+  return mkdtempSync(join(tempDir(), "fanout-jobserver-"));
 }
 
 /** The fifo and its folder only: cheaper than a recursive removal, which was nearly all of a one-task run's close. */

@@ -1,9 +1,10 @@
 /**
  * Node built-ins that only some runs need, loaded on first use rather than
  * at start-up. Under Bun each costs a compiled fanout's start-up about a
- * millisecond or more to load (node:child_process about 4 ms, measured in
- * a compiled binary), and a run that spawns through Bun.spawn, starts every
- * program it is given and loads no plugin of the user's never needs them.
+ * millisecond to load (node:child_process about 4 ms, node:url 1.5, node:os
+ * 0.8, measured in a compiled binary), and a run that spawns through
+ * Bun.spawn, starts every program it is given and loads no plugin of the
+ * user's never needs them.
  */
 import process from "node:process";
 
@@ -21,5 +22,8 @@ export const nodeChildProcess = () => builtin<typeof import("node:child_process"
 /** node:fs/promises: only to say why a program could not start. */
 export const nodeFsPromises = () => builtin<typeof import("node:fs/promises")>("node:fs/promises");
 
-/** node:url: file URLs in a plugin's load errors, and a source checkout's commit. */
+/** node:url: a user plugin's file URL for import(), file URLs in load errors, and a source checkout's commit. */
 export const nodeUrl = () => builtin<typeof import("node:url")>("node:url");
+
+/** node:os: free memory where /proc/meminfo cannot be read; the home folder when HOME is unset. */
+export const nodeOs = () => builtin<typeof import("node:os")>("node:os");

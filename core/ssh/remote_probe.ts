@@ -155,7 +155,7 @@ export function probeSnapshot(s: Snapshot, where: string): RemoteProbeReport {
     const device = probeDevice(where, { ...roots, statDev, env: { XDG_CACHE_HOME: root } });
     const cores = coreDetails({ ...roots, osCores: s.nproc ?? 1 });
     // The host's count came from its nproc, not from this runtime.
-    cores.reason = cores.reason.replace("os.availableParallelism()", "nproc");
+    cores.reason = cores.reason.replace("navigator.hardwareConcurrency", "nproc");
     return { path: where, device, cores, memory: memoryAvailable(roots) };
   } finally {
     rmSync(root, { recursive: true, force: true });
