@@ -80,127 +80,158 @@ async function completion(shell: string, commands: CliCommand[]): Promise<number
   return 0;
 }
 
-async function buildCli() {
+/** The commands cac is told of, in the order help lists them. */
+const COMMANDS = ["run", "worker", "explain", "probe", "history", "types", "schema", "check", "init", "completion", "help"];
+
+/**
+ * The command table. `only` declares just that command: a run needs its own
+ * options, not the 30 others' (cac parses every declared option's name with
+ * regular expressions as it is declared, about 1 ms of a run's start).
+ */
+async function buildCli(only?: string) {
   const { cac } = await import("./core/deps.ts");
   const cli = cac("fanout");
-  cli
-    .command("run <plan>", "Run a plan (a file, or - for stdin): every task over its hosts and items, as its hints allow")
-    .option("--json", "Write NDJSON events to stdout (human progress stays on stderr)")
-    .option("-p, --parallelism <n>", "Fork limit: a whole number, or auto (overrides the plan)")
-    .option("--fail-fast", "On the first failure start nothing more and cancel what runs")
-    .option("--keep-going", "Run everything that does not depend on a failure (default)")
-    .option("--dry-run", "List every instance with the guards it would take; run nothing")
-    .option("--strict", "Treat plan warnings (a glob that matches nothing) as errors")
-    .option("--var <key=value>", "Set a plan variable (repeatable)")
-    .option("--limit <hosts>", "Plan only these hosts (comma-separated, repeatable)")
-    .option("--only <tasks>", "Plan only these tasks or parallel: groups and what they need, transitively (comma-separated, repeatable)")
-    .option("--start-at <task>", "Plan nothing before this task in plan order; its needs on skipped tasks count as met")
-    .option("--partition <share>", "Run share K of N (K/N, slice:K/N or hash:K/N): N machines with K = 1..N run every instance once; shared by host, or by item in a plan of one host")
-    .option("--cpu-tokens <n>", "CPU token pool size (default: the cores fanout may use)")
-    .option("--io-tokens <n>", "I/O token pool size (default: from the storage device)")
-    .option("--io-qdepth <n>", "Alias of --io-tokens")
-    .option("--storage-type <type>", "Size I/O for this storage: auto, nvme, ssd or hdd")
-    .option("--mem-free <size>", "Start nothing while less memory than this is available (e.g. 1GiB)")
-    .option("--kill-grace <duration>", "SIGTERM to SIGKILL for a cancelled command's process group, where the task sets no kill_grace (default 5s)")
-    .option("--ssh-config <file>", "An ssh_config file for every ssh call (ssh -F)")
-    .option("--ssh-accept-new", "Add host keys seen for the first time to known_hosts (StrictHostKeyChecking=accept-new); changed keys are still refused")
-    .option("--retries-unreachable <n>", "Connect again up to N times (1s, 2s, 4s… apart) before an ssh host counts as unreachable (default 0)")
-    .option("--junit <file>", "Write a JUnit XML report (one testcase per instance) when the run ends")
-    .option("--summary <file>", "Write run_end's summary as JSON when the run ends")
-    .option("--output <mode>", "Show each instance's stdout/stderr: tag (each line as it comes, prefixed with its id) or grouped (one block each, when it ends); not with --json")
-    .option("--progress <mode>", "Human progress on stderr: auto (a live dashboard on a terminal, else lines), always (the dashboard), never (lines)")
-    .option("-q, --quiet", "No human progress on stderr")
-    .option("--verbose", "Show modules' info and debug logs too")
-    .option("--no-color", "No colours in human output")
-    .option("--journal [path]", "Record the run in this journal file (default: .fanout/journal.db beside the plan; none for a plan from stdin)")
-    .option("--no-journal", "Record nothing")
-    .option("--resume", "Skip instances the journal records ok in an earlier run of this plan (they end as cached)")
-    .option("--coordinator <url>", "Share host locks, global locks and token buckets with every run using this Redis (and, with --distribute, hand instances to workers): redis://[user:pass@]host:port[/db] or rediss:// (overrides the plan's coordinator:)")
-    .option("--coordinator-prefix <prefix>", "Start every key on the coordinator with this (default fanout:)")
-    .option("--lease-ttl <duration>", "How long a lease on the coordinator lives without renewal: a killed runner's locks stay taken, and its claimed instances wait, this long (default 30s)")
-    .option("--distribute", "Publish the run on the coordinator: fanout workers (and this process) run its instances")
-    .option("--no-local", "With --distribute: run nothing here, only on workers")
-    .option("--name <runner>", "With --distribute: this process's name as a runner (default host:pid)")
-    .example("fanout run deploy.yml --json | jq 'select(.type==\"task_end\")'")
-    .example("generate-plan | fanout run - --dry-run")
-    .example("fanout run deploy.yml --resume")
-    .example("fanout run ci.yml --junit report.xml --summary summary.json")
-    .example("fanout run build.yml --output tag")
-    .example("fanout run deploy.yml --limit web1,web2 --only restart")
-    .example("fanout run ci.yml --partition hash:2/4")
-    .example("fanout run big.yml --coordinator redis://queue:6379 --distribute --json")
-    .action(run);
-  cli
-    .command("worker", "Wait for runs published with run --distribute on the coordinator and run their instances, until stopped")
-    .option("--coordinator <url>", "The Redis runs are published on: redis://[user:pass@]host:port[/db] or rediss://")
-    .option("--forks <n>", "Instances run at once here (default: the cores)")
-    .option("--name <runner>", "This worker's name in events (default host:pid)")
-    .example("fanout worker --coordinator redis://queue:6379 --forks 8")
-    .action(worker);
-  cli
-    .command("explain <plan>", "Explain a plan without running it: tasks, hints and where they come from, guards, parallelism, critical path, conflicts, predicted makespan")
-    .option("--json", "Write one JSON object to stdout")
-    .option("-p, --parallelism <n>", "Fork limit: a whole number, or auto (overrides the plan)")
-    .option("--var <key=value>", "Set a plan variable (repeatable)")
-    .option("--limit <hosts>", "Only these hosts (comma-separated, repeatable)")
-    .option("--only <tasks>", "Only these tasks or parallel: groups and what they need (comma-separated, repeatable)")
-    .option("--start-at <task>", "Nothing before this task in plan order")
-    .option("--strict", "Treat plan warnings (a glob that matches nothing) as errors")
-    .option("--journal [path]", "Read earlier runs' durations from this journal (default: .fanout/journal.db beside the plan)")
-    .option("--no-journal", "Predict nothing from earlier runs")
-    .example("fanout explain deploy.yml")
-    .example("fanout explain deploy.yml --json | jq .makespan")
-    .example("fanout explain deploy.yml -p 4 --only restart")
-    .action(explain);
-  cli
-    .command("probe [path]", "Show the disk under a path (default: .), its class and I/O depths, cores and memory")
-    .option("--json", "Write one JSON object to stdout")
-    .option("--calibrate", "Measure read throughput per depth (about 2.5 s) and cache the knee for this device")
-    .option("--budget <duration>", "Calibration time budget (default 2.5s; under 1s warns that the result may not be representative)")
-    .option("--forget", "Drop this device's cached calibration (before calibrating, with --calibrate)")
-    .option("--host <host>", "Probe an ssh host instead ([user@]address[:port] or an ssh config alias); path is then on that host (default: the login directory)")
-    .option("--ssh-config <file>", "With --host: the ssh config file (ssh -F)")
-    .option("-o, --ssh-option <key=value>", "With --host: an ssh option (ssh -o, repeatable)")
-    .example("fanout probe /data --json | jq .device.class")
-    .example("fanout probe /data --calibrate")
-    .example("fanout probe /data --forget")
-    .example("fanout probe --host deploy@10.0.0.5 /srv --json")
-    .action(probe);
-  cli
-    .command("history [plan]", "Show past runs from the journal (of a plan file, or a plan name), one run's instances, or what failed last time")
-    .option("--json", "One JSON object per line on stdout")
-    .option("--journal [path]", "Read this journal (default: .fanout/journal.db beside the plan, or in the current directory)")
-    .option("--run <id>", "List the instances (every attempt) of this run")
-    .option("--failed", "List what did not succeed in the latest run")
-    .example("fanout history deploy.yml")
-    .example("fanout history deploy.yml --failed --json | jq -r .id")
-    .action(history);
-  cli
-    .command("types [dir]", "Write fanout.d.ts into a folder (default: .), for editors to type-check plugins")
-    .example("fanout types plugins/")
-    .action(types);
-  cli
-    .command("schema", "Print the plan's JSON Schema (draft-07), for completion and checks in editors")
-    .example("fanout schema > fanout.schema.json   # then, atop a plan: # yaml-language-server: $schema=fanout.schema.json")
-    .action(schema);
-  cli
-    .command("check <plugin>", "Load a plugin as a run would and show its hint, resources, input schema and description")
-    .option("--json", "Write one JSON object to stdout")
-    .example("fanout check plugins/hello.ts")
-    .action(check);
-  cli
-    .command("init [dir]", "Start a project in a folder (default: .): a plan, a typed plugin, fanout.d.ts, the plan's JSON Schema, tsconfig.json and package.json")
-    .example("fanout init hello && cd hello && fanout run plan.yml")
-    .action(init);
-  cli
-    .command("completion <shell>", "Print a shell completion script (bash; zsh loads it with bashcompinit)")
-    .example("source <(fanout completion bash)")
-    .example("fanout completion bash > ~/.local/share/bash-completion/completions/fanout")
-    .action((shell: string) => completion(shell, cli.commands));
-  cli
-    .command("help [command]", "Show the options of a command, or this overview")
-    .example("fanout help run")
-    .action((name: string | undefined) => (writeStdout(helpText(name)), 0));
+  const wanted = (name: string) => only === undefined || only === name;
+  if (wanted("run")) {
+    cli
+      .command("run <plan>", "Run a plan (a file, or - for stdin): every task over its hosts and items, as its hints allow")
+      .option("--json", "Write NDJSON events to stdout (human progress stays on stderr)")
+      .option("-p, --parallelism <n>", "Fork limit: a whole number, or auto (overrides the plan)")
+      .option("--fail-fast", "On the first failure start nothing more and cancel what runs")
+      .option("--keep-going", "Run everything that does not depend on a failure (default)")
+      .option("--dry-run", "List every instance with the guards it would take; run nothing")
+      .option("--strict", "Treat plan warnings (a glob that matches nothing) as errors")
+      .option("--var <key=value>", "Set a plan variable (repeatable)")
+      .option("--limit <hosts>", "Plan only these hosts (comma-separated, repeatable)")
+      .option("--only <tasks>", "Plan only these tasks or parallel: groups and what they need, transitively (comma-separated, repeatable)")
+      .option("--start-at <task>", "Plan nothing before this task in plan order; its needs on skipped tasks count as met")
+      .option("--partition <share>", "Run share K of N (K/N, slice:K/N or hash:K/N): N machines with K = 1..N run every instance once; shared by host, or by item in a plan of one host")
+      .option("--cpu-tokens <n>", "CPU token pool size (default: the cores fanout may use)")
+      .option("--io-tokens <n>", "I/O token pool size (default: from the storage device)")
+      .option("--io-qdepth <n>", "Alias of --io-tokens")
+      .option("--storage-type <type>", "Size I/O for this storage: auto, nvme, ssd or hdd")
+      .option("--mem-free <size>", "Start nothing while less memory than this is available (e.g. 1GiB)")
+      .option("--kill-grace <duration>", "SIGTERM to SIGKILL for a cancelled command's process group, where the task sets no kill_grace (default 5s)")
+      .option("--ssh-config <file>", "An ssh_config file for every ssh call (ssh -F)")
+      .option("--ssh-accept-new", "Add host keys seen for the first time to known_hosts (StrictHostKeyChecking=accept-new); changed keys are still refused")
+      .option("--retries-unreachable <n>", "Connect again up to N times (1s, 2s, 4s… apart) before an ssh host counts as unreachable (default 0)")
+      .option("--junit <file>", "Write a JUnit XML report (one testcase per instance) when the run ends")
+      .option("--summary <file>", "Write run_end's summary as JSON when the run ends")
+      .option("--output <mode>", "Show each instance's stdout/stderr: tag (each line as it comes, prefixed with its id) or grouped (one block each, when it ends); not with --json")
+      .option("--progress <mode>", "Human progress on stderr: auto (a live dashboard on a terminal, else lines), always (the dashboard), never (lines)")
+      .option("-q, --quiet", "No human progress on stderr")
+      .option("--verbose", "Show modules' info and debug logs too")
+      .option("--no-color", "No colours in human output")
+      .option("--journal [path]", "Record the run in this journal file (default: .fanout/journal.db beside the plan; none for a plan from stdin)")
+      .option("--no-journal", "Record nothing")
+      .option("--resume", "Skip instances the journal records ok in an earlier run of this plan (they end as cached)")
+      .option("--coordinator <url>", "Share host locks, global locks and token buckets with every run using this Redis (and, with --distribute, hand instances to workers): redis://[user:pass@]host:port[/db] or rediss:// (overrides the plan's coordinator:)")
+      .option("--coordinator-prefix <prefix>", "Start every key on the coordinator with this (default fanout:)")
+      .option("--lease-ttl <duration>", "How long a lease on the coordinator lives without renewal: a killed runner's locks stay taken, and its claimed instances wait, this long (default 30s)")
+      .option("--distribute", "Publish the run on the coordinator: fanout workers (and this process) run its instances")
+      .option("--no-local", "With --distribute: run nothing here, only on workers")
+      .option("--name <runner>", "With --distribute: this process's name as a runner (default host:pid)")
+      .example("fanout run deploy.yml --json | jq 'select(.type==\"task_end\")'")
+      .example("generate-plan | fanout run - --dry-run")
+      .example("fanout run deploy.yml --resume")
+      .example("fanout run ci.yml --junit report.xml --summary summary.json")
+      .example("fanout run build.yml --output tag")
+      .example("fanout run deploy.yml --limit web1,web2 --only restart")
+      .example("fanout run ci.yml --partition hash:2/4")
+      .example("fanout run big.yml --coordinator redis://queue:6379 --distribute --json")
+      .action(run);
+  }
+  if (wanted("worker")) {
+    cli
+      .command("worker", "Wait for runs published with run --distribute on the coordinator and run their instances, until stopped")
+      .option("--coordinator <url>", "The Redis runs are published on: redis://[user:pass@]host:port[/db] or rediss://")
+      .option("--forks <n>", "Instances run at once here (default: the cores)")
+      .option("--name <runner>", "This worker's name in events (default host:pid)")
+      .example("fanout worker --coordinator redis://queue:6379 --forks 8")
+      .action(worker);
+  }
+  if (wanted("explain")) {
+    cli
+      .command("explain <plan>", "Explain a plan without running it: tasks, hints and where they come from, guards, parallelism, critical path, conflicts, predicted makespan")
+      .option("--json", "Write one JSON object to stdout")
+      .option("-p, --parallelism <n>", "Fork limit: a whole number, or auto (overrides the plan)")
+      .option("--var <key=value>", "Set a plan variable (repeatable)")
+      .option("--limit <hosts>", "Only these hosts (comma-separated, repeatable)")
+      .option("--only <tasks>", "Only these tasks or parallel: groups and what they need (comma-separated, repeatable)")
+      .option("--start-at <task>", "Nothing before this task in plan order")
+      .option("--strict", "Treat plan warnings (a glob that matches nothing) as errors")
+      .option("--journal [path]", "Read earlier runs' durations from this journal (default: .fanout/journal.db beside the plan)")
+      .option("--no-journal", "Predict nothing from earlier runs")
+      .example("fanout explain deploy.yml")
+      .example("fanout explain deploy.yml --json | jq .makespan")
+      .example("fanout explain deploy.yml -p 4 --only restart")
+      .action(explain);
+  }
+  if (wanted("probe")) {
+    cli
+      .command("probe [path]", "Show the disk under a path (default: .), its class and I/O depths, cores and memory")
+      .option("--json", "Write one JSON object to stdout")
+      .option("--calibrate", "Measure read throughput per depth (about 2.5 s) and cache the knee for this device")
+      .option("--budget <duration>", "Calibration time budget (default 2.5s; under 1s warns that the result may not be representative)")
+      .option("--forget", "Drop this device's cached calibration (before calibrating, with --calibrate)")
+      .option("--host <host>", "Probe an ssh host instead ([user@]address[:port] or an ssh config alias); path is then on that host (default: the login directory)")
+      .option("--ssh-config <file>", "With --host: the ssh config file (ssh -F)")
+      .option("-o, --ssh-option <key=value>", "With --host: an ssh option (ssh -o, repeatable)")
+      .example("fanout probe /data --json | jq .device.class")
+      .example("fanout probe /data --calibrate")
+      .example("fanout probe /data --forget")
+      .example("fanout probe --host deploy@10.0.0.5 /srv --json")
+      .action(probe);
+  }
+  if (wanted("history")) {
+    cli
+      .command("history [plan]", "Show past runs from the journal (of a plan file, or a plan name), one run's instances, or what failed last time")
+      .option("--json", "One JSON object per line on stdout")
+      .option("--journal [path]", "Read this journal (default: .fanout/journal.db beside the plan, or in the current directory)")
+      .option("--run <id>", "List the instances (every attempt) of this run")
+      .option("--failed", "List what did not succeed in the latest run")
+      .example("fanout history deploy.yml")
+      .example("fanout history deploy.yml --failed --json | jq -r .id")
+      .action(history);
+  }
+  if (wanted("types")) {
+    cli
+      .command("types [dir]", "Write fanout.d.ts into a folder (default: .), for editors to type-check plugins")
+      .example("fanout types plugins/")
+      .action(types);
+  }
+  if (wanted("schema")) {
+    cli
+      .command("schema", "Print the plan's JSON Schema (draft-07), for completion and checks in editors")
+      .example("fanout schema > fanout.schema.json   # then, atop a plan: # yaml-language-server: $schema=fanout.schema.json")
+      .action(schema);
+  }
+  if (wanted("check")) {
+    cli
+      .command("check <plugin>", "Load a plugin as a run would and show its hint, resources, input schema and description")
+      .option("--json", "Write one JSON object to stdout")
+      .example("fanout check plugins/hello.ts")
+      .action(check);
+  }
+  if (wanted("init")) {
+    cli
+      .command("init [dir]", "Start a project in a folder (default: .): a plan, a typed plugin, fanout.d.ts, the plan's JSON Schema, tsconfig.json and package.json")
+      .example("fanout init hello && cd hello && fanout run plan.yml")
+      .action(init);
+  }
+  if (wanted("completion")) {
+    cli
+      .command("completion <shell>", "Print a shell completion script (bash; zsh loads it with bashcompinit)")
+      .example("source <(fanout completion bash)")
+      .example("fanout completion bash > ~/.local/share/bash-completion/completions/fanout")
+      .action((shell: string) => completion(shell, cli.commands));
+  }
+  if (wanted("help")) {
+    cli
+      .command("help [command]", "Show the options of a command, or this overview")
+      .example("fanout help run")
+      .action((name: string | undefined) => (writeStdout(helpText(name)), 0));
+  }
   // Declared so that cac parses them as flags (`fanout -v run` is not -v="run");
   // checkOptions decides where they may appear.
   for (const option of TOP_OPTIONS) cli.option(option.rawName, option.description);
@@ -228,7 +259,10 @@ interface Invocation {
 
 /** Parses argv and runs the command it names; returns the exit code. */
 async function route(argv: string[], invocation: Invocation): Promise<number> {
-  const { cli, helpText } = await buildCli();
+  // A command named first is the one cac will match; help and completion list every command.
+  const first = argv[0];
+  const only = first !== undefined && COMMANDS.includes(first) && first !== "help" && first !== "completion" ? first : undefined;
+  const { cli, helpText } = await buildCli(only);
   trace("cac_loaded");
   cli.parse(["node", "fanout", ...toCacArgv(argv)], { run: false });
   cli.args = fromCacArgs(cli.args);
