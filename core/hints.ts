@@ -3,7 +3,7 @@
  * plan's `hint:` / `resources:` and by module exports, so both accept exactly
  * the same forms.
  */
-import { v } from "./deps.ts";
+import * as v from "./deps_valibot.ts";
 import { parseSize } from "./units.ts";
 
 export const HINT_KINDS = ["fully_parallel", "host_exclusive", "rate_limited", "global_exclusive"] as const;

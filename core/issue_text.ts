@@ -1,4 +1,4 @@
-import { v } from "./deps.ts";
+import * as v from "./deps_valibot.ts";
 
 /**
  * One valibot issue as a line of text: `path: what was expected`. valibot's

@@ -1,7 +1,11 @@
 /**
  * The public face of fanout for module authors: `import type { TaskContext }
  * from "fanout"` in a plugin resolves here. Types and tiny helpers only, no
- * logic: everything a plugin may rely on is listed in this file.
+ * logic: everything a plugin may rely on is listed in this file. Its values
+ * live in sdk.ts, which fanout's own code imports: the compiled program never
+ * loads this file, whose `v` (valibot re-exported as a namespace) would cost
+ * every run's start (core/deps_valibot.ts); a plugin's "fanout" there is sdk.ts
+ * plus valibot (core/runtime/import_plugin.ts).
  *
  * @example
  * ```ts
@@ -14,8 +18,6 @@
  * ```
  * @module
  */
-import type { ModuleDefinition } from "./module.ts";
-
 export type {
   HintInput,
   Logger,
@@ -41,37 +43,4 @@ export type { FanoutEvent, RunSummary, Status } from "./telemetry/events.ts";
  */
 export { v } from "./deps.ts";
 
-/**
- * Declares a module with its input type inferred for `run`. Identity at run
- * time: it exists so an editor checks the hint, the resources and `run`
- * together.
- *
- * @example
- * ```ts
- * import { defineModule } from "fanout";
- * export default defineModule({
- *   parallelizationHint: { kind: "rate_limited", per_second: 5, burst: 2 },
- *   async run(input: { url: string }, ctx) {
- *     const res = await fetch(input.url, { signal: ctx.signal });
- *     return { changed: false, data: { status: res.status } };
- *   },
- * });
- * ```
- */
-export function defineModule<I = Record<string, unknown>>(definition: ModuleDefinition<I>): ModuleDefinition<I> {
-  return definition;
-}
-
-/**
- * Fails the instance with a message and no stack trace: the error a module
- * throws when its work failed in an expected way.
- *
- * @example
- * ```ts
- * import { TaskFailure } from "fanout";
- * if (res.status !== 200) throw new TaskFailure(`GET ${url}: status ${res.status}`);
- * ```
- */
-export class TaskFailure extends Error {
-  override name = "TaskFailure";
-}
+export { defineModule, TaskFailure } from "./sdk.ts";

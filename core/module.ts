@@ -2,7 +2,7 @@
  * What a module is: the contract between fanout and every built-in or user
  * module. core/mod.ts re-exports the public part of it for plugin authors.
  */
-import { v } from "./deps.ts";
+import * as v from "./deps_valibot.ts";
 import type { Hint, Resources } from "./hints.ts";
 import { HintSchema, ResourcesSchema } from "./hints.ts";
 import type { ExecOptions, ExecResult } from "./runtime/exec_types.ts";

@@ -7,7 +7,7 @@
  * NaN `bytes`, data that JSON would alter.
  */
 import { describeError } from "./errors.ts";
-import { TaskFailure } from "./mod.ts";
+import { TaskFailure } from "./sdk.ts";
 import type { Outcome } from "./run_task.ts";
 
 export interface ModuleOutcome {

@@ -4,7 +4,7 @@
  * a module that never returns) into an Outcome value. Nothing here throws:
  * task failures are values, so the scheduler never unwinds through a plugin.
  */
-import { v } from "./deps.ts";
+import * as v from "./deps_valibot.ts";
 import { issueText } from "./issue_text.ts";
 import type { Instance } from "./graph.ts";
 import type { CommandJobserver, JobserverStyle } from "./jobserver.ts";

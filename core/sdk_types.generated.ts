@@ -3,12 +3,18 @@
  * from core/mod.ts; do not edit.
  */
 export const FANOUT_DTS = `// fanout's plugin API types, written by \`fanout types\`. Regenerate rather than edit.
-declare module "fanout/internal/deps" {
+declare module "fanout/internal/deps_valibot" {
     /**
-     * Third-party imports, in one place so that an upgrade is one line here and
-     * nowhere else. The YAML package is in deps_yaml.ts: it is loaded only when needed.
+     * valibot for fanout's own schemas, apart from core/deps.ts: each file
+     * takes it as the namespace import \`v\` of this module. Used only as
+     * \`v.name\`, a namespace import lets the bundler refer to each function
+     * directly. A namespace re-exported as a value (the SDK's \`v\`, in deps.ts)
+     * is built by the bundled binary as an object with a getter per export
+     * (hundreds) whenever valibot loads: about 2 ms of every compiled run's
+     * start, measured alone. Plugins get theirs when the first one is imported
+     * (core/runtime/import_plugin.ts).
      */
-    export * as v from "fanout/internal/valibot";
+    export * from "fanout/internal/valibot";
 }
 declare module "fanout/internal/units" {
     /** Milliseconds for "250ms" / "30s" / "1.5m" / "2h"; undefined when malformed. */
@@ -26,7 +32,7 @@ declare module "fanout/internal/hints" {
      * plan's \`hint:\` / \`resources:\` and by module exports, so both accept exactly
      * the same forms.
      */
-    import { v } from "fanout/internal/deps";
+    import * as v from "fanout/internal/deps_valibot";
     export const HINT_KINDS: readonly ["fully_parallel", "host_exclusive", "rate_limited", "global_exclusive"];
     export type HintKind = (typeof HINT_KINDS)[number];
     export type Hint = {
@@ -176,7 +182,7 @@ declare module "fanout/internal/module" {
      * What a module is: the contract between fanout and every built-in or user
      * module. core/mod.ts re-exports the public part of it for plugin authors.
      */
-    import { v } from "fanout/internal/deps";
+    import * as v from "fanout/internal/deps_valibot";
     import type { Hint, Resources } from "fanout/internal/hints";
     import type { ExecOptions, ExecResult } from "fanout/internal/runtime/exec_types";
     import type { SshTarget } from "fanout/internal/ssh/target";
@@ -580,38 +586,24 @@ declare module "fanout/internal/telemetry/events" {
         close?(): Promise<void> | void;
     }
 }
-declare module "fanout/internal/mod" {
+declare module "fanout/internal/deps" {
     /**
-     * The public face of fanout for module authors: \`import type { TaskContext }
-     * from "fanout"\` in a plugin resolves here. Types and tiny helpers only, no
-     * logic: everything a plugin may rely on is listed in this file.
-     *
-     * @example
-     * \`\`\`ts
-     * import type { TaskContext } from "fanout";
-     * export const parallelizationHint = "host_exclusive";
-     * export default async function run(input: { package: string }, ctx: TaskContext) {
-     *   const r = await ctx.exec(["apt-get", "install", "-y", input.package]);
-     *   return { changed: true, data: { stdout: r.stdout } };
-     * }
-     * \`\`\`
-     * @module
+     * Third-party imports, in one place so that an upgrade is one line here and
+     * nowhere else. The YAML package is in deps_yaml.ts: it is loaded only when
+     * needed. valibot as the namespace \`v\` is the SDK's (core/mod.ts, which the
+     * compiled program never loads); fanout's own schemas import it from
+     * deps_valibot.ts.
+     */
+    export * as v from "fanout/internal/valibot";
+}
+declare module "fanout/internal/sdk" {
+    /**
+     * The SDK's values, for fanout's own code and built-in modules: plugins
+     * import them from "fanout" (core/mod.ts, which re-exports them), where
+     * they are the same objects, so a \`TaskFailure\` a plugin throws is one
+     * fanout recognises.
      */
     import type { ModuleDefinition } from "fanout/internal/module";
-    export type { HintInput, Logger, ModuleDefinition, ResourcesInput, RunFunction, TaskContext, TaskExecOptions, TaskResult, } from "fanout/internal/module";
-    export type { ExecResult } from "fanout/internal/runtime/exec_types";
-    export type { FanoutEvent, RunSummary, Status } from "fanout/internal/telemetry/events";
-    /**
-     * valibot, the running program's own copy, for a module's \`input\` schema:
-     * plugins get it without installing anything.
-     *
-     * @example
-     * \`\`\`ts
-     * import { v } from "fanout";
-     * export const input = v.strictObject({ url: v.string() });
-     * \`\`\`
-     */
-    export { v } from "fanout/internal/deps";
     /**
      * Declares a module with its input type inferred for \`run\`. Identity at run
      * time: it exists so an editor checks the hint, the resources and \`run\`
@@ -643,6 +635,43 @@ declare module "fanout/internal/mod" {
     export class TaskFailure extends Error {
         name: string;
     }
+}
+declare module "fanout/internal/mod" {
+    /**
+     * The public face of fanout for module authors: \`import type { TaskContext }
+     * from "fanout"\` in a plugin resolves here. Types and tiny helpers only, no
+     * logic: everything a plugin may rely on is listed in this file. Its values
+     * live in sdk.ts, which fanout's own code imports: the compiled program never
+     * loads this file, whose \`v\` (valibot re-exported as a namespace) would cost
+     * every run's start (core/deps_valibot.ts); a plugin's "fanout" there is sdk.ts
+     * plus valibot (core/runtime/import_plugin.ts).
+     *
+     * @example
+     * \`\`\`ts
+     * import type { TaskContext } from "fanout";
+     * export const parallelizationHint = "host_exclusive";
+     * export default async function run(input: { package: string }, ctx: TaskContext) {
+     *   const r = await ctx.exec(["apt-get", "install", "-y", input.package]);
+     *   return { changed: true, data: { stdout: r.stdout } };
+     * }
+     * \`\`\`
+     * @module
+     */
+    export type { HintInput, Logger, ModuleDefinition, ResourcesInput, RunFunction, TaskContext, TaskExecOptions, TaskResult, } from "fanout/internal/module";
+    export type { ExecResult } from "fanout/internal/runtime/exec_types";
+    export type { FanoutEvent, RunSummary, Status } from "fanout/internal/telemetry/events";
+    /**
+     * valibot, the running program's own copy, for a module's \`input\` schema:
+     * plugins get it without installing anything.
+     *
+     * @example
+     * \`\`\`ts
+     * import { v } from "fanout";
+     * export const input = v.strictObject({ url: v.string() });
+     * \`\`\`
+     */
+    export { v } from "fanout/internal/deps";
+    export { defineModule, TaskFailure } from "fanout/internal/sdk";
 }
 declare module "fanout/internal/valibot" {
     function assert<const TSchema extends BaseSchema<unknown, unknown, BaseIssue<unknown>>>(schema: TSchema, input: unknown): asserts input is InferInput<TSchema>;

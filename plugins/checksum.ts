@@ -7,7 +7,8 @@
  * is then relative to the remote user's home.
  */
 import { resolve } from "node:path";
-import { defineModule, v } from "../core/mod.ts";
+import { defineModule } from "../core/sdk.ts";
+import * as v from "../core/deps_valibot.ts";
 import { remoteFile } from "../core/ssh/files.ts";
 import { AlgorithmSchema, digestFile } from "./lib/hash.ts";
 

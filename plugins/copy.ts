@@ -12,7 +12,8 @@
 import { createHash, randomUUID } from "node:crypto";
 import { mkdir, rename, rm } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
-import { defineModule, TaskFailure, v } from "../core/mod.ts";
+import { defineModule, TaskFailure } from "../core/sdk.ts";
+import * as v from "../core/deps_valibot.ts";
 import { AlgorithmSchema } from "./lib/hash.ts";
 import { readChunks, statRegularFile } from "./lib/read_chunks.ts";
 import { fetchFile, pushFile } from "./lib/remote_copy.ts";

@@ -1,5 +1,6 @@
 /** debug: logs a message (templated like any input) and returns it as data. */
-import { defineModule, v } from "../core/mod.ts";
+import { defineModule } from "../core/sdk.ts";
+import * as v from "../core/deps_valibot.ts";
 
 const DebugInput = v.strictObject({
   message: v.unknown(),

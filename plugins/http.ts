@@ -5,7 +5,8 @@
  * held whole). Header values are not echoed back, and every error names the
  * URL without its credentials or query string: all of them often carry tokens.
  */
-import { defineModule, TaskFailure, v } from "../core/mod.ts";
+import { defineModule, TaskFailure } from "../core/sdk.ts";
+import * as v from "../core/deps_valibot.ts";
 import { type CutBody, readBodyCut } from "./lib/read_body.ts";
 import { fetchErrorText, redactUrl } from "./lib/redact_url.ts";
 

@@ -7,7 +7,8 @@
  * token unless the task's `resources:` says so: a command may be latency-bound.
  */
 import { resolve } from "node:path";
-import { defineModule, v } from "../core/mod.ts";
+import { defineModule } from "../core/sdk.ts";
+import * as v from "../core/deps_valibot.ts";
 
 /**
  * Text, or a number or boolean taken as its text: `argv: [echo, "{{ item }}"]`

@@ -1,5 +1,6 @@
 /** sleep: waits for a duration; stops at once when the instance is aborted. */
-import { defineModule, v } from "../core/mod.ts";
+import { defineModule } from "../core/sdk.ts";
+import * as v from "../core/deps_valibot.ts";
 import { delay } from "../core/runtime/clock.ts";
 import { parseDuration } from "../core/units.ts";
 

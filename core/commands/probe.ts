@@ -8,7 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { UsageError } from "../errors.ts";
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK } from "../exit_codes.ts";
-import { TaskFailure } from "../mod.ts";
+import { TaskFailure } from "../sdk.ts";
 import { writeStderr } from "../runtime/stderr.ts";
 import { writeStdout } from "../runtime/stdout.ts";
 import { parseDuration } from "../units.ts";

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { v } from "../deps.ts";
+import * as v from "../deps_valibot.ts";
 import { PlanError, PlanErrors } from "../errors.ts";
 import { issuesToErrors, parseFields } from "../plan/issues.ts";
 import { formatPath, type PathKey, type YamlSource } from "../plan/source.ts";

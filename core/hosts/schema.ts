@@ -3,7 +3,7 @@
  * (`inventory: hosts.yml`). A plain string is a host's name; a mapping says
  * how to reach it. core/plan/schema.ts puts these into the plan's schema.
  */
-import { v } from "../deps.ts";
+import * as v from "../deps_valibot.ts";
 
 const about = <S extends v.GenericSchema>(text: string, schema: S) => v.pipe(schema, v.description(text));
 

@@ -2,7 +2,7 @@
  * Turns valibot issues into PlanErrors that point at the offending YAML node,
  * say what was expected, and suggest the key that was probably meant.
  */
-import { v } from "../deps.ts";
+import * as v from "../deps_valibot.ts";
 import { PlanError } from "../errors.ts";
 import { didYouMean } from "../suggest.ts";
 import { formatPath, type PathKey, type YamlSource } from "./source.ts";

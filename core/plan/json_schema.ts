@@ -17,7 +17,7 @@
  *   which load.ts tells apart by the `parallel` key: here, anyOf the two.
  */
 import { type JsonSchema, toJsonSchema } from "@valibot/to-json-schema";
-import { v } from "../deps.ts";
+import * as v from "../deps_valibot.ts";
 import { GroupSchema, PlanSchema, TaskSchema } from "./schema.ts";
 
 /** Draft-07: what yaml-language-server (VS Code's YAML extension, and others built on it) implements. */

@@ -4,7 +4,7 @@
  * against its module's input schema.
  */
 import { join } from "node:path";
-import { v } from "../deps.ts";
+import * as v from "../deps_valibot.ts";
 import { describeError, PlanError, PluginError } from "../errors.ts";
 import { BUILTIN_NAMES, loadBuiltin, loadPlugin, pluginPath } from "../loader.ts";
 import type { LoadedModule } from "../module.ts";

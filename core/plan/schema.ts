@@ -2,7 +2,7 @@
  * The plan file's schema: the single source of truth for what a plan may say.
  * docs/plan.md describes it for people; load.ts maps its issues to line:col.
  */
-import { v } from "../deps.ts";
+import * as v from "../deps_valibot.ts";
 import { HintSchema, ResourcesSchema } from "../hints.ts";
 import { parseCoordinator } from "../coordinator/connection.ts";
 import { ConnectionSchema, HostListSchema, SshOptionsSchema, TaskHostsSchema } from "../hosts/schema.ts";

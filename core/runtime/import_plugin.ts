@@ -1,29 +1,38 @@
 /**
  * Imports a user's module file at run time. Under Bun (and the compiled
  * binary) the bare specifier "fanout" is served by a virtual module holding
- * this very program's core/mod.ts, so a plugin that imports it at run time
- * shares our instance (and our classes) instead of loading a second copy.
+ * the values of this very program's core/mod.ts (sdk.ts, and valibot as
+ * `v`), so a plugin that imports it at run time shares our instance (and
+ * our classes) instead of loading a second copy.
  * Under Deno the same mapping comes from deno.json's import map, which Deno
  * applies to every module of the run, plugins outside the project included.
  * The compiled binary cannot resolve most npm packages by itself, so there a
  * plugin is bundled first (bundle_plugin.ts), and the bundle kept in
  * `cacheDir` when one is given (plugin_cache.ts).
  */
-import * as sdk from "../mod.ts";
+import * as sdk from "../sdk.ts";
 import { nodeUrl } from "./lazy_builtins.ts";
 import { isBun, isCompiledBinary } from "./runtime.ts";
 
-let registered = false;
+let registered: Promise<void> | undefined;
 
-function registerSdkModule(): void {
-  if (registered || !isBun) return;
-  registered = true;
-  Bun.plugin({
-    name: "fanout-sdk",
-    setup(build) {
-      build.module("fanout", () => ({ exports: { ...sdk }, loader: "object" }));
-    },
-  });
+/**
+ * "fanout" as plugins see it (core/mod.ts's values): sdk.ts, and valibot as
+ * `v`, imported here, when the first plugin is, rather than re-exported as a
+ * namespace that every run would build at start (core/deps_valibot.ts).
+ */
+function registerSdkModule(): Promise<void> {
+  registered ??= (async () => {
+    if (!isBun) return;
+    const v = await import("valibot");
+    Bun.plugin({
+      name: "fanout-sdk",
+      setup(build) {
+        build.module("fanout", () => ({ exports: { ...sdk, v }, loader: "object" }));
+      },
+    });
+  })();
+  return registered;
 }
 
 /**
@@ -60,7 +69,7 @@ export function importPlugin(absolutePath: string, options: ImportOptions = {}):
 }
 
 async function importOnce(absolutePath: string, options: ImportOptions): Promise<Record<string, unknown>> {
-  registerSdkModule();
+  await registerSdkModule();
   let file = absolutePath;
   const substitute = substitutes.get(absolutePath);
   if (substitute !== undefined) return await import(nodeUrl().pathToFileURL(substitute).href) as Record<string, unknown>;

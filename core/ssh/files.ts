@@ -11,7 +11,7 @@
  * A relative remote path is relative to the remote user's home directory,
  * as with ssh and sftp themselves; `~` is not expanded.
  */
-import { TaskFailure } from "../mod.ts";
+import { TaskFailure } from "../sdk.ts";
 import { exec, type ExecResult } from "../runtime/spawn.ts";
 import { destination, type SshTarget, sshArgv, sshOptions } from "./target.ts";
 

@@ -18,7 +18,7 @@ import path from "node:path";
 import { type CoreDetails, coreDetails } from "../probe/cores.ts";
 import { type DeviceProbe, probeDevice } from "../probe/device_probe.ts";
 import { type MemoryAvailable, memoryAvailable } from "../probe/memory.ts";
-import { TaskFailure } from "../mod.ts";
+import { TaskFailure } from "../sdk.ts";
 import { remoteScript } from "./files.ts";
 import type { SshTarget } from "./target.ts";
 

@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import process from "node:process";
-import { v } from "../../core/mod.ts";
+import * as v from "../../core/deps_valibot.ts";
 import { readChunks } from "./read_chunks.ts";
 
 export const ALGORITHMS = ["sha256", "sha512", "blake2b512", "sha1", "md5"] as const;

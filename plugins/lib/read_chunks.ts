@@ -7,7 +7,7 @@
 import type { Buffer } from "node:buffer";
 import { constants, type Stats } from "node:fs";
 import { type FileHandle, open, stat } from "node:fs/promises";
-import { TaskFailure } from "../../core/mod.ts";
+import { TaskFailure } from "../../core/sdk.ts";
 import { acquireBuffer, releaseBuffer } from "./buffer_pool.ts";
 
 /**

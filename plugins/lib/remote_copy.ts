@@ -11,7 +11,8 @@
 import { randomUUID } from "node:crypto";
 import { chmod, mkdir, open, rename, rm } from "node:fs/promises";
 import { basename, join, posix, resolve } from "node:path";
-import { TaskFailure, type TaskContext, type TaskResult } from "../../core/mod.ts";
+import type { TaskContext, TaskResult } from "../../core/module.ts";
+import { TaskFailure } from "../../core/sdk.ts";
 import { download, placeRemote, remoteExists, remoteFile, remoteName, removeRemote, upload } from "../../core/ssh/files.ts";
 import type { SshTarget } from "../../core/ssh/target.ts";
 import { type Algorithm, digestFile } from "./hash.ts";
