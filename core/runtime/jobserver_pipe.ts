@@ -18,7 +18,7 @@ import { closeSync, constants, fstatSync, mkdtempSync, openSync, readFileSync, r
 import { join } from "node:path";
 import process from "node:process";
 import type { JobserverAuth } from "./makeflags.ts";
-import { makeFifo } from "./mkfifo.ts";
+import { makeFifo, preloadFifoMaker } from "./mkfifo.ts";
 import { tempDir } from "./temp_dir.ts";
 
 /** The byte GNU make writes; a token read is given back as the same byte. */
@@ -72,6 +72,7 @@ export class ServedPipe {
    */
   constructor(tokens: number, private readonly named = true) {
     this.free = tokens;
+    preloadFifoMaker();
   }
 
   take(): number | undefined {

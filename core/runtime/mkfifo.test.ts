@@ -1,6 +1,8 @@
 import { describe, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
 import { rmSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import process from "node:process";
 import { tempDir } from "../test_helpers.ts";
 import { makeFifo } from "./mkfifo.ts";
 
@@ -25,6 +27,23 @@ describe("makeFifo", () => {
       expect(makeFifo(path)).toBeUndefined();
       expect(makeFifo(path)).toMatch(/exists/i);
       expect(makeFifo(join(dir, "missing", "fifo"))).toMatch(/no such file/i);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("preloadFifoMaker loads libc's mkfifo in the background; the fifo then needs no mkfifo program on PATH", () => {
+    const dir = tempDir("fanout-mkfifo-");
+    try {
+      const path = join(dir, "fifo");
+      // A fresh process: nothing has loaded bun:ffi yet.
+      const script = `import { makeFifo, preloadFifoMaker } from ${JSON.stringify(resolve(import.meta.dirname, "mkfifo.ts"))};
+const ready = await preloadFifoMaker();
+process.env.PATH = "";
+console.log(ready, makeFifo(process.argv[1], 0o600) ?? "made");`;
+      const r = spawnSync(process.execPath, ["-e", script, path], { encoding: "utf8" });
+      expect(r.stdout.trim()).toBe("true made");
+      expect(statSync(path).isFIFO()).toBe(true);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
