@@ -10,7 +10,7 @@ import { PLUGIN_FIXTURES } from "./runtime/plugin_fixtures.ts";
 import type { LogEvent, TaskEndEvent } from "./telemetry/events.ts";
 import { runPlanText } from "./test_helpers.ts";
 
-const KINDS = ["string", "number", "array", "negative_bytes", "nan_bytes", "text_bytes", "error_class", "error_object", "lossy_data", "bigint", "text_data", "clean"];
+const KINDS = ["string", "number", "array", "negative_bytes", "nan_bytes", "text_bytes", "error_class", "error_object", "lossy_data", "bigint", "text_data", "flat_nan", "flat_throwing_getter", "flat", "clean"];
 
 async function runKinds() {
   const log = await runPlanText(`version: 1
@@ -84,6 +84,14 @@ describe("module results › through a real run", () => {
     expect(pick(ends.bigint!)).toEqual({ status: "failed", error: "the module returned data that is not JSON-serialisable: data.counts[1]: a BigInt, which JSON cannot hold", data: {}, bytes: 0 });
     expect(pick(ends.text_data!)).toEqual({ status: "ok", error: null, data: { value: "just text" }, bytes: 0 });
     expect(warnings.text_data).toEqual(["data: expected a mapping, got a string: kept as data.value"]);
+  });
+
+  test("flat data (every value a string, number, boolean or null) is checked too: a NaN warns, a getter that throws fails the instance", () => {
+    expect(pick(ends.flat_nan!)).toEqual({ status: "ok", error: null, data: { code: 0, out: "x", ok: true, none: null, nan: null }, bytes: 0 });
+    expect(warnings.flat_nan).toEqual(["data.nan: NaN, which JSON writes as null"]);
+    expect(pick(ends.flat_throwing_getter!)).toEqual({ status: "failed", error: "the module returned data that is not JSON-serialisable: getter exploded", data: {}, bytes: 0 });
+    expect(pick(ends.flat!)).toEqual({ status: "ok", error: null, data: { code: 0, out: "x\n", ok: false, none: null, big: 1e300 }, bytes: 0 });
+    expect(warnings.flat).toBeUndefined();
   });
 
   test("a result within the contract gives no warning", () => {

@@ -97,6 +97,7 @@ function checkBytes(bytes: unknown, warnings: string[]): number {
  * would change is kept in its JSON form, with a warning per key path.
  */
 function withData(outcome: Outcome, data: Record<string, unknown>, warnings: string[]): ModuleOutcome {
+  if (isPlainJson(data)) return { outcome: { ...outcome, data }, warnings };
   const changes: string[] = [];
   let json: string;
   try {
@@ -109,6 +110,28 @@ function withData(outcome: Outcome, data: Record<string, unknown>, warnings: str
   if (changes.length > MAX_DATA_WARNINGS) warnings.push(`… and ${changes.length - MAX_DATA_WARNINGS} more values of data that JSON changes`);
   // Every sink (NDJSON, the summary, tests' memory sink) then sees the same data.
   return { outcome: { ...outcome, data: JSON.parse(json) as Record<string, unknown> }, warnings };
+}
+
+/**
+ * Data whose every value is a string, a finite number, a boolean or null (a
+ * shell command's exit code and output, say): JSON writes it as it is, so
+ * the walk below has nothing to find. This check costs a microsecond per
+ * instance where the walk cost tens, and a run whose results are all like
+ * this never runs the walk (its first call alone costs about a
+ * millisecond of start-up). A getter that throws sends it to the walk,
+ * which reports it.
+ */
+function isPlainJson(data: Record<string, unknown>): boolean {
+  try {
+    for (const key of Object.keys(data)) {
+      const value = data[key];
+      const type = typeof value;
+      if (value !== null && type !== "string" && type !== "boolean" && !(type === "number" && Number.isFinite(value))) return false;
+    }
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
