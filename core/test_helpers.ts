@@ -3,17 +3,17 @@
  * read facts (overlaps, windows) off that log.
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { type RunOptions, runPlan } from "./commands/run.ts";
 import { PlanErrors } from "./errors.ts";
 import { type LoadOptions, loadPlan } from "./plan/load.ts";
 import type { FanoutEvent, RunEndEvent, TaskEndEvent, TaskStartEvent } from "./telemetry/events.ts";
 import { MemorySink } from "./telemetry/ndjson.ts";
+import { makeTempDir } from "./runtime/temp_dir.ts";
 
 export function tempDir(prefix = "fanout-test-"): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  return makeTempDir(prefix);
 }
 
 /** Writes `files` (path → text, subdirectories made as needed) into a fresh directory; returns its path. */

@@ -19,7 +19,7 @@ import { join } from "node:path";
 import process from "node:process";
 import type { JobserverAuth } from "./makeflags.ts";
 import { makeFifo, preloadFifoMaker } from "./mkfifo.ts";
-import { tempDir } from "./temp_dir.ts";
+import { makeTempDir } from "./temp_dir.ts";
 
 /** The byte GNU make writes; a token read is given back as the same byte. */
 export const TOKEN = 0x2b;
@@ -165,7 +165,7 @@ function makePrivateDir(named: boolean, env: Record<string, string | undefined> 
       // not there, or not ours to write: the next place
     }
   }
-  return mkdtempSync(join(tempDir(), "fanout-jobserver-"));
+  return makeTempDir("fanout-jobserver-");
 }
 
 /** The fifo and its folder only: cheaper than a recursive removal, which was nearly all of a one-task run's close. */

@@ -16,7 +16,7 @@
  * returns only once the command's processes are gone, so the instance's
  * guards are held until then.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { destination, sshArgv, sshOptions, type SshTarget } from "../ssh/target.ts";
 import type { ExecOptions, ExecResult } from "./exec_types.ts";
@@ -24,7 +24,7 @@ import type { OutputObserver } from "./output_observer.ts";
 import { groupAlive, killGroup } from "./process_group.ts";
 import { DEFAULT_KILL_GRACE_MS, exec } from "./spawn.ts";
 import * as watchdog from "./watchdog.ts";
-import { tempDir } from "./temp_dir.ts";
+import { makeTempDir } from "./temp_dir.ts";
 
 /** ssh's own failure (it could not reach the host, or lost it) rather than the command's exit status. */
 export class UnreachableError extends Error {
@@ -111,7 +111,7 @@ export class SshConnections {
 
   private socketDir(): string {
     // mkdtemp makes it 0700: no one else may reach our masters through the sockets.
-    this.dir ??= mkdtempSync(join(tempDir(), "fanout-ssh-"));
+    this.dir ??= makeTempDir("fanout-ssh-");
     return this.dir;
   }
 
