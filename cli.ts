@@ -20,6 +20,7 @@ import { EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_INVALID, EXIT_IO } from "./core/e
 import { guardStderr, stderrDrained, writeStderr } from "./core/runtime/stderr.ts";
 import { guardStdout, onStdoutFailure, stdoutDrained, stdoutFailure, writeStdout } from "./core/runtime/stdout.ts";
 import { trace } from "./core/runtime/trace.ts";
+import { userCodeLoaded } from "./core/runtime/user_code.ts";
 import { didYouMean } from "./core/suggest.ts";
 import { errorEvents, errorKind } from "./core/telemetry/error_event.ts";
 import { versionLine } from "./core/version.ts";
@@ -354,10 +355,12 @@ if (import.meta.main) {
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
     // Output was flushed and the children settled before main returned, and
-    // nothing of fanout's own is left pending (cli_exit.test.ts): the process
-    // ends now. A plugin may have left timers or sockets behind; they get a
-    // moment (a late fault is still reported), not the power to keep a
-    // finished run alive.
+    // nothing of fanout's own is left pending (cli_exit.test.ts): without a
+    // user's plugin the process ends now, skipping the runtime's wind-down
+    // after its event loop empties (core/runtime/user_code.ts). A plugin may
+    // have left timers or sockets behind; they get a moment (a late fault is
+    // still reported), not the power to keep a finished run alive.
+    if (!userCodeLoaded()) process.exit(code);
     setTimeout(() => process.exit(code), 100).unref();
   });
 }

@@ -87,3 +87,51 @@ describe.each(Object.keys(runtimes))("main() leaves nothing pending › %s", (ru
     expect(JSON.parse(last)).toEqual({ code, pending: [] });
   }, 60_000);
 });
+
+/**
+ * How the process ends after main(): at once (process.exit, no "beforeExit")
+ * when no plugin of the user's was loaded, since nothing of fanout's own is
+ * pending; the usual way when one was, so that its leftover timer still runs.
+ * Seen from a preloaded script's "beforeExit" and "exit" listeners.
+ */
+const EXIT_PROBE = `
+import { writeSync } from "node:fs";
+process.on("beforeExit", () => writeSync(2, "[beforeExit]\\n"));
+process.on("exit", (code) => writeSync(2, "[exit " + code + "]\\n"));
+`;
+
+const LATE_TIMER_PLUGIN = `
+import { writeSync } from "node:fs";
+export default async function run() {
+  setTimeout(() => writeSync(2, "[late timer]\\n"), 30);
+  return { changed: false };
+}
+`;
+
+const preloaded: Record<string, (probe: string) => string[]> = {
+  bun: (probe) => [process.execPath, "--no-install", "--preload", probe, CLI],
+  deno: (probe) => [DENO, "run", "-A", "--config", join(ROOT, "deno.json"), "--preload", probe, CLI],
+};
+
+describe.each(Object.keys(preloaded))("how the process ends › %s", (runtime) => {
+  const dir = writeFiles({
+    "probe.ts": EXIT_PROBE,
+    "late.ts": LATE_TIMER_PLUGIN,
+    "one.yml": "version: 1\ntasks:\n  - { name: one, module: shell, with: { argv: [\"true\"] } }\n",
+    "plugin.yml": "version: 1\nplugins:\n  late: ./late.ts\ntasks:\n  - { name: one, module: late }\n",
+  });
+  const marks = (plan: string) => {
+    const [cmd, ...args] = preloaded[runtime]!(join(dir, "probe.ts"));
+    const r = spawnSync(cmd!, [...args, "run", plan, "-q"], { cwd: dir, encoding: "utf8", timeout: 60_000 });
+    expect(r.status).toBe(0);
+    return r.stderr.split("\n").filter((line) => line.startsWith("["));
+  };
+
+  test("without a plugin: at once, its event loop not run to its end", () => {
+    expect(marks("one.yml")).toEqual(["[exit 0]"]);
+  }, 60_000);
+
+  test("with a plugin: the usual way, its leftover timer run first", () => {
+    expect(marks("plugin.yml")).toEqual(["[late timer]", "[beforeExit]", "[exit 0]"]);
+  }, 60_000);
+});

@@ -14,6 +14,7 @@ import { hasSubstitute, type ImportOptions, importPlugin } from "./runtime/impor
 import { importProblemOf, stripAnsi } from "./runtime/load_error.ts";
 import { guardRuntimeStderr } from "./runtime/stderr.ts";
 import { guardRuntimeStdout } from "./runtime/stdout.ts";
+import { noteUserCode } from "./runtime/user_code.ts";
 import { syntaxProblemOf } from "./runtime/syntax_error.ts";
 
 export const BUILTIN_NAMES = Object.keys(builtinModules);
@@ -33,9 +34,10 @@ export function pluginPath(path: string, planDir: string): string {
 /** Imports a plugin file and validates its exports. */
 export async function loadPlugin(name: string, absolutePath: string, options: ImportOptions = {}): Promise<LoadedModule> {
   if (!existsSync(absolutePath) && !hasSubstitute(absolutePath)) throw new PluginError(absolutePath, "file not found");
-  // A plugin may write to process.stdout or process.stderr itself.
+  // A plugin may write to process.stdout or process.stderr itself, and leave timers or sockets behind.
   guardRuntimeStdout();
   guardRuntimeStderr();
+  noteUserCode();
   let exports: Record<string, unknown>;
   try {
     exports = await importPlugin(absolutePath, options);
