@@ -2,11 +2,12 @@
  * The watchdog, checked from the processes: every process it should kill is
  * found (or not) with `pgrep -f` by a marker — the path of a `sleep` linked
  * into a fresh directory — first for a watchdog started here, then for fanout
- * itself under Bun, Deno and the compiled binary, SIGKILLed mid-run.
+ * itself under Bun, Deno and the compiled binary, SIGKILLed mid-run; and,
+ * after a clean run, that the watchdog had nothing left to signal.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "../test_helpers.ts";
 import { compiledBinary, DENO, FANOUT_RUNTIMES, fanoutArgv } from "./fanout_runtimes.ts";
@@ -199,4 +200,26 @@ describe("fanout killed with SIGKILL", () => {
     expect(hasWatchdog(fanout.child.pid!)).toBe(false);
     expect(await fanout.closed).toBe(0);
   }, 60_000);
+});
+
+describe("fanout ending as usual", () => {
+  beforeAll(() => void compiledBinary(), 120_000);
+
+  for (const runtime of FANOUT_RUNTIMES) {
+    test(`${runtime}: a clean run leaves no group listed: its watchdog signals nothing at exit`, async () => {
+      // The watchdog runs \`sleep 0.1\` only between the SIGTERM and the SIGKILL of groups still
+      // listed when its pipe closes; a \`sleep\` first on PATH leaves a mark if it ever does.
+      const bin = tempDir("fanout-path-");
+      const mark = join(bin, "slept");
+      writeFileSync(join(bin, "sleep"), `#!/bin/sh\necho "$@" >> ${JSON.stringify(mark)}\n`, { mode: 0o755 });
+      const plan = join(tempDir(), "plan.yml");
+      writeFileSync(plan, "version: 1\ntasks:\n  - { name: quick, module: shell, items: [a, b, c], with: { argv: [\"true\"] } }\n");
+      const [cmd, ...args] = [...fanoutArgv(runtime), "run", plan, "--json", "-q"];
+      const child = spawn(cmd!, args, { cwd: tempDir("fanout-cwd-"), stdio: "ignore", env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+      const { code } = await exited(child);
+      expect(code).toBe(0);
+      expect(await waitUntil(() => !hasWatchdog(child.pid!), 10_000)).toBe(true);
+      expect(existsSync(mark)).toBe(false);
+    }, 60_000);
+  }
 });

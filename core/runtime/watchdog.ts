@@ -89,6 +89,11 @@ export function startWatchdog(): Watchdog {
     gone = "";
     send(lines);
   };
+  // A process that ends with process.exit (cli.ts, when no plugin was
+  // loaded) may do so before the queued flush has its turn: unlistings
+  // lost there would have the watchdog signal groups that are gone, whose
+  // ids may by then be another's.
+  process.once("exit", flush);
   return {
     pid,
     track: (pgid) => {
