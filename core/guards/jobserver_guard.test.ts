@@ -49,6 +49,37 @@ describe("JobserverGuard serving its own pipe", () => {
     expect(g.tryAcquire(1)).toBe(true);
   });
 
+  test("a released token goes to the instance started next in the same turn, not through the pipe; unused, back to the pipe at the turn's end", async () => {
+    const { pipe, command } = served(2);
+    const calls = { take: 0, put: 0 };
+    const counted: TokenPool = {
+      take: () => (calls.take++, pipe.take()),
+      put: (t) => (calls.put++, pipe.put(t)),
+    };
+    const g = new JobserverGuard(2, counted, false);
+    expect([g.tryAcquire(1), g.tryAcquire(1)]).toEqual([true, true]);
+    expect(calls).toEqual({ take: 2, put: 0 });
+    g.release(1);
+    expect(g.tryAcquire(1)).toBe(true);
+    expect(calls).toEqual({ take: 2, put: 0 });
+    g.release(1);
+    expect(calls.put).toBe(0);
+    await turn();
+    expect(calls.put).toBe(1);
+    expect(command.take()).toBe(1); // the command sees it
+  });
+
+  test("with every slot held by instances, available() reads nothing from the pipe", () => {
+    const { pipe } = served(2);
+    let takes = 0;
+    const g = new JobserverGuard(2, { take: () => (takes++, pipe.take()), put: (t) => pipe.put(t) }, false);
+    expect([g.tryAcquire(1), g.tryAcquire(1)]).toEqual([true, true]);
+    takes = 0;
+    expect(g.available()).toBe(0);
+    expect(g.tryAcquire(1)).toBe(false);
+    expect(takes).toBe(1); // tryAcquire still asks the pipe; available() did not
+  });
+
   test("available() is exact, and a token it took that no instance used goes back at the end of the turn", async () => {
     const { pipe, command } = served(1);
     const g = new JobserverGuard(1, pipe, false);
@@ -99,7 +130,7 @@ describe("JobserverGuard using a parent's jobserver", () => {
     return pool;
   };
 
-  test("the first instance runs on fanout's own implicit slot; the others on the parent's tokens", () => {
+  test("the first instance runs on fanout's own implicit slot; the others on the parent's tokens", async () => {
     const pool = parentPool(1);
     const g = new JobserverGuard(2, pool, true);
     expect(g.tryAcquire(1)).toBe(true);
@@ -108,6 +139,7 @@ describe("JobserverGuard using a parent's jobserver", () => {
     expect(pool.tokens.length).toBe(0);
     expect(g.tryAcquire(1)).toBe(false);
     g.release(1);
+    await turn();
     expect(pool.tokens.length).toBe(1);
   });
 

@@ -42,8 +42,12 @@ export const JOBSERVER_POLL_MS = 10;
  *
  * `available` has to be exact (the scheduler wakes a waiter only on room),
  * and a pipe cannot be counted without reading it: so it takes a token out
- * when it has none at hand, and a token no instance took by the end of the
- * current turn goes back to the pipe.
+ * when it has none at hand (unless the run's instances hold every slot: then
+ * the pipe is empty), and a token no instance took by the end of the
+ * current turn goes back to the pipe. A released token waits at hand the
+ * same way, so the instance the scheduler starts in its place takes it
+ * without a write and a read of the pipe (1,000 × `true`, 8 at once: 6%
+ * faster, docs/benchmarks.md).
  */
 export class JobserverGuard implements Guard {
   readonly name = "jobserver";
@@ -82,15 +86,22 @@ export class JobserverGuard implements Guard {
   release(amount: number): void {
     if (amount !== 1) throw new Error(`Internal error: ${this.name} gives back one slot at a time, got ${amount}`);
     const token = this.held.pop();
-    if (token !== undefined) this.pool.put(token);
-    else if (this.implicitHeld) this.implicitHeld = false;
+    if (token !== undefined) {
+      // Kept at hand for this turn: the instance that starts next in it
+      // takes it with no write and read of the pipe; otherwise it goes back.
+      this.atHand.push(token);
+      this.returnAtHandLater();
+    } else if (this.implicitHeld) this.implicitHeld = false;
     else throw new Error(`Internal error: ${this.name} released a slot it does not hold`);
     if (this.pool.reset && (this.inUse === 0 || this.idle())) this.resetPool(this.pool.reset.bind(this.pool));
   }
 
   available(): number {
     const implicitFree = this.implicit && !this.implicitHeld ? 1 : 0;
-    if (implicitFree + this.atHand.length === 0) {
+    // With every slot held by the run's instances the pipe holds no token
+    // (each is in it, with a command or with us: `capacity` in all), so it is
+    // not read: an empty read costs a thrown EAGAIN.
+    if (implicitFree + this.atHand.length === 0 && this.inUse < this.capacity) {
       const token = this.pool.take();
       if (token !== undefined) {
         this.atHand.push(token);
@@ -113,9 +124,10 @@ export class JobserverGuard implements Guard {
 
   /** No command of the run is alive: the pipe gets every slot not held again; what was missing had leaked. */
   private resetPool(reset: (count: number) => number): void {
-    this.atHand.length = 0;
+    // Tokens at hand are ours, not lost: the reset puts them back with the others.
+    const inHand = this.atHand.splice(0).length;
     const free = this.capacity - this.inUse;
-    const was = reset(free);
+    const was = reset(free) + inHand;
     if (was < free) this.recovered += free - was;
   }
 
