@@ -77,6 +77,8 @@ export class JobserverGuard implements Guard {
       this.implicitHeld = true;
       return true;
     }
+    // Every slot held: nothing to read (see available), and never more than capacity at once.
+    if (this.inUse >= this.capacity) return false;
     const token = this.atHand.pop() ?? this.pool.take();
     if (token === undefined) return false;
     this.held.push(token);
