@@ -12,15 +12,15 @@
  * `createRequire(import.meta.url)` then resolves from the plugin's folder.
  * Every file read is recorded: the bundle cache checks them (plugin_cache.ts).
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { isBuiltin } from "node:module";
-import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import process from "node:process";
 import { pathToFileURL } from "node:url";
 import { MissingPackageError } from "./load_error.ts";
 import { cachedBundle, hashBytes, storeBundle } from "./plugin_cache.ts";
 import { type ImportKind, resolvePackage, splitSpecifier } from "./resolve_package.ts";
+import { makeTempDir } from "./temp_dir.ts";
 
 const BARE = /^[^./]/;
 const SOURCE = /\.[mc]?[jt]sx?$/;
@@ -128,7 +128,7 @@ let written = 0;
 /** One directory per process for bundles that are not cached, removed when the process exits. */
 function scratchDir(): string {
   if (outDir) return outDir;
-  const dir = mkdtempSync(join(tmpdir(), "fanout-plugins-"));
+  const dir = makeTempDir("fanout-plugins-");
   process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
   return outDir = dir;
 }

@@ -14,7 +14,7 @@
  *
  * InheritedPipe is the one fanout was started under (MAKEFLAGS).
  */
-import { closeSync, constants, fstatSync, mkdtempSync, openSync, readFileSync, readSync, rmdirSync, rmSync, writeSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, rmdirSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import type { JobserverAuth } from "./makeflags.ts";
@@ -160,7 +160,7 @@ function makePrivateDir(named: boolean, env: Record<string, string | undefined> 
   const ram = named ? [] : [env.XDG_RUNTIME_DIR, "/dev/shm"].filter((d): d is string => d !== undefined && d.startsWith("/"));
   for (const base of ram) {
     try {
-      return mkdtempSync(join(base, "fanout-jobserver-"));
+      return makeTempDir("fanout-jobserver-", base);
     } catch {
       // not there, or not ours to write: the next place
     }

@@ -13,7 +13,7 @@ export function systemTempDir(env: Record<string, string | undefined> = process.
   return dir.length > 1 && dir.endsWith("/") ? dir.slice(0, -1) : dir;
 }
 
-/** A new private (0700) directory in systemTempDir(), named `prefix` and six random characters. */
-export function makeTempDir(prefix: string): string {
-  return mkdtempSync(join(systemTempDir(), prefix));
+/** A new private (0700) directory in `base` (by default systemTempDir()), named `prefix` and six random characters. */
+export function makeTempDir(prefix: string, base = systemTempDir()): string {
+  return mkdtempSync(join(base, prefix));
 }

@@ -12,12 +12,12 @@
  * probe then names that as its problem), and a calibration cached on this
  * machine is never applied to a remote device.
  */
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { type CoreDetails, coreDetails } from "../probe/cores.ts";
 import { type DeviceProbe, probeDevice } from "../probe/device_probe.ts";
 import { type MemoryAvailable, memoryAvailable } from "../probe/memory.ts";
+import { makeTempDir } from "../runtime/temp_dir.ts";
 import { TaskFailure } from "../sdk.ts";
 import { remoteScript } from "./files.ts";
 import type { SshTarget } from "./target.ts";
@@ -142,7 +142,7 @@ function tryLink(link: string, target: string, parent: (p: string) => void, p: s
 
 /** Concludes the probe from a snapshot: the local probe's code, pointed at the snapshot's tree. */
 export function probeSnapshot(s: Snapshot, where: string): RemoteProbeReport {
-  const root = mkdtempSync(path.join(tmpdir(), "fanout-remote-probe-"));
+  const root = makeTempDir("fanout-remote-probe-");
   try {
     writeTree(s, root);
     const roots = { sysRoot: root, procRoot: root };
