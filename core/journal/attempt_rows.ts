@@ -15,6 +15,10 @@ const COLUMNS = [
   "status", "t_ms", "duration_ms", "changed", "data", "error", "cached_from", "runner",
 ] as const;
 
+/** Where a Row holds the item's JSON and the instance's key. */
+export const ITEM_COLUMN = COLUMNS.indexOf("item");
+export const KEY_COLUMN = COLUMNS.indexOf("key");
+
 /** One attempt, its values in COLUMNS order. */
 export type Row = (string | number | null)[];
 

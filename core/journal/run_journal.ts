@@ -21,7 +21,7 @@ import { isConstant } from "../plan/template.ts";
 import { type Clock, realClock } from "../runtime/clock.ts";
 import type { EventSink, FanoutEvent, RunSummary } from "../telemetry/events.ts";
 import { VERSION } from "../version.ts";
-import { AttemptRows, type Row } from "./attempt_rows.ts";
+import { AttemptRows, ITEM_COLUMN, KEY_COLUMN, type Row } from "./attempt_rows.ts";
 import { jsonOf, secretsDigest, TaskKeyText } from "./instance_key.ts";
 import { moduleIdentity } from "./module_identity.ts";
 import { inWriteTransaction, type OpenedJournal } from "./open_journal.ts";
@@ -53,9 +53,12 @@ interface TaskKeyParts {
 
 /** An instance between its start and its task_end. */
 interface Live {
-  key: string | null;
+  /** Its key, when it was made as the instance started (--resume looks it up then). */
+  key?: string | null;
   /** jsonOf(item), not yet redacted: made once for the key and the rows. */
   item?: string;
+  /** Without --resume: the instance, whose key and item are made as its rows are written. */
+  inst?: Instance;
   /** When its current attempt started. */
   t?: number;
 }
@@ -78,6 +81,8 @@ export class RunJournal implements EventSink {
   /** Per instance id, from its start until its task_end. */
   private readonly live = new Map<string, Live>();
   private pending: Row[] = [];
+  /** Rows of pending whose key and item are still to be made, with their instance. */
+  private readonly unkeyed = new Map<Row, Instance>();
   private timer: unknown;
   private readonly flushEveryMs: number;
   private lastFlush: number;
@@ -113,10 +118,17 @@ export class RunJournal implements EventSink {
    * when it ends.
    */
   cachedRun(inst: Instance): number | undefined {
+    // Without --resume nothing is looked up: the key is made with the rows,
+    // a batch at a time, not on the way to the instance's start (one hash
+    // and two JSON texts, each its own cold path when made one at a time).
+    if (this.finished === undefined) {
+      this.live.set(inst.id, { inst });
+      return undefined;
+    }
     const item = jsonOf(inst.item);
     const key = this.keyOf(inst, item);
     this.live.set(inst.id, { key, item });
-    return key === null ? undefined : this.finished?.get(key);
+    return key === null ? undefined : this.finished.get(key);
   }
 
   /** The instance's key; null when its input cannot be rendered (it will fail when it runs, and is never cached). */
@@ -189,7 +201,7 @@ export class RunJournal implements EventSink {
         const live = this.live.get(event.id);
         const t = live?.t ?? event.t_ms;
         this.push([this.runId, event.id, event.task, event.host, this.itemOf(live, event.item), event.attempt, 0, live?.key ?? null,
-          event.status, t, event.t_ms - t, 0, null, this.text(event.error), null, event.runner ?? null]);
+          event.status, t, event.t_ms - t, 0, null, this.text(event.error), null, event.runner ?? null], live?.inst);
         return;
       }
       case "task_end": {
@@ -198,7 +210,8 @@ export class RunJournal implements EventSink {
         const t = live?.t ?? event.t_ms;
         const data = Object.keys(event.data).length > 0 ? this.json(event.data) : null;
         this.push([this.runId, event.id, event.task, event.host, this.itemOf(live, event.item), event.attempt, 1, live?.key ?? null,
-          event.status, t, event.duration_ms, event.changed ? 1 : 0, data, this.text(event.error), event.cached_from ?? null, event.runner ?? null]);
+          event.status, t, event.duration_ms, event.changed ? 1 : 0, data, this.text(event.error), event.cached_from ?? null, event.runner ?? null],
+          live?.inst);
         return;
       }
       case "run_end":
@@ -211,8 +224,12 @@ export class RunJournal implements EventSink {
     return this.redactJson(jsonOf(value));
   }
 
-  /** The item's JSON, redacted: made when the instance started, or now for one that never did (skipped, cancelled). */
+  /**
+   * The item's JSON, redacted: made when the instance started, or now for one
+   * that never did (skipped, cancelled); "" for one whose row is keyed later.
+   */
   private itemOf(live: Live | undefined, item: unknown): string {
+    if (live?.inst) return "";
     return this.redactJson(live?.item ?? jsonOf(item));
   }
 
@@ -220,8 +237,10 @@ export class RunJournal implements EventSink {
     return value === null ? null : this.redact(value);
   }
 
-  private push(row: Row): void {
+  /** `inst`: the row's key and item are made when it is written. */
+  private push(row: Row, inst?: Instance): void {
     this.pending.push(row);
+    if (inst) this.unkeyed.set(row, inst);
     if (this.closed) return;
     // Instances that end at once (a module that returns without waiting) keep the loop in promise callbacks, where no timer runs.
     if (this.clock.now() - this.lastFlush >= this.flushEveryMs) return this.flush();
@@ -241,6 +260,12 @@ export class RunJournal implements EventSink {
     const rows = this.pending;
     this.pending = [];
     try {
+      for (const [row, inst] of this.unkeyed) {
+        const item = jsonOf(inst.item);
+        row[ITEM_COLUMN] = this.redactJson(item);
+        row[KEY_COLUMN] = this.keyOf(inst, item);
+        this.unkeyed.delete(row);
+      }
       this.rows.insert(rows);
     } catch (error) {
       this.pending = rows.concat(this.pending);
