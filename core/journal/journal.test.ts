@@ -219,6 +219,59 @@ tasks:
   }, 120_000);
 });
 
+describe("what --resume reads at the start", () => {
+  const rowsOf = (path: string, sql: string) => {
+    const db = new DatabaseSync(path);
+    try {
+      return db.prepare(sql).all().map((r) => ({ ...r }));
+    } finally {
+      db.close();
+    }
+  };
+
+  test("one row per instance that ended ok, with its latest run, however many runs the plan has behind it", async () => {
+    const dir = writeFiles({ "plan.yml": THREE("b"), "other.yml": THREE("b").replace("name: three", "name: other") });
+    for (let i = 0; i < 3; i++) expect((await fanout(dir, ["run", "plan.yml", "-q"])).code).toBe(0);
+    // c fails in the fourth run: its latest success stays run 3.
+    writeFileSync(join(dir, "plan.yml"), THREE("b").replace('echo c >> m/c"', 'echo c >> m/c && false"'));
+    expect((await fanout(dir, ["run", "plan.yml", "-q"])).code).toBe(1);
+    expect((await fanout(dir, ["run", "other.yml", "-q"])).code).toBe(0);
+    const path = join(dir, ".fanout/journal.db");
+    const finished = rowsOf(path, "SELECT plan, run_id FROM finished ORDER BY plan, run_id");
+    expect(finished).toEqual([
+      { plan: "other", run_id: 5 }, { plan: "other", run_id: 5 }, { plan: "other", run_id: 5 },
+      // a and b in run 4; c's failed input is another key, and its success is run 3's
+      { plan: "three", run_id: 3 }, { plan: "three", run_id: 4 }, { plan: "three", run_id: 4 },
+    ]);
+    // Every key the attempts say ended ok is there, with the latest such run.
+    expect(rowsOf(path, `SELECT r.plan, a.key, max(a.run_id) AS run_id FROM attempts a JOIN runs r ON r.id = a.run_id
+      WHERE a.status = 'ok' AND a.final = 1 GROUP BY r.plan, a.key ORDER BY 1, 2`))
+      .toEqual(rowsOf(path, "SELECT plan, key, run_id FROM finished ORDER BY 1, 2"));
+    writeFileSync(join(dir, "plan.yml"), THREE("b"));
+    const resumed = await fanout(dir, ["run", "plan.yml", "--json", "-q", "--resume"]);
+    expect([...resumed.ends.values()].map((e) => [e.id, e.status, e.cached_from])).toEqual([
+      ["a[localhost]", "cached", 4], ["b[localhost]", "cached", 4], ["c[localhost]", "cached", 3],
+    ]);
+  }, 120_000);
+
+  test("a journal written before that table (schema 2) is brought up to date, and --resume finds what it recorded", async () => {
+    const dir = writeFiles({ "plan.yml": THREE("b") });
+    expect((await fanout(dir, ["run", "plan.yml", "-q"])).code).toBe(0);
+    expect((await fanout(dir, ["run", "plan.yml", "-q"])).code).toBe(0);
+    // The file as schema 2 left it: no finished table, no trigger.
+    const path = join(dir, ".fanout/journal.db");
+    const db = new DatabaseSync(path);
+    db.exec("DROP TRIGGER attempts_finished; DROP TABLE finished; UPDATE meta SET value = '2' WHERE key = 'schema_version';");
+    db.close();
+    const resumed = await fanout(dir, ["run", "plan.yml", "--json", "-q", "--resume"]);
+    expect(resumed.code).toBe(0);
+    expect([...resumed.ends.values()].map((e) => [e.status, e.cached_from])).toEqual([["cached", 2], ["cached", 2], ["cached", 2]]);
+    expect(Object.fromEntries(executions(dir))).toEqual({ a: 2, b: 2, c: 2 });
+    expect(rowsOf(path, "SELECT value FROM meta WHERE key = 'schema_version'")).toEqual([{ value: String(JOURNAL_SCHEMA_VERSION) }]);
+    expect(rowsOf(path, "SELECT count(*) AS n FROM finished")).toEqual([{ n: 3 }]);
+  }, 120_000);
+});
+
 describe("the journal file", () => {
   test("is .fanout/journal.db beside the plan, 0600 (its -wal too) in a 0700 directory; --journal moves it; --no-journal writes none", async () => {
     const dir = writeFiles({ "sub/plan.yml": THREE("b") });

@@ -8,7 +8,7 @@ import type { DatabaseSync } from "node:sqlite";
 import { UsageError } from "../errors.ts";
 
 /** The version this fanout writes. */
-export const JOURNAL_SCHEMA_VERSION = 2;
+export const JOURNAL_SCHEMA_VERSION = 3;
 
 /**
  * MIGRATIONS[n] takes a journal from version n to n + 1. Version 0 is an
@@ -52,6 +52,29 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX attempts_run ON attempts(run_id);`,
   // 1 → 2: which runner ran an attempt of a distributed run (--distribute); null otherwise.
   `ALTER TABLE attempts ADD COLUMN runner TEXT;`,
+  // 2 → 3: per plan and instance key, the latest run in which the instance
+  // ended ok: what --resume reads at the start. Reading it from attempts
+  // meant reading every success of every earlier run, so a plan's resume
+  // started slower and took more memory with each run it had behind it;
+  // this table holds one row per key. Kept by SQLite itself as each final ok
+  // row goes in (max(): two fanouts on one file may write out of order),
+  // and filled from the attempts already recorded.
+  `CREATE TABLE finished (
+     plan TEXT NOT NULL,
+     key TEXT NOT NULL,
+     run_id INTEGER NOT NULL,
+     PRIMARY KEY (plan, key)
+   ) WITHOUT ROWID;
+   INSERT INTO finished (plan, key, run_id)
+     SELECT r.plan, a.key, max(a.run_id) FROM attempts a JOIN runs r ON r.id = a.run_id
+     WHERE a.status = 'ok' AND a.final = 1 AND a.key IS NOT NULL
+     GROUP BY r.plan, a.key;
+   CREATE TRIGGER attempts_finished AFTER INSERT ON attempts
+     WHEN NEW.status = 'ok' AND NEW.final = 1 AND NEW.key IS NOT NULL
+   BEGIN
+     INSERT INTO finished (plan, key, run_id) SELECT plan, NEW.key, NEW.run_id FROM runs WHERE id = NEW.run_id
+       ON CONFLICT (plan, key) DO UPDATE SET run_id = max(run_id, excluded.run_id);
+   END;`,
 ];
 
 /** The version written in the file; 0 for a new, empty one. */
