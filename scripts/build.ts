@@ -9,7 +9,7 @@
  * benchmarks build their floor programs with it.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import process from "node:process";
 import { parseArgs } from "node:util";
@@ -23,14 +23,16 @@ const ROOT = resolve(import.meta.dirname, "..");
  * `target` (a Bun target such as "bun-linux-arm64") cross-compiles; Bun
  * fetches that platform's runtime through the npm registry.
  */
-export function compileArgs(entry: string, outfile: string, target?: string): string[] {
+export function compileArgs(entry: string, outfile: string, target?: string, options: { sourcemap?: boolean } = {}): string[] {
   const git = spawnSync("git", ["rev-parse", "HEAD"], { cwd: ROOT, encoding: "utf8" });
   const commit = git.status === 0 ? git.stdout.trim() : "unknown";
   return [
     "--no-install", "build", entry, "--compile",
-    // Bytecode starts faster (it needs ESM, and cli.ts has no top-level await);
-    // --sourcemap makes traces point at .ts lines.
-    "--minify", "--sourcemap", "--bytecode", "--format=esm",
+    // Bytecode starts faster (it needs ESM, and cli.ts has no top-level await).
+    // No source map inside the binary: Bun sets it up as each chunk loads,
+    // about 5% of a one-task run and of `--version` (docs/benchmarks.md);
+    // buildBinary's `maps` writes the chunks' maps beside it instead.
+    "--minify", ...(options.sourcemap ? ["--sourcemap"] : []), "--bytecode", "--format=esm",
     // Each dynamic import() its own chunk, loaded when first imported: without
     // it every node: module any command uses (node:crypto for checksums, say)
     // is loaded at start-up, by `fanout --version` too.
@@ -52,21 +54,40 @@ export function compileArgs(entry: string, outfile: string, target?: string): st
 }
 
 /**
- * Compiles cli.ts (or `entry`) into `outfile`, with its source map beside it
- * as `outfile.map`; throws with bun's output if the build fails. Bun also
- * writes a map per chunk (they are inside the binary too): the build goes to
- * a scratch folder beside `outfile`, so that they do not pile up there.
+ * Compiles cli.ts (or `entry`) into `outfile`; throws with bun's output if
+ * the build fails. The build goes to a scratch folder beside `outfile`.
+ *
+ * `maps`: also writes the source map of each of the binary's chunks into
+ * `outfile.maps/` (`fanout.map` for the entry, `cli-1fkf0q95.js.map` for a
+ * chunk loaded later), so that a stack trace of
+ * the binary (`/$bunfs/root/cli-1fkf0q95.js:1:2345`) can be read against
+ * the .ts files. They come from a second build of the same source with
+ * --sourcemap, whose chunks are the same (their names are hashes of their
+ * contents); that build's binary is thrown away.
  */
-export function buildBinary(outfile: string, options: { quiet?: boolean; entry?: string; target?: string } = {}): void {
+export function buildBinary(outfile: string, options: { quiet?: boolean; entry?: string; target?: string; maps?: boolean } = {}): void {
   mkdirSync(dirname(resolve(outfile)), { recursive: true });
   const scratch = mkdtempSync(join(dirname(resolve(outfile)), ".build-"));
-  try {
-    const built = join(scratch, basename(outfile));
-    const args = compileArgs(options.entry ?? "cli.ts", built, options.target);
+  const compile = (built: string, sourcemap: boolean) => {
+    const args = compileArgs(options.entry ?? "cli.ts", built, options.target, { sourcemap });
     const r = spawnSync(process.execPath, args, { cwd: ROOT, encoding: "utf8", stdio: options.quiet ? "pipe" : "inherit" });
     if (r.status !== 0) throw new Error(`bun build failed (exit ${r.status}): ${r.stderr ?? ""}`);
+  };
+  try {
+    const built = join(scratch, basename(outfile));
+    compile(built, false);
+    if (options.maps) {
+      const mapped = join(scratch, "mapped");
+      mkdirSync(mapped);
+      compile(join(mapped, basename(outfile)), true);
+      const maps = `${outfile}.maps`;
+      rmSync(maps, { recursive: true, force: true });
+      mkdirSync(maps);
+      for (const name of readdirSync(mapped)) {
+        if (name.endsWith(".map")) renameSync(join(mapped, name), join(maps, name));
+      }
+    }
     renameSync(built, outfile);
-    if (existsSync(`${built}.map`)) renameSync(`${built}.map`, `${outfile}.map`);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
@@ -76,5 +97,5 @@ if (import.meta.main) {
   const { values } = parseArgs({ options: { outfile: { type: "string", default: "dist/fanout" } } });
   const { regenerate } = await import("./gen_sdk_types.ts");
   if (regenerate()) console.log("regenerated core/sdk_types.generated.ts");
-  buildBinary(resolve(values.outfile!));
+  buildBinary(resolve(values.outfile!), { maps: true });
 }

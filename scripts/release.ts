@@ -110,9 +110,8 @@ export async function release(options: ReleaseOptions): Promise<ReleaseResult> {
     const name = binaryName(version, target);
     const file = join(outDir, name);
     try {
+      // Without maps: `npm run build` at the same commit writes them, for reading a trace.
       buildBinary(file, { quiet: true, target: target.bunTarget });
-      // The source map is inside the binary already; one beside it would only be one more file to ship.
-      rmSync(`${file}.map`, { force: true });
       const smoke = target.name === host?.name ? smokeRun(file, version, commit) : undefined;
       result.built.push({ target: target.name, file: name, smoke });
       log(`built ${name}${smoke ? ` (ran here: ${smoke})` : " (not run: another platform)"}`);
