@@ -27,7 +27,9 @@ const ROWS_PER_STATEMENT = 64;
 
 function insertSql(rows: number): string {
   const one = `(${COLUMNS.map(() => "?").join(", ")})`;
-  return `INSERT INTO attempts (${COLUMNS.join(", ")}) VALUES ${Array.from({ length: rows }, () => one).join(", ")}`;
+  let values = one;
+  for (let i = 1; i < rows; i++) values += `, ${one}`;
+  return `INSERT INTO attempts (${COLUMNS.join(", ")}) VALUES ${values}`;
 }
 
 export class AttemptRows {

@@ -47,9 +47,10 @@ function plainEnough(text: string): boolean {
   if (text.includes("<<") || text.includes("!") || CONTROL.test(text)) return false;
   if (ANCHOR_OR_ALIAS.test(text) || STRUCTURE.test(text)) return false;
   // One document: a `---` only as its first line (comments may come before).
-  const markers = [...text.matchAll(/^---/gm)];
-  if (markers.length > 1) return false;
-  const before = markers.length === 1 ? text.slice(0, markers[0]!.index) : "";
+  const marker = /^---/gm;
+  const first = marker.exec(text);
+  if (first && marker.exec(text)) return false;
+  const before = first ? text.slice(0, first.index) : "";
   return before.split("\n").every((line) => line.trim() === "" || line.trimStart().startsWith("#"));
 }
 

@@ -43,6 +43,7 @@ export interface Reference {
 /** Every reference in a string, or an error message for a malformed one. */
 export function scanReferences(text: string): { refs: Reference[]; error?: string } {
   const refs: Reference[] = [];
+  if (!text.includes("{{")) return { refs };
   let end = 0;
   for (const m of text.matchAll(REFERENCE)) {
     end = m.index + m[0].length;

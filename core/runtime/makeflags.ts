@@ -83,6 +83,6 @@ function words(text: string): string[] {
 
 /** The flags, and from " -- " on the variable assignments, which are kept whole (their values may hold blanks). */
 function splitAssignments(text: string): [flags: string, assignments: string] {
-  const at = text.search(/(^|[ \t])--([ \t]|$)/);
+  const at = /(^|[ \t])--([ \t]|$)/.exec(text)?.index ?? -1;
   return at < 0 ? [text, ""] : [text.slice(0, at), text.slice(at).trim()];
 }
