@@ -116,6 +116,45 @@ describe("FdStream", () => {
     expect(fallback.text()).toBe("x");
   });
 
+  test("a pipe nobody reads yet: the first 4 KiB are written before the event loop turns; the write that would pass 4 KiB, and those after it, wait for it", async () => {
+    const path = join(tempDir(), "fifo");
+    expect(makeFifo(path)).toBeUndefined();
+    const reader = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    const writer = openSync(path, constants.O_WRONLY);
+    const stream = new FdStream(writer, noFallback, undefined, { used: 0 });
+    const buffer = new Uint8Array(65536);
+    const readNow = () => {
+      try {
+        return Buffer.from(buffer.subarray(0, readSync(reader, buffer))).toString("latin1");
+      } catch {
+        return ""; // EAGAIN: nothing there
+      }
+    };
+    // Microtasks only: an asynchronous write's callback needs a turn of the event loop.
+    const microtasks = async () => {
+      for (let i = 0; i < 20; i++) await null;
+    };
+    const calls: string[] = [];
+    stream.write("a".repeat(3000), () => calls.push("a"));
+    stream.write("b".repeat(1000), () => calls.push("b"));
+    await microtasks();
+    expect(calls).toEqual(["a", "b"]);
+    expect(readNow()).toBe("a".repeat(3000) + "b".repeat(1000));
+    stream.write("c".repeat(200), () => calls.push("c")); // 4,200 bytes in all: past the 4 KiB
+    stream.write("d", () => calls.push("d"));
+    await microtasks();
+    expect(calls).toEqual(["a", "b"]);
+    let rest = "";
+    while (rest.length < 201 || calls.length < 4) {
+      rest += readNow();
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    expect(rest).toBe(`${"c".repeat(200)}d`);
+    expect(calls).toEqual(["a", "b", "c", "d"]);
+    closeSync(reader);
+    closeSync(writer);
+  });
+
   test("a pipe whose reader is slow never blocks the writer: more than the pipe holds is written while nothing reads", async () => {
     const path = join(tempDir(), "fifo");
     expect(makeFifo(path)).toBeUndefined();

@@ -14,7 +14,13 @@
  * A regular file or /dev/null never makes a writer wait for a reader, so
  * there the write is made at once (writeSync) and its callback runs as a
  * microtask: no trip through the runtime's thread pool, which costs a
- * `--json > events.ndjson` run about as much as writing its events.
+ * `--json > events.ndjson` run about as much as writing its events. A pipe
+ * or a terminal holds at least a page (4 KiB) that nobody has read yet, so
+ * the first 4 KiB written to them are made at once too: `fanout --version |
+ * cat`, the start of `--json | jq`, a CI log, never start the thread pool
+ * for a few lines (about 4 ms of a short run here). From the write that
+ * would pass 4 KiB on, writes there are asynchronous. fd 1 and fd 2 share
+ * the 4 KiB, since `2>&1` makes them one pipe.
  */
 import { Buffer } from "node:buffer";
 import { fstatSync, write as fsWrite, writeSync } from "node:fs";
@@ -30,6 +36,17 @@ export interface ByteStream extends Stream {
 /** node:fs write's shape, replaceable in tests. */
 export type FdWrite = (fd: number, buffer: Uint8Array, offset: number, length: number, position: null, callback: (error: NodeJS.ErrnoException | null, written: number) => void) => void;
 
+/** What a pipe or a terminal takes without a reader: one page, the least a Linux pipe holds. */
+const ROOM = 4096;
+
+/** Bytes written so far to descriptors that may wait (pipes, terminals), counted against ROOM. */
+export interface Room {
+  used: number;
+}
+
+/** The process's: stdout and stderr may be one pipe. */
+const sharedRoom: Room = { used: 0 };
+
 export class FdStream implements Stream {
   private queued: { text: string; callback?: Callback }[] = [];
   private writing = false;
@@ -38,7 +55,10 @@ export class FdStream implements Stream {
   private stream: ByteStream | undefined;
   private readonly errorListeners: ((error: Error) => void)[] = [];
 
-  constructor(private readonly fd: number, private readonly fallback: () => ByteStream, private writeFd?: FdWrite) {}
+  /** Whether writes to fd can never wait (a file, /dev/null); found at the first write. */
+  private neverWaits?: boolean;
+
+  constructor(private readonly fd: number, private readonly fallback: () => ByteStream, private readonly writeFd?: FdWrite, private readonly room = sharedRoom) {}
 
   write(text: string, callback?: Callback): boolean {
     if (this.stream) return this.stream.write(text, callback);
@@ -75,8 +95,16 @@ export class FdStream implements Stream {
 
   /** Writes `data` to the end (fs.write may take part of it), then calls the batch back. */
   private writeAll(data: Uint8Array, batch: { callback?: Callback }[]): void {
-    this.writeFd ??= neverWaits(this.fd) ? writeNow : fsWrite;
-    this.writeFd(this.fd, data, 0, data.length, null, (error, written) => {
+    this.neverWaits ??= neverWaits(this.fd);
+    let write = this.writeFd;
+    if (!write && this.neverWaits) write = writeNow;
+    else if (!write) {
+      const fits = this.room.used + data.length <= ROOM;
+      // Once a write is asynchronous, the ones after it are too: the pipe may still hold it.
+      this.room.used = fits ? this.room.used + data.length : Infinity;
+      write = fits ? writeNow : fsWrite;
+    }
+    write(this.fd, data, 0, data.length, null, (error, written) => {
       if (error?.code === "EAGAIN") return this.toFallback(data, batch);
       if (!error && written < data.length) return this.writeAll(data.subarray(written), batch);
       this.writing = false;
