@@ -24,7 +24,7 @@
  * in the same rounds, for before/after ratios measured side by side.
  * `--rounds N` (default 30; `--quick`: 10).
  */
-import { cpSync } from "node:fs";
+import { cpSync, mkdirSync } from "node:fs";
 import os from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -70,14 +70,21 @@ function main(): void {
   log("compiling the pool and the hello-world with the build flags");
   const pool = compileLikeFanout("min_pool", dir);
   const hello = compileLikeFanout("hello", dir);
-  writeFile(dir, "one.yml", shellPlan({ name: "one", argv: ["true"] }));
   writeFile(dir, "one.list", "true\n");
-  writeFile(dir, "plugin.ts", PLUGIN);
-  writeFile(dir, "plugin.yml", "version: 1\nplugins: { p: ./plugin.ts }\ntasks:\n  - { name: one, module: p, with: { text: 'a: 1' } }\n");
   cpSync(join(ROOT, "node_modules/yaml"), join(dir, "node_modules/yaml"), { recursive: true });
 
   const binaries: Record<string, string[]> = { fanout: fanout.argv };
   if (values.baseline) binaries.baseline = [resolve(values.baseline)];
+  // Each binary runs its plans in a folder of its own, so each has its own
+  // journal and plugin cache beside them: a baseline from before a change of
+  // the journal's schema refuses the newer file (node_modules is found above).
+  const planDir = (bin: string) => join(dir, bin);
+  for (const bin of Object.keys(binaries)) {
+    mkdirSync(planDir(bin));
+    writeFile(planDir(bin), "one.yml", shellPlan({ name: "one", argv: ["true"] }));
+    writeFile(planDir(bin), "plugin.ts", PLUGIN);
+    writeFile(planDir(bin), "plugin.yml", "version: 1\nplugins: { p: ./plugin.ts }\ntasks:\n  - { name: one, module: p, with: { text: 'a: 1' } }\n");
+  }
   const fanoutCommands: Record<string, string[]> = {
     version: ["--version"],
     one_task: ["run", "one.yml", "-q"],
@@ -90,8 +97,8 @@ function main(): void {
   };
   for (const [bin, argv] of Object.entries(binaries)) {
     for (const [row, args] of Object.entries(fanoutCommands)) {
-      commands[`${bin}/${row}`] = { argv: [...argv, ...args], cwd: dir };
-      commands[`${bin}/${row}/traced`] = { argv: [...argv, ...args], cwd: dir, env: { FANOUT_TRACE: "1" } };
+      commands[`${bin}/${row}`] = { argv: [...argv, ...args], cwd: planDir(bin) };
+      commands[`${bin}/${row}/traced`] = { argv: [...argv, ...args], cwd: planDir(bin), env: { FANOUT_TRACE: "1" } };
     }
   }
   const names = Object.keys(commands);
