@@ -95,22 +95,23 @@ export class FdStream implements Stream {
 
   /** Writes `data` to the end (fs.write may take part of it), then calls the batch back. */
   private writeAll(data: Uint8Array, batch: { callback?: Callback }[]): void {
-    this.neverWaits ??= neverWaits(this.fd);
-    let write = this.writeFd;
-    if (!write && this.neverWaits) write = writeNow;
-    else if (!write) {
-      const fits = this.room.used + data.length <= ROOM;
-      // Once a write is asynchronous, the ones after it are too: the pipe may still hold it.
-      this.room.used = fits ? this.room.used + data.length : Infinity;
-      write = fits ? writeNow : fsWrite;
-    }
-    write(this.fd, data, 0, data.length, null, (error, written) => {
+    this.writerFor(data.length)(this.fd, data, 0, data.length, null, (error, written) => {
       if (error?.code === "EAGAIN") return this.toFallback(data, batch);
       if (!error && written < data.length) return this.writeAll(data.subarray(written), batch);
       this.writing = false;
       for (const b of batch) b.callback?.(error);
       this.writeNext();
     });
+  }
+
+  /** At once (writeSync) where that cannot wait: a file, /dev/null, or the first 4 KiB to a pipe or a terminal. */
+  private writerFor(length: number): FdWrite {
+    if (this.writeFd) return this.writeFd;
+    if ((this.neverWaits ??= neverWaits(this.fd))) return writeNow;
+    const fits = this.room.used + length <= ROOM;
+    // Once a write is asynchronous, the ones after it are too: the pipe may still hold it.
+    this.room.used = fits ? this.room.used + length : Infinity;
+    return fits ? writeNow : fsWrite;
   }
 
   /** The runtime's stream writes from now on: first what was refused (EAGAIN), then what waited, then the rest. */
