@@ -110,7 +110,7 @@ tasks:
 
 describe("I/O pools per device", () => {
   test("a task whose glob lives on another device reads from that device's own pool", async () => {
-    const { mkdtempSync, writeFileSync } = await import("node:fs");
+    const { mkdtempSync, rmSync, writeFileSync } = await import("node:fs");
     // /dev/shm is tmpfs: always a different device from the plan's temp directory on disk.
     const data = mkdtempSync("/dev/shm/fanout-pool-");
     for (const name of ["a.txt", "b.txt"]) writeFileSync(`${data}/${name}`, name);
@@ -119,7 +119,7 @@ version: 1
 tasks:
   - { name: sum, module: checksum, items_from: { glob: "${data}/*.txt" }, with: { path: "{{ item }}" } }
   - { name: local, module: sleep, resources: { io: 1 }, with: { duration: 1ms }, needs: [] }
-`);
+`).finally(() => rmSync(data, { recursive: true, force: true })); // tmpfs is memory: leave nothing behind
     expect(log.exitCode).toBe(0);
     const start = log.events[0] as { io_pools: Record<string, { storage_type: string }> };
     const pools = Object.keys(start.io_pools);

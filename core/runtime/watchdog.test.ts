@@ -7,12 +7,12 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "../test_helpers.ts";
 import { compiledBinary, DENO, FANOUT_RUNTIMES, fanoutArgv } from "./fanout_runtimes.ts";
 import { endsById } from "./plugin_fixtures.ts";
-import { startWatchdog } from "./watchdog.ts";
+import { startWatchdog, type Watchdog } from "./watchdog.ts";
 
 const markers: string[] = [];
 
@@ -57,6 +57,15 @@ function exited(child: ChildProcess): Promise<{ code: number | null; signal: str
   return new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
 }
 
+/** Closes the watchdog's pipe: the listed group ends by SIGTERM, the watchdog exits, and the unlisted (marked) process still runs. */
+async function closeAndCheck(w: Watchdog, listedEnd: ReturnType<typeof exited>, unlisted: ChildProcess, marker: string): Promise<void> {
+  w.close();
+  expect(await listedEnd).toEqual({ code: null, signal: "SIGTERM" });
+  expect(await waitUntil(() => !running(w.pid), 10_000)).toBe(true);
+  expect(countMarked(marker)).toBe(1);
+  unlisted.kill("SIGKILL");
+}
+
 afterAll(() => {
   for (const marker of markers) spawnSync("pkill", ["-KILL", "-f", marker]);
 });
@@ -90,9 +99,9 @@ describe("startWatchdog", () => {
     done.kill("SIGKILL");
   }, 30_000);
 
-  test("unlistings go out with the next listing, however many: the line stream stays whole and the group listed after them is taken down", async () => {
+  test("through the pipe (no list file): unlistings go out with the next listing, however many: the line stream stays whole and the group listed after them is taken down", async () => {
     const { marker, sleep } = markedSleep();
-    const w = startWatchdog();
+    const w = startWatchdog(null);
     const child = spawn(sleep, ["30"], { detached: true, stdio: "ignore" });
     const end = exited(child);
     // Ids never listed, far more bytes than a socket takes in one write: the write goes out in parts.
@@ -123,6 +132,19 @@ process.kill(process.pid, "SIGKILL");
     }
   }, 60_000);
 
+  test("where no list file can be made, the pipe carries the list: a listed group is taken down, an unlisted one left alone", async () => {
+    const { marker, sleep } = markedSleep();
+    const w = startWatchdog(join(tempDir(), "no-such-dir"));
+    expect(existsSync(`/proc/${w.pid}/fd/4`)).toBe(false);
+    const listed = spawn(sleep, ["30"], { detached: true, stdio: "ignore" });
+    const unlisted = spawn(sleep, ["30"], { detached: true, stdio: "ignore" });
+    const end = exited(listed);
+    w.track(unlisted.pid!);
+    w.track(listed.pid!);
+    w.untrack(unlisted.pid!);
+    await closeAndCheck(w, end, unlisted, marker);
+  }, 30_000);
+
   test("a watchdog killed by hand makes track() a no-op, not an error", async () => {
     const w = startWatchdog();
     process.kill(-w.pid, "SIGKILL");
@@ -131,6 +153,49 @@ process.kill(process.pid, "SIGKILL");
     expect(() => {
       for (let i = 0; i < 3; i++) w.track(2 ** 22 + i);
     }).not.toThrow();
+  }, 30_000);
+});
+
+describe("the list in shared memory", () => {
+  test("is a file the watchdog holds open and no directory shows", () => {
+    const w = startWatchdog();
+    try {
+      const target = readlinkSync(`/proc/${w.pid}/fd/4`);
+      expect(target).toMatch(/^\/dev\/shm\/fanout-watchdog-\d+-[0-9a-f]{16} \(deleted\)$/);
+      expect(readdirSync("/dev/shm").some((name) => target.includes(name))).toBe(false);
+    } finally {
+      w.close();
+    }
+  });
+
+  test("a slot freed by a group that is gone is reused: after 2,000 groups one at a time the file holds one line, and only the live group is taken down", async () => {
+    const { marker, sleep } = markedSleep();
+    const w = startWatchdog();
+    const gone = spawn(sleep, ["30"], { detached: true, stdio: "ignore" });
+    const live = spawn(sleep, ["30"], { detached: true, stdio: "ignore" });
+    const end = exited(live);
+    // Ids far above any real group: listing and unlisting them touches no process.
+    for (let i = 0; i < 2_000; i++) {
+      w.track(2 ** 22 + i);
+      w.untrack(2 ** 22 + i);
+    }
+    w.track(gone.pid!);
+    w.untrack(gone.pid!); // still running, but unlisted: the watchdog must leave it alone
+    w.track(live.pid!);
+    expect(readFileSync(`/proc/${w.pid}/fd/4`, "utf8")).toBe(`+${String(live.pid).padStart(10, "0")}\n`);
+    await closeAndCheck(w, end, gone, marker);
+  }, 30_000);
+
+  test("groups alive at once each have their own slot, and all of them are taken down", async () => {
+    const { marker, sleep } = markedSleep();
+    const w = startWatchdog();
+    const children = Array.from({ length: 5 }, () => spawn(sleep, ["30"], { detached: true, stdio: "ignore" }));
+    const ends = children.map(exited);
+    for (const c of children) w.track(c.pid!);
+    expect(readFileSync(`/proc/${w.pid}/fd/4`, "utf8").split("\n").filter(Boolean)).toHaveLength(5);
+    w.close();
+    expect(await Promise.all(ends)).toEqual(children.map(() => ({ code: null, signal: "SIGTERM" })));
+    expect(await waitUntil(() => countMarked(marker) === 0, 10_000)).toBe(true);
   }, 30_000);
 });
 

@@ -6,15 +6,18 @@
  * A small awk program (one process under 2 MB resident, where a second Bun
  * process would take tens of MB; a shell sets it up and execs it, and kill
  * and sleep run only when fanout died with groups left), started the first time
- * a group is tracked, in its own session, ignoring INT, HUP and TERM. It reads
- * one line per group from a pipe whose only writer is fanout: `+PGID` as the
- * group starts, `-PGID` once it is gone. When the pipe closes — fanout exited,
- * whichever way — it sends SIGTERM to every group still listed, waits up to
- * 1 s for them to go, SIGKILLs the rest and exits. On a clean exit every group
- * has been removed already, so it just exits.
+ * a group is tracked, in its own session, ignoring INT, HUP and TERM. It
+ * holds a pipe whose only writer is fanout; when the pipe closes — fanout
+ * exited, whichever way — it sends SIGTERM to every group still listed,
+ * waits up to 1 s for them to go, SIGKILLs the rest and exits. On a clean
+ * exit every group has been removed already, so it just exits.
  *
- * Writes are synchronous (fs.writeSync right after the spawn), so a group is
- * known to the watchdog before fanout does anything else. Unlistings wait
+ * The list: an unlinked file in /dev/shm that both hold open, one slot per
+ * live group, written in place (watchdog_slots.ts). Writing it wakes
+ * nobody; the watchdog reads it once, at the end. Where that file cannot be
+ * made, the list goes down the pipe instead, one line per group: `+PGID` as
+ * it starts (a synchronous write, so a group is known to the watchdog before
+ * fanout does anything else), `-PGID` once it is gone. Those unlistings wait
  * for the next listing, or the end of the event loop's turn, and go out in
  * the same write: one write (one wake-up of the watchdog) per process, not
  * two. Until then the watchdog would only signal a group that is already
@@ -29,20 +32,28 @@ import process from "node:process";
 import { setImmediate } from "node:timers";
 import { isBun } from "./runtime.ts";
 import { nodeChildProcess } from "./lazy_builtins.ts";
+import { GroupSlots } from "./watchdog_slots.ts";
 
 /**
  * $1 is fanout's pid (only so that `ps` shows whose watchdog this is, as the
- * awk operand fanout_watchdog=PID), $2 the fd to read. Groups 0 and 1 are never listed: `kill -TERM -1` would signal
- * every process we may. A group that has gone during the grace is dropped
- * before the SIGKILL, so a reused group id is not hit.
+ * awk operand fanout_watchdog=PID), $2 the fd of the pipe, $3 the fd of the
+ * list file (empty when there is none), read through /dev/fd at the end.
+ * Groups 0 and 1 are never listed: `kill -TERM -1` would signal every
+ * process we may. A group that has gone during the grace is dropped before
+ * the SIGKILL, so a reused group id is not hit.
  */
 const SCRIPT = `trap '' INT HUP TERM
 exec awk '
-  /^[+-][0-9]+$/ && substr($0, 2) + 0 > 1 {
-    if (substr($0, 1, 1) == "+") listed[substr($0, 2) + 0] = 1
-    else delete listed[substr($0, 2) + 0]
+  function note(line) {
+    if (line ~ /^[+-][0-9]+$/ && substr(line, 2) + 0 > 1) {
+      if (substr(line, 1, 1) == "+") listed[substr(line, 2) + 0] = 1
+      else delete listed[substr(line, 2) + 0]
+    }
   }
+  { note($0) }
   END {
+    # A slot holds one group: only its "+" lines count (a "-" frees the slot, it names no other group).
+    if (list != "") while ((getline line < list) > 0) if (line ~ /^[+]/) note(line)
     for (g in listed) { system("kill -TERM -" g " 2>/dev/null"); left++ }
     for (tries = 10; left > 0 && tries > 0; tries--) {
       system("sleep 0.1")
@@ -54,7 +65,7 @@ exec awk '
     }
     for (g in listed) system("kill -KILL -" g " 2>/dev/null")
   }
-' fanout_watchdog="$1" fd="$2" <&"$2"
+' list="\${3:+/dev/fd/$3}" fanout_watchdog="$1" fd="$2" <&"$2"
 `;
 
 /** Where the watchdog program is and what it needs. */
@@ -72,11 +83,22 @@ export interface Watchdog {
   close(): void;
 }
 
-/** Starts a watchdog; throws if it cannot be started. */
-export function startWatchdog(): Watchdog {
-  const { pid, fd } = isBun ? startWithBun() : startWithNode();
+/** Where the list file is made: a tmpfs on every Linux fanout runs on; null sends the list down the pipe. */
+const LIST_DIR = "/dev/shm";
+
+/** Starts a watchdog; throws if it cannot be started. `listDir`: where its list file is made (tests choose). */
+export function startWatchdog(listDir: string | null = LIST_DIR): Watchdog {
+  const slots = listDir === null ? null : GroupSlots.create(listDir);
+  let started: { pid: number; fd: number };
+  try {
+    started = isBun ? startWithBun(slots?.fd) : startWithNode(slots?.fd);
+  } catch (error) {
+    slots?.close();
+    throw error;
+  }
+  const { pid, fd } = started;
   let out = fd;
-  /** Unlistings not yet written: they go out with the next listing, or once the current turn of the event loop is over. */
+  /** Unlistings for the pipe not yet written: they go out with the next listing, or once the current turn of the event loop is over. */
   let gone = "";
   let flushQueued = false;
   const send = (lines: string) => {
@@ -97,11 +119,13 @@ export function startWatchdog(): Watchdog {
   return {
     pid,
     track: (pgid) => {
+      if (slots?.add(pgid)) return;
       const lines = `${gone}+${pgid}\n`;
       gone = "";
       send(lines);
     },
     untrack: (pgid) => {
+      if (slots?.remove(pgid)) return;
       gone += `-${pgid}\n`;
       if (!flushQueued) {
         flushQueued = true;
@@ -112,6 +136,8 @@ export function startWatchdog(): Watchdog {
       flush();
       if (out >= 0) closeSync(out);
       out = -1;
+      // The watchdog has its own descriptor of the list: closing ours takes nothing from it.
+      slots?.close();
     },
   };
 }
@@ -148,12 +174,12 @@ function writeLines(fd: number, lines: string): boolean {
   }
 }
 
-function startWithBun(): { pid: number; fd: number } {
+function startWithBun(list: number | undefined): { pid: number; fd: number } {
   const proc = Bun.spawn({
-    cmd: [SH, "-c", SCRIPT, "fanout-watchdog", String(process.pid), "3"],
+    cmd: [SH, "-c", SCRIPT, "fanout-watchdog", String(process.pid), "3", list === undefined ? "" : "4"],
     cwd: "/",
     env: ENV,
-    stdio: ["ignore", "ignore", "ignore", "pipe"],
+    stdio: list === undefined ? ["ignore", "ignore", "ignore", "pipe"] : ["ignore", "ignore", "ignore", "pipe", list],
     detached: true,
   });
   proc.unref();
@@ -163,11 +189,11 @@ function startWithBun(): { pid: number; fd: number } {
   return { pid: proc.pid, fd };
 }
 
-function startWithNode(): { pid: number; fd: number } {
-  const child = nodeChildProcess().spawn(SH, ["-c", SCRIPT, "fanout-watchdog", String(process.pid), "0"], {
+function startWithNode(list: number | undefined): { pid: number; fd: number } {
+  const child = nodeChildProcess().spawn(SH, ["-c", SCRIPT, "fanout-watchdog", String(process.pid), "0", list === undefined ? "" : "3"], {
     cwd: "/",
     env: ENV,
-    stdio: ["pipe", "ignore", "ignore"],
+    stdio: list === undefined ? ["pipe", "ignore", "ignore"] : ["pipe", "ignore", "ignore", list],
     detached: true,
   });
   child.on("error", () => {});
