@@ -15,8 +15,9 @@
  * The one-task row also runs with FANOUT_TRACE=1, and reports each phase of
  * start-up and exit on the benchmark's clock (bench/whole/trace.ts).
  *
- * Default: 3 rounds (10 turns each for the rows that take milliseconds);
- * `--quick`: 1 round (5 turns), same sizes. FANOUT_BENCH_SCALE scales the sizes.
+ * Default: 3 rounds of 10 turns for the rows that take milliseconds, 5
+ * rounds of one run for those that take seconds; `--quick`: 1 round (5
+ * turns), same sizes. FANOUT_BENCH_SCALE scales the sizes.
  * A tool that is missing, or a command that fails, gives null figures with
  * the reason under `unavailable`; the benchmark still reports the rest.
  * Goals are those of issue 8; `goal_met` is null when a figure is missing.
@@ -34,8 +35,15 @@ import { schedule } from "./whole/schedule.ts";
 import { parseTrace, phaseMedians, type TracePoint } from "./whole/trace.ts";
 
 const QUICK = process.argv.includes("--quick");
-/** Rounds of the rows that take seconds; fork/exec of thousands of processes sets the run's length. */
+/** Rounds of the rows that take milliseconds (each round is CHEAP_TURNS runs of each command). */
 const ROUNDS = QUICK ? 1 : 3;
+/**
+ * Rounds of the rows that take seconds (one run of each command a round).
+ * Their medians moved by up to 8% between two whole runs with 3; 5 steadies
+ * them for a minute more. Fork/exec of thousands of processes sets the
+ * run's length.
+ */
+const SLOW_ROUNDS = QUICK ? 1 : 5;
 /** Turns per round for the rows that take milliseconds. */
 const CHEAP_TURNS = QUICK ? 5 : 10;
 /** Peak RSS moves by a few percent from run to run, and a 20,000-task run is the longest of all: one each. */
@@ -139,7 +147,7 @@ function main(): void {
       contenders: [c("fanout_json", f("run", "one.yml", "-q", "--json")), c("fanout", f("run", "one.yml", "-q"))],
     },
     {
-      name: "dispatch", rounds: ROUNDS, perRound: 1, unavailable: {},
+      name: "dispatch", rounds: SLOW_ROUNDS, perRound: 1, unavailable: {},
       contenders: [
         c("fanout", f("run", "dispatch.yml", "-q")),
         c("pool", [pool, String(DISPATCH_JOBS), "dispatch.list"]),
@@ -148,7 +156,7 @@ function main(): void {
       ],
     },
     {
-      name: "sleep", rounds: ROUNDS, perRound: 1, unavailable: {},
+      name: "sleep", rounds: SLOW_ROUNDS, perRound: 1, unavailable: {},
       contenders: [
         c("fanout", f("run", "sleep.yml", "-q")),
         c("pool", [pool, String(SLEEP_JOBS), "sleep.list"]),
@@ -156,7 +164,7 @@ function main(): void {
       ],
     },
     {
-      name: "compile", rounds: ROUNDS, perRound: 1, unavailable: {},
+      name: "compile", rounds: SLOW_ROUNDS, perRound: 1, unavailable: {},
       contenders: [
         c("fanout", f("run", "compile.yml", "-q"), emptyDir("obj_fanout")),
         c("make", ["make", "-s", `-j${cores}`, "-f", "compile.mk"], emptyDir("obj_make")),
@@ -192,7 +200,7 @@ function main(): void {
   const samples = new Map<string, { wall: number[]; cpu: number[]; rss: number[]; traces: TracePoint[][] }>();
   const key = (row: string, tool: string) => `${row}/${tool}`;
   const slots = schedule(runnable.map((row) => ({ name: row.name, contenders: row.contenders.length, rounds: row.rounds, perRound: row.perRound })));
-  log(`${slots.length} runs, ${ROUNDS} rounds${QUICK ? " (--quick)" : ""}`);
+  log(`${slots.length} runs, ${ROUNDS} rounds (${SLOW_ROUNDS} for the rows that take seconds)${QUICK ? " (--quick)" : ""}`);
   const byName = new Map(runnable.map((row) => [row.name, row]));
   let round = -1;
   for (const slot of slots) {
@@ -250,6 +258,7 @@ function main(): void {
     binary: { path: fanout.argv.join(" "), built_now: fanout.built },
     quick: QUICK,
     rounds: ROUNDS,
+    rounds_slow_rows: SLOW_ROUNDS,
     turns_per_round_cheap_rows: CHEAP_TURNS,
     rss_rounds: RSS_ROUNDS,
     tools: {
