@@ -28,7 +28,9 @@ import { runtimeVersion } from "../runtime/runtime.ts";
 import type { SshConnections } from "../runtime/ssh.ts";
 import type { SshSettings } from "../hosts/host.ts";
 import { trace, tracing } from "../runtime/trace.ts";
-import type { RunJournal } from "../journal/run_journal.ts";
+// Static, as most runs keep a journal: each import() of a chunk costs the compiled binary 1–2 ms.
+import { openJournal } from "../journal/open_journal.ts";
+import { RunJournal } from "../journal/run_journal.ts";
 import { Scheduler, type SchedulerResult } from "../scheduler.ts";
 import { maskOutputs, redactorFor } from "../secrets/mod.ts";
 import { round } from "../stats.ts";
@@ -171,7 +173,7 @@ async function runPrepared(plan: Plan, options: RunOptions, clock: Clock, shared
   });
   let journal: RunJournal | undefined;
   try {
-    journal = options.journal === undefined ? undefined : await openRunJournal(plan, options.journal, options);
+    journal = options.journal === undefined ? undefined : openRunJournal(plan, options.journal, options);
   } catch (error) {
     await distribution?.close("cancelled");
     throw error;
@@ -336,9 +338,7 @@ function withSharedStats(guards: Record<string, GuardSummary>, shared: SharedGua
   return out;
 }
 
-async function openRunJournal(plan: Plan, path: string, options: RunOptions): Promise<RunJournal> {
-  const { openJournal } = await import("../journal/open_journal.ts");
-  const { RunJournal } = await import("../journal/run_journal.ts");
+function openRunJournal(plan: Plan, path: string, options: RunOptions): RunJournal {
   const redactor = redactorFor(plan);
   const opened = openJournal(path);
   if (opened.movedAside) options.warn?.(`the journal ${opened.path} was damaged (a crash of the machine?): moved to ${opened.movedAside}; a new one is started, and --resume finds nothing earlier`);

@@ -16,7 +16,8 @@ import type { PoolOverrides, StorageType } from "../machine.ts";
 import { type Partition, parsePartition } from "../plan/partition.ts";
 import type { Selection } from "../plan/select.ts";
 import type { EventSink } from "../telemetry/events.ts";
-import type { RunOptions } from "./run.ts";
+// Static: every run needs it, and each import() of a chunk costs the compiled binary 1–2 ms.
+import { type RunOptions, runCommand } from "./run.ts";
 import { writeStderr } from "../runtime/stderr.ts";
 import { writeStdout } from "../runtime/stdout.ts";
 import { trace } from "../runtime/trace.ts";
@@ -233,7 +234,6 @@ export async function runAction(planFile: string, flags: RunFlags, signal: Abort
     storageType: parseStorageType(flags.storageType),
     memFree: parseMemFree(flags.memFree),
   };
-  const { runCommand } = await import("./run.ts");
   trace("run_loaded");
   if (flags.dryRun) {
     const { printDryRun } = await import("./dry_run_output.ts");
