@@ -28,20 +28,20 @@ tasks:
     expect([greeting, stdin]).toEqual(["hi", "from stdin"]);
   });
 
-  test("output goes through pipes when something reads it, and to /dev/null when nothing does (--quiet without --json)", async () => {
+  test("output goes through pipes when something reads it, and to /dev/null when nothing does (--quiet without --json); stdin is /dev/null", async () => {
     const kinds = async (sinks: MemorySink[]) => {
       const dir = writeFiles({
         "plan.yml": `version: 1
 tasks:
-  - { name: a, module: shell, with: { cmd: "exec 3> kinds; for fd in 1 2; do test -c /dev/fd/$fd && echo devnull >&3 || echo pipe >&3; done", shell: true } }
+  - { name: a, module: shell, with: { cmd: "exec 3> kinds; for fd in 0 1 2; do test -c /dev/fd/$fd && echo devnull >&3 || echo pipe >&3; done", shell: true } }
 `,
       });
       expect(await runPlan(await loadPlan(join(dir, "plan.yml")), { sinks })).toBe(0);
       return readFileSync(join(dir, "kinds"), "utf8").split("\n").filter(Boolean);
     };
     // Bun's pipes are sockets, node's are pipes: "not /dev/null" is what they share.
-    expect(await kinds([new MemorySink()])).toEqual(["pipe", "pipe"]);
-    expect(await kinds([])).toEqual(["devnull", "devnull"]);
+    expect(await kinds([new MemorySink()])).toEqual(["devnull", "pipe", "pipe"]);
+    expect(await kinds([])).toEqual(["devnull", "devnull", "devnull"]);
   });
 
   test("a non-zero exit fails with the code and the last stderr line", async () => {

@@ -2,6 +2,8 @@
  * One child through Bun.spawn, in its own process group, with its output
  * collected. Bun only; spawn.ts chooses between this and node:child_process.
  */
+import { openSync } from "node:fs";
+import process from "node:process";
 import type { ExecResult } from "./exec_types.ts";
 import { drain, OutputBuffer } from "./output_buffer.ts";
 import type { OutputObserver } from "./output_observer.ts";
@@ -55,14 +57,43 @@ function collectFinishedChildren(): void {
   Bun.gc(true);
 }
 
+/**
+ * One descriptor of /dev/null, opened once, for every child's ignored
+ * stdin and discarded output. Bun.spawn's "ignore" opens /dev/null in the
+ * child, once per stream, between the fork and the exec, while fanout's
+ * thread waits for the exec: a descriptor to dup2 costs the child less.
+ */
+let nullFd: number | undefined;
+
+function devNull(): number | "ignore" {
+  if (nullFd === undefined) {
+    try {
+      nullFd = openSync("/dev/null", "r+");
+    } catch {
+      nullFd = -1;
+    }
+  }
+  return nullFd >= 0 ? nullFd : "ignore";
+}
+
+/** Whether `dir` is this process's working directory (false when that has been removed). */
+function isCwd(dir: string): boolean {
+  try {
+    return dir === process.cwd();
+  } catch {
+    return false;
+  }
+}
+
 /** Starts the child (throws if it cannot be started). */
 export function spawnWithBun(req: SpawnRequest): BunChild {
   const discard = req.output === "discard";
-  const stdin = req.input !== undefined ? new TextEncoder().encode(req.input) : "ignore";
-  const output = discard ? "ignore" : "pipe";
+  const stdin = req.input !== undefined ? new TextEncoder().encode(req.input) : devNull();
+  const output = discard ? devNull() : "pipe";
   const proc = Bun.spawn({
     cmd: req.argv,
-    cwd: req.cwd,
+    // Already there: no chdir in the child (the same wait as above).
+    cwd: req.cwd === undefined || isCwd(req.cwd) ? undefined : req.cwd,
     env: req.env,
     // With descriptors to pass, the whole stdio list; the three alone otherwise.
     ...(req.fds?.length ? { stdio: [stdin, output, output, ...req.fds] } : { stdin, stdout: output, stderr: output }),
