@@ -4,8 +4,8 @@
  * handling for http) are imported when a plan first names them, not before:
  * they cost a plan that does not use them nothing. The import() specifiers
  * are written out so that the compiled binary includes every module. The
- * small ones are imported with this file: an import() of a chunk of its own
- * costs the compiled binary 1–2 ms, more than their code.
+ * small ones are imported with this file: their code costs less than an
+ * import() of a chunk of its own on every run's path.
  */
 import type { ModuleDefinition } from "../core/mod.ts";
 import debug from "./debug.ts";

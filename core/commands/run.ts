@@ -28,7 +28,7 @@ import { runtimeVersion } from "../runtime/runtime.ts";
 import type { SshConnections } from "../runtime/ssh.ts";
 import type { SshSettings } from "../hosts/host.ts";
 import { trace, tracing } from "../runtime/trace.ts";
-// Static, as most runs keep a journal: each import() of a chunk costs the compiled binary 1–2 ms.
+// Static, as most runs keep a journal: a one-task run measured faster so (docs/benchmarks.md).
 import { openJournal } from "../journal/open_journal.ts";
 import { RunJournal } from "../journal/run_journal.ts";
 import { Scheduler, type SchedulerResult } from "../scheduler.ts";

@@ -16,7 +16,7 @@ import type { PoolOverrides, StorageType } from "../machine.ts";
 import { type Partition, parsePartition } from "../plan/partition.ts";
 import type { Selection } from "../plan/select.ts";
 import type { EventSink } from "../telemetry/events.ts";
-// Static: every run needs it, and each import() of a chunk costs the compiled binary 1–2 ms.
+// Static: every run needs it, and a one-task run measured faster so (docs/benchmarks.md).
 import { type RunOptions, runCommand } from "./run.ts";
 import { writeStderr } from "../runtime/stderr.ts";
 import { writeStdout } from "../runtime/stdout.ts";
