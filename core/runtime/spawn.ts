@@ -71,6 +71,8 @@ export function exec(argv: readonly string[], options: ExecOptions = {}, observe
   if (argv.length === 0) return Promise.reject(new TypeError("exec: argv must not be empty"));
   if (options.signal?.aborted) return Promise.reject(options.signal.reason);
   if (options.output === "discard") observer = undefined;
+  // Up before the child exists: no moment leaves the child without one.
+  watchdog.ensureStarted();
   return isBun ? execBun(argv, options, observer, fds) : execNode(argv, options, observer, fds);
 }
 

@@ -243,6 +243,22 @@ describe("fanout killed with SIGKILL", () => {
       expect(await waitUntil(() => !hasWatchdog(fanout.child.pid!), 10_000)).toBe(true);
     }, 60_000);
 
+    test(`${runtime}: the watchdog is up before the first command starts: the command finds it running, started before itself`, async () => {
+      // A command started before the watchdog would have none for a moment (fanout killed then leaves it running).
+      // The command's own look: the watchdog's pid, or nothing, and its own pid. Pids are handed out in turn, so a
+      // watchdog started after the command has the larger one.
+      const dir = tempDir();
+      const look = `pgrep -f "fanout[-_]watchdog[ =]$PPID( |$)" > dog; echo $$ > me`;
+      writeFileSync(join(dir, "plan.yml"), `version: 1\ntasks:\n  - { name: look, module: shell, with: { cmd: ${JSON.stringify(look)}, shell: true } }\n`);
+      const [cmd, ...args] = [...fanoutArgv(runtime), "run", "plan.yml", "-q", "--no-journal"];
+      const { code } = await exited(spawn(cmd!, args, { cwd: dir, stdio: "ignore" }));
+      expect(code).toBe(0);
+      const dogs = readFileSync(join(dir, "dog"), "utf8").split("\n").filter(Boolean).map(Number);
+      const me = Number(readFileSync(join(dir, "me"), "utf8"));
+      expect(dogs.length).toBe(1);
+      expect(dogs[0]!).toBeLessThan(me);
+    }, 60_000);
+
     test(`${runtime}: a clean run lets its commands finish, and leaves no watchdog behind`, async () => {
       const { sleep } = markedSleep();
       const plan = join(tempDir(), "plan.yml");

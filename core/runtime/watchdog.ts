@@ -5,8 +5,8 @@
  *
  * A small awk program (one process under 2 MB resident, where a second Bun
  * process would take tens of MB; a shell sets it up and execs it, and kill
- * and sleep run only when fanout died with groups left), started the first time
- * a group is tracked, in its own session, ignoring INT, HUP and TERM. It
+ * and sleep run only when fanout died with groups left), started just before
+ * fanout's first process, in its own session, ignoring INT, HUP and TERM. It
  * holds a pipe whose only writer is fanout; when the pipe closes — fanout
  * exited, whichever way — it sends SIGTERM to every group still listed,
  * waits up to 1 s for them to go, SIGKILLs the rest and exits. On a clean
@@ -221,6 +221,16 @@ function watchdog(): Watchdog | null {
     }
   }
   return shared;
+}
+
+/**
+ * Starts this process's watchdog unless it runs already. Call before a
+ * spawn: a process started first would have no watchdog until this
+ * returned (a few milliseconds), and fanout killed then would leave it
+ * running.
+ */
+export function ensureStarted(): void {
+  watchdog();
 }
 
 /** Tells the watchdog about a process group that just started. Call right after the spawn. */
