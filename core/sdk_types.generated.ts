@@ -94,7 +94,7 @@ declare module "fanout/internal/runtime/exec_types" {
      */
     export interface ExecOptions {
         cwd?: string;
-        /** Added to (and overriding) the parent's environment. */
+        /** Added to (and overriding) process.env as it is when the command starts. */
         env?: Record<string, string>;
         signal?: AbortSignal;
         /** Milliseconds between SIGTERM and SIGKILL on abort. Default: the task's kill_grace (5000). */

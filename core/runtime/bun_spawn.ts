@@ -12,8 +12,8 @@ import type { OutputObserver } from "./output_observer.ts";
 export interface SpawnRequest {
   argv: string[];
   cwd?: string;
-  /** The child's whole environment; undefined inherits the parent's. */
-  env?: Record<string, string | undefined>;
+  /** The child's whole environment. */
+  env: Record<string, string | undefined>;
   input?: string;
   output: "capture" | "discard";
   maxOutputBytes: number;

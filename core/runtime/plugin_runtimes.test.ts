@@ -196,6 +196,28 @@ describe("plugins › the same on Bun, Deno and the compiled binary", () => {
   }, 120_000);
 });
 
+describe("plugins › the environment of a command", () => {
+  beforeAll(() => void compiledBinary(), 120_000);
+
+  test("is the process's own as it is when the command starts, on every runtime, with or without the jobserver", () => {
+    // A plugin may set process.env before ctx.exec; Bun.spawn without an env gives the child the environment the process started with.
+    const plan = join(tempDir(), "plan.yml");
+    writeFileSync(plan, `version: 1
+plugins: { env: ${join(PLUGIN_FIXTURES, "env_at_exec.ts")} }
+tasks:
+  - { name: served, module: env }
+  - { name: plain, module: env, jobserver: false }
+`);
+    for (const runtime of FANOUT_RUNTIMES) {
+      const r = run([...fanoutArgv(runtime), "run", plan, "--json", "-q", "--no-journal"]);
+      const ends = endsById(r.stdout);
+      expect([runtime, r.code, ends["served[localhost]"]?.data, ends["plain[localhost]"]?.data]).toEqual([
+        runtime, 0, { seen: "set by served" }, { seen: "set by plain" },
+      ]);
+    }
+  }, 120_000);
+});
+
 describe("plugins › the compiled binary's bundle cache", () => {
   const bundles = (dir: string) => readdirSync(join(dir, ".fanout/cache/plugins")).filter((f) => f.endsWith(".mjs")).sort();
   const entry = (dir: string) => join(dir, ".fanout/cache/plugins", readdirSync(join(dir, ".fanout/cache/plugins")).find((f) => f.endsWith(".json"))!);

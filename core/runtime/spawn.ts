@@ -132,7 +132,10 @@ async function execBun(argv: readonly string[], options: ExecOptions, observer: 
   const req: SpawnRequest = {
     argv: argv as string[], // read by Bun.spawn, never changed: no copy
     cwd: options.cwd,
-    env: options.env ? { ...process.env, ...options.env } : undefined,
+    // Always given: without it Bun.spawn hands the child the environment
+    // fanout started with, not process.env as a plugin may have changed it
+    // (node:child_process, under Deno, reads process.env as it is now).
+    env: { ...process.env, ...options.env },
     input: options.input,
     output: options.output ?? "capture",
     maxOutputBytes: options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT,
