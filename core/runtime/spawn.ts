@@ -147,7 +147,7 @@ async function execBun(argv: readonly string[], options: ExecOptions, observer: 
   try {
     child = spawnWithBun(req);
   } catch (e) {
-    throw await describeSpawnError(e, argv, options.cwd, { ...process.env, ...options.env });
+    throw await describeSpawnError(e, argv, options.cwd, req.env);
   }
   const group = new GroupWatch(child.pid, options.signal, options.killGraceMs);
   // Once the leader has exited, what is left of its group is ended; only then
